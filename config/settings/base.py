@@ -1,0 +1,229 @@
+"""Settings shared by every environment, read from the environment (django-environ)."""
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_dramatiq",
+    "vendors",
+    "processing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: MySQL is the database of record; SQLite only for the quick start.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
+    )
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker write concurrently: wait for the lock instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker and cache.
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="darkroom"),
+    }
+}
+
+# --- Dramatiq. Worker knobs are set on purpose for this workload; see docs/architecture.md.
+DRAMATIQ_BROKER = {
+    "BROKER": "dramatiq.brokers.redis.RedisBroker",
+    "OPTIONS": {
+        "url": REDIS_URL,
+        "namespace": env("DRAMATIQ_NAMESPACE", default="darkroom"),
+        # A message held by a worker that stops heart-beating is given back after this long.
+        "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=30_000),
+    },
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Retries",
+        "dramatiq.middleware.CurrentMessage",
+        "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "processing.middleware.Maintenance",
+    ],
+}
+DRAMATIQ_TASKS_DATABASE = "default"
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# Threads per worker process: two threads share one onnxruntime session (fastest on 2 cores).
+DRAMATIQ_THREADS = env.int("DRAMATIQ_THREADS", default=2)
+DRAMATIQ_PROCESSES = env.int("DRAMATIQ_PROCESSES", default=1)
+# Dramatiq's 1000 ms default makes an idle worker take ~300 ms to pick a job up; 100 ms takes ~20 ms.
+DRAMATIQ_WORKER_TIMEOUT_MS = env.int("DRAMATIQ_WORKER_TIMEOUT_MS", default=100)
+# Prefetch 2x threads caps short jobs at ~530/s; 64 reaches ~4,900/s. Admission control keeps
+# the queues short, so a large prefetch cannot hoard a backlog.
+DRAMATIQ_QUEUE_PREFETCH = env.int("DRAMATIQ_QUEUE_PREFETCH", default=64)
+# Dramatiq and `rundramatiq` read these knobs only from the process environment, at import time;
+# settings load before either, and `rundramatiq` execs the worker with this environment.
+os.environ.setdefault("DRAMATIQ_NPROCS", str(DRAMATIQ_PROCESSES))
+os.environ.setdefault("DRAMATIQ_NTHREADS", str(DRAMATIQ_THREADS))
+os.environ.setdefault("dramatiq_worker_timeout", str(DRAMATIQ_WORKER_TIMEOUT_MS))
+os.environ.setdefault("dramatiq_queue_prefetch", str(DRAMATIQ_QUEUE_PREFETCH))
+
+# --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_URL = "/static/"
+STORAGE_BACKEND = env("STORAGE_BACKEND", default="local")
+_STORAGE_BACKENDS = {
+    "local": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME", default=""),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    },
+    "cloudinary": {"BACKEND": "cloudinary_storage.storage.MediaCloudinaryStorage"},
+}
+if STORAGE_BACKEND not in _STORAGE_BACKENDS:
+    raise environ.ImproperlyConfigured(
+        f"STORAGE_BACKEND must be one of {sorted(_STORAGE_BACKENDS)}, not {STORAGE_BACKEND!r}"
+    )
+STORAGES = {
+    "default": _STORAGE_BACKENDS[STORAGE_BACKEND],
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+CLOUDINARY_STORAGE = {"CLOUDINARY_URL": env("CLOUDINARY_URL", default="")}
+
+# --- rembg models.
+REMBG_HOME = env("REMBG_HOME", default=str(BASE_DIR / "var" / "rembg"))
+REMBG_MODEL = env("REMBG_MODEL", default="u2netp")
+# Models a job may ask for; each must be present in REMBG_HOME (manage.py fetch_models).
+REMBG_ALLOWED_MODELS = env.list("REMBG_ALLOWED_MODELS", default=[REMBG_MODEL])
+REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
+# onnxruntime threads per session; 0 lets onnxruntime use every core.
+ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
+
+# --- Image limits.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Jobs.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
+# A running job whose heartbeat is older than this is considered stalled.
+JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
+# Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
+# worker threads serving that queue across the fleet, plus a little so threads never idle.
+JOB_QUEUE_CAPACITY = env.dict(
+    "JOB_QUEUE_CAPACITY", cast={"value": int}, default={"remove_bg": 4, "face_crop": 4, "transform": 8}
+)
+JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
+# How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
+DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "processing.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Darkroom API",
+    "DESCRIPTION": "Image-processing jobs for vendors: background removal, face crop, transforms.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_JSON = env.bool("LOG_JSON", default=False)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

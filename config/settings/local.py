@@ -1,0 +1,8 @@
+"""Developer machine and the `make run` quick start: SQLite and local files unless told otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])

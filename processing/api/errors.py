@@ -1,0 +1,53 @@
+"""One error shape everywhere: {"error": {"code", "message", "field"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from processing.errors import JobError
+from processing.states import InvalidTransition
+
+
+def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
+    """(field, message, code) of the first error in a DRF detail structure."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            field = key if key != "non_field_errors" else None
+            inner_field, message, code = _first_error(value)
+            return (f"{prefix}{field}.{inner_field}" if field and inner_field else field or inner_field), message, code
+    if isinstance(detail, list) and detail:
+        return _first_error(detail[0])
+    return None, str(detail), getattr(detail, "code", None) or "invalid"
+
+
+def error_response(*, code: str, message: str, http_status: int, field: str | None = None, **extra) -> Response:
+    return Response({"error": {"code": code, "message": message, "field": field, **extra}}, status=http_status)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, JobError):
+        field = "params" if exc.code == "invalid_params" else None
+        return error_response(code=exc.code, message=exc.message, field=field, http_status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidTransition):
+        return error_response(code="invalid_state", message=str(exc), http_status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or "permission denied")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        field, message, code = _first_error(exc.detail)
+        response.data = {"error": {"code": code, "message": message, "field": field, "details": exc.detail}}
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"error": {"code": code, "message": str(detail), "field": None}}
+    return response

@@ -1,0 +1,1 @@
+"""Pure image operations: bytes or PIL images in, bytes out. No ORM, no storage."""

@@ -1,0 +1,61 @@
+"""Runs one job inside a worker: read the input, process it, store and apply the result."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+
+from django.conf import settings
+from dramatiq.middleware import TimeLimitExceeded
+
+from . import services
+from .dispatch import dispatch_pending
+from .errors import JobError, RetryableJobError
+from .models import Job
+from .processors import InputLimits, get_processor
+
+logger = logging.getLogger(__name__)
+
+
+def _read_input(job: Job) -> bytes:
+    if job.record is None or not job.record.original:
+        raise JobError("the job's input record no longer exists", code="input_missing")
+    with job.record.original.open("rb") as handle:
+        return handle.read()
+
+
+def job_run(*, job_id: str) -> None:
+    job = services.job_start(job_id=uuid.UUID(job_id))
+    if job is None:
+        return  # finished, cancelled, or in a live worker's hands: nothing to do
+    token = job.run_token
+    log_extra = {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+    try:
+        processor = get_processor(job.kind)
+
+        def progress(stage: str, percent: int, message: str = "") -> None:
+            services.job_report_progress(job_id=job.pk, run_token=token, stage=stage, percent=percent, message=message)
+
+        progress("downloading", 5, "reading the input image")
+        data = _read_input(job)
+        progress("processing", 20, f"running {job.kind}")
+        output = processor.run(
+            data, job.params, limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS)
+        )
+        progress("uploading", 80, "storing the result")
+        if services.job_succeed(job=job, run_token=token, output=output):
+            logger.info("job succeeded", extra=log_extra)
+    except services.JobCancelled:
+        logger.info("job cancelled while running; its result is dropped", extra=log_extra)
+    except JobError as exc:
+        services.job_fail(job=job, run_token=token, error=exc, traceback=traceback.format_exc())
+    except TimeLimitExceeded:
+        error = RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
+        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+    except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
+        logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug, extra=log_extra)
+        error = RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
+        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+    finally:
+        dispatch_pending(kinds=[job.kind])

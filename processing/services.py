@@ -1,0 +1,262 @@
+"""Every change of a job's state. Each change is a compare-and-set on the row, so it holds
+across many web and worker processes and on SQLite, which has no row locks."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from vendors import services as vendor_services
+from vendors.models import Priority, Project, Record, Vendor
+from vendors.selectors import vendor_limits
+
+from . import dispatch
+from .errors import ImageTooLarge, InvalidParams, JobError
+from .imaging.output import ImageOutput
+from .models import Batch, Job
+from .processors import get_processor
+from .states import FINISHED, InvalidTransition, JobState, sources_of
+
+logger = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """The job was cancelled or taken from this worker: stop at the next stage boundary."""
+
+
+def _transition(job_id: uuid.UUID, target: str, *, run_token: uuid.UUID | None = None, **fields: Any) -> bool:
+    """Move a job to `target` if its current state allows it (and, when given, the run token
+    still matches). Returns whether this call made the change."""
+    rows = Job.objects.filter(pk=job_id, state__in=sources_of(target))
+    if run_token is not None:
+        rows = rows.filter(run_token=run_token)
+    return rows.update(state=target, **fields) == 1
+
+
+def _resolve_priority(*, vendor: Vendor, priority: str | int | None) -> int:
+    if priority is None or priority == "":
+        return vendor_limits(vendor=vendor)["default_priority"]
+    if isinstance(priority, int):
+        return Priority(priority)
+    try:
+        return Priority.from_label(priority)
+    except ValueError as exc:
+        raise InvalidParams(str(exc), code="invalid_priority") from None
+
+
+def check_upload(upload: UploadedFile) -> None:
+    """The only image work on the request path: is there something, and is it small enough."""
+    if not upload.size:
+        raise InvalidParams("the uploaded image is empty", code="empty_upload")
+    if upload.size > settings.IMAGE_MAX_BYTES:
+        raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
+
+
+def job_create(
+    *,
+    vendor: Vendor,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    priority: str | int | None = None,
+    record: Record | None = None,
+    upload: UploadedFile | None = None,
+    project: Project | None = None,
+    batch: Batch | None = None,
+    idempotency_key: str | None = None,
+) -> Job:
+    """Create a job and hand it to the dispatcher once the row is committed."""
+    processor = get_processor(kind)
+    clean_params = processor.clean_params(params)
+    job_priority = _resolve_priority(vendor=vendor, priority=priority)
+    if (record is None) == (upload is None):
+        raise InvalidParams("give exactly one input: an uploaded image or a record", code="invalid_input")
+    if record is not None and record.vendor_id != vendor.pk:
+        raise InvalidParams("record not found", code="not_found")
+    if idempotency_key:
+        existing = Job.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    if upload is not None:
+        check_upload(upload)
+
+    try:
+        with transaction.atomic():
+            if upload is not None:
+                target = project or vendor_services.project_default(vendor=vendor)
+                record = vendor_services.record_create(project=target, upload=upload)
+            job = Job.objects.create(
+                vendor=vendor,
+                record=record,
+                batch=batch,
+                kind=kind,
+                params=clean_params,
+                priority=job_priority,
+                max_attempts=processor.retry.max_attempts,
+                idempotency_key=idempotency_key or None,
+            )
+            transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[kind]))
+    except IntegrityError:
+        if idempotency_key:  # the same key raced us: the first job wins
+            return Job.objects.get(vendor=vendor, idempotency_key=idempotency_key)
+        raise
+    return job
+
+
+def job_start(*, job_id: uuid.UUID) -> Job | None:
+    """Take a job for this worker. None if it is finished, cancelled, or held by a live worker."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    taken = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING,
+        run_token=token,
+        started_at=now,
+        heartbeat_at=now,
+        progress_stage="starting",
+        progress_percent=0,
+        progress_message="",
+    )
+    if not taken:
+        # A redelivered message for a job whose worker died: take it over once its heartbeat is stale.
+        stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
+        taken = Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=stale_before).update(
+            run_token=token, started_at=now, heartbeat_at=now, progress_stage="starting", progress_percent=0
+        )
+    if not taken:
+        return None
+    Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
+    return Job.objects.select_related("vendor", "record").get(pk=job_id)
+
+
+def job_report_progress(*, job_id: uuid.UUID, run_token: uuid.UUID, stage: str, percent: int, message: str = "") -> None:
+    """Record progress and beat the heart; raise JobCancelled if the job is no longer ours."""
+    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING, run_token=run_token).update(
+        progress_stage=stage,
+        progress_percent=max(0, min(100, percent)),
+        progress_message=message[:255],
+        heartbeat_at=timezone.now(),
+    )
+    if not updated:
+        raise JobCancelled(str(job_id))
+
+
+def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
+    return f"results/{job.vendor_id}/{job.pk}/{run_token.hex}.{output.extension}"
+
+
+def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
+    """Store the output and apply it, once: only the current run of a running job may."""
+    name = default_storage.save(_result_name(job, run_token, output), ContentFile(output.data))
+    result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
+    now = timezone.now()
+    with transaction.atomic():
+        applied = _transition(
+            job.pk,
+            JobState.SUCCEEDED,
+            run_token=run_token,
+            result=result,
+            finished_at=now,
+            progress_percent=100,
+            progress_stage="done",
+            progress_message="",
+            error_code="",
+            error_message="",
+        )
+        if applied and job.record_id:
+            Record.objects.filter(pk=job.record_id).update(
+                processed=name, processed_content_type=output.content_type, processed_at=now
+            )
+    if not applied:
+        default_storage.delete(name)  # cancelled meanwhile, or another run won
+    return applied
+
+
+def _backoff_s(job: Job) -> float:
+    policy = get_processor(job.kind).retry
+    base = getattr(settings, "JOB_RETRY_BACKOFF_S", None) or policy.base_s
+    delay = min(policy.max_s, base * 2 ** max(0, job.attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str = "") -> str:
+    """Record a failed attempt: queue it again if it may be retried, else end it failed.
+    Returns the job's new state (or its current one if this run no longer holds it)."""
+    job.refresh_from_db(fields=["attempts", "attempt_errors"])
+    now = timezone.now()
+    entry = {"attempt": job.attempts, "code": error.code, "message": error.message, "at": now.isoformat()}
+    common = dict(
+        error_code=error.code,
+        error_message=error.message,
+        error_traceback=traceback,
+        attempt_errors=[*job.attempt_errors, entry],
+        run_token=None,
+    )
+    if error.retryable and job.attempts < job.max_attempts:
+        delay = _backoff_s(job)
+        if _transition(
+            job.pk,
+            JobState.QUEUED,
+            run_token=run_token,
+            dispatched_at=None,
+            not_before=now + timedelta(seconds=delay),
+            progress_stage="waiting_retry",
+            progress_message=f"attempt {job.attempts} failed; retrying in {delay:.0f} s",
+            **common,
+        ):
+            logger.warning(
+                "job %s of vendor %s attempt %s failed (%s): %s; retrying",
+                job.pk, job.vendor_id, job.attempts, error.code, error.message,
+                extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+            )
+            return JobState.QUEUED
+    elif _transition(job.pk, JobState.FAILED, run_token=run_token, finished_at=now, progress_stage="failed", **common):
+        logger.error(
+            "job %s of vendor %s failed after %s attempt(s) (%s): %s",
+            job.pk, job.vendor_id, job.attempts, error.code, error.message,
+            extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+        )
+        return JobState.FAILED
+    return Job.objects.values_list("state", flat=True).get(pk=job.pk)
+
+
+def job_cancel(*, job: Job) -> bool:
+    """A waiting job never runs; a running one stops at its next stage boundary."""
+    if job.state not in sources_of(JobState.CANCELLED):
+        raise InvalidTransition(job.state, JobState.CANCELLED)
+    return _transition(job.pk, JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled")
+
+
+def job_retry(*, job: Job) -> bool:
+    """Run a failed or cancelled job again, with a fresh set of attempts."""
+    if job.state not in FINISHED - {JobState.SUCCEEDED}:
+        raise InvalidTransition(job.state, JobState.QUEUED)
+    retried = (
+        Job.objects.filter(pk=job.pk, state__in=FINISHED - {JobState.SUCCEEDED}).update(
+            state=JobState.QUEUED,
+            attempts=0,
+            dispatched_at=None,
+            not_before=None,
+            finished_at=None,
+            started_at=None,
+            progress_percent=0,
+            progress_stage="",
+            progress_message="",
+            error_code="",
+            error_message="",
+            error_traceback="",
+        )
+        == 1
+    )
+    if retried:
+        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[job.kind]))
+    return retried

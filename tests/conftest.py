@@ -1,0 +1,65 @@
+import io
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import make_member, make_vendor
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    return [f"darkroom: database {db['ENGINE'].rsplit('.', 1)[-1]} at {db.get('HOST') or 'local'}:{db.get('PORT')}, "
+            f"redis {settings.REDIS_URL}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _print_database_vendor(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION()")
+            version = cursor.fetchone()[0]
+    print(f"\n[darkroom] tests run on {connection.vendor} {version} ({connection.display_name})")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def vendor(db):
+    return make_vendor("acme")
+
+
+@pytest.fixture
+def owner(vendor):
+    return make_member(vendor, "acme-owner", role="owner")
+
+
+@pytest.fixture
+def member(vendor):
+    return make_member(vendor, "acme-member", role="member")
+
+
+@pytest.fixture
+def outsider(db):
+    other = make_vendor("globex")
+    return make_member(other, "globex-owner", role="owner")
+
+
+def client_for(user) -> APIClient:
+    from vendors.services import api_token_for
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user=user)}")
+    return client
+
+
+def jpeg_bytes(array) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()

@@ -1,0 +1,83 @@
+"""One image from the API to a real cut-out, through MySQL, Redis and a real worker process."""
+
+import io
+import time
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from tests.conftest import jpeg_bytes
+from tests.factories import make_member, make_vendor
+from vendors.models import Record
+from vendors.services import api_token_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def http(live_server):
+    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Token {api_token_for(user=owner)}"}, timeout=10
+    ) as client:
+        yield client
+
+
+def wait_until_finished(http: httpx.Client, job_id: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = http.get(f"/api/v1/jobs/{job_id}/").json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s: {job}")
+
+
+def test_a_jpeg_becomes_a_real_cutout(worker, http):
+    started = time.monotonic()
+    response = http.post("/api/v1/jobs/", data={"kind": "remove_bg"},
+                         files={"image": ("astronaut.jpg", jpeg_bytes(data.astronaut()), "image/jpeg")})
+    answered_in = time.monotonic() - started
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["state"] == "queued"
+    print(f"enqueue answered in {answered_in * 1000:.0f} ms")
+
+    job = wait_until_finished(http, job["id"])
+    assert job["state"] == "succeeded", job
+    assert job["attempts"] == 1
+    assert job["progress"]["percent"] == 100
+    assert job["started_at"] and job["finished_at"]
+    result = job["result"]
+    assert result["content_type"] == "image/png"
+    assert (result["width"], result["height"]) == (512, 512)
+
+    png = http.get(result["url"])
+    assert png.status_code == 200
+    cutout = Image.open(io.BytesIO(png.content))
+    assert cutout.format == "PNG" and cutout.mode == "RGBA"
+    alpha = np.asarray(cutout)[:, :, 3]
+    assert alpha[:40, :40].mean() < 20 and alpha[:40, -40:].mean() < 20, "background corners must be transparent"
+    assert np.median(alpha[200:320, 180:300]) > 200, "the subject must stay opaque"
+
+    record = Record.objects.get(pk=job["record"])
+    assert record.processed.name == result["url"].split("/media/", 1)[1]
+    assert record.processed_content_type == "image/png"
+
+
+def test_a_corrupt_upload_fails_with_a_readable_error_and_no_retry(worker, http):
+    corrupt = jpeg_bytes(data.chelsea())[:600]  # a JPEG header and nothing after it
+    response = http.post("/api/v1/jobs/", data={"kind": "remove_bg"},
+                         files={"image": ("broken.jpg", corrupt, "image/jpeg")})
+    assert response.status_code == 202, response.text
+
+    job = wait_until_finished(http, response.json()["id"])
+    assert job["state"] == "failed"
+    assert job["attempts"] == 1, "a permanent failure is not retried"
+    assert job["error"]["code"] == "invalid_image"
+    assert "image" in job["error"]["message"]
+    assert job["result"] is None
+    assert not Record.objects.get(pk=job["record"]).processed

@@ -1,0 +1,120 @@
+"""Tenants and what they own. Image bytes never live here: only storage names."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Priority(models.IntegerChoices):
+    # Larger sorts first; gaps leave room for levels in between.
+    LOW = 10, "low"
+    NORMAL = 20, "normal"
+    HIGH = 30, "high"
+
+    @classmethod
+    def from_label(cls, label: str) -> Priority:
+        for member in cls:
+            if member.label == label:
+                return member
+        raise ValueError(f"unknown priority {label!r}; use one of {[m.label for m in cls]}")
+
+
+class Plan(models.Model):
+    """Request limits, in-flight cap and default priority. A null limit means no limit."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    image_requests_limit = models.PositiveIntegerField(null=True, blank=True)
+    image_requests_window_s = models.PositiveIntegerField(default=15 * 60)
+    remove_bg_limit = models.PositiveIntegerField(null=True, blank=True)
+    remove_bg_window_s = models.PositiveIntegerField(default=60 * 60)
+    bulk_limit = models.PositiveIntegerField(null=True, blank=True)
+    bulk_window_s = models.PositiveIntegerField(default=60 * 60)
+    read_requests_limit = models.PositiveIntegerField(null=True, blank=True)
+    read_requests_window_s = models.PositiveIntegerField(default=15 * 60)
+    max_in_flight = models.PositiveIntegerField(default=4, help_text="Jobs of one vendor running at once.")
+    default_priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vendor(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    is_active = models.BooleanField(default=True)
+    is_paused = models.BooleanField(default=False, help_text="Waiting jobs hold; nothing is lost.")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="vendors")
+    # Per-vendor overrides of the plan, keyed by Plan field name, e.g. {"remove_bg_limit": 100}.
+    limit_overrides = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        MEMBER = "member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "vendor"], name="uniq_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.vendor} ({self.role})"
+
+
+class Project(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="uniq_project_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def original_upload_to(record: Record, filename: str) -> str:
+    return f"originals/{record.vendor_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Record(models.Model):
+    """One photo: its original and its latest processed output, as storage names."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="records")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="records")
+    original = models.FileField(upload_to=original_upload_to, max_length=500)
+    original_filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    processed = models.FileField(max_length=500, blank=True)
+    processed_content_type = models.CharField(max_length=100, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["vendor", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.original_filename or str(self.pk)

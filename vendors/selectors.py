@@ -1,0 +1,64 @@
+"""Reads of vendors and what they own. Every read is scoped by a vendor."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from .models import Membership, Project, Record, Vendor
+
+
+def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
+    return Vendor.objects.filter(memberships__user=user, is_active=True).order_by("memberships__created_at")
+
+
+def vendor_for_user(*, user: AbstractBaseUser, slug: str | None = None) -> Vendor | None:
+    """The vendor a request acts for: the one named, else the user's first."""
+    if not user or not user.is_authenticated:
+        return None
+    vendors = vendors_of_user(user=user)
+    if slug:
+        vendors = vendors.filter(slug=slug)
+    return vendors.select_related("plan").first()
+
+
+def membership_role(*, vendor: Vendor, user: AbstractBaseUser) -> str | None:
+    return Membership.objects.filter(vendor=vendor, user=user).values_list("role", flat=True).first()
+
+
+def project_list(*, vendor: Vendor) -> QuerySet[Project]:
+    return Project.objects.filter(vendor=vendor)
+
+
+def project_get(*, vendor: Vendor, project_id: int) -> Project | None:
+    return Project.objects.filter(vendor=vendor, pk=project_id).first()
+
+
+def record_list(*, vendor: Vendor, project: Project | None = None) -> QuerySet[Record]:
+    records = Record.objects.filter(vendor=vendor)
+    return records.filter(project=project) if project else records
+
+
+def record_get(*, vendor: Vendor, record_id: int) -> Record | None:
+    return Record.objects.filter(vendor=vendor, pk=record_id).first()
+
+
+LIMIT_FIELDS = (
+    "image_requests_limit",
+    "image_requests_window_s",
+    "remove_bg_limit",
+    "remove_bg_window_s",
+    "bulk_limit",
+    "bulk_window_s",
+    "read_requests_limit",
+    "read_requests_window_s",
+    "max_in_flight",
+    "default_priority",
+)
+
+
+def vendor_limits(*, vendor: Vendor) -> dict[str, int | None]:
+    """The vendor's plan with its per-vendor overrides applied."""
+    limits = {field: getattr(vendor.plan, field) for field in LIMIT_FIELDS}
+    limits.update({k: v for k, v in (vendor.limit_overrides or {}).items() if k in LIMIT_FIELDS})
+    return limits

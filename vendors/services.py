@@ -1,0 +1,77 @@
+"""Every change to vendors, members, projects and records."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
+
+from .models import Membership, Plan, Project, Record, Vendor
+
+DEFAULT_PROJECT_NAME = "Uploads"
+
+
+def vendor_create(*, slug: str, name: str = "", plan_slug: str = "standard") -> Vendor:
+    plan = Plan.objects.get(slug=plan_slug)
+    return Vendor.objects.create(slug=slugify(slug), name=name or slug, plan=plan)
+
+
+def vendor_get_or_create(*, slug: str, plan_slug: str = "standard") -> tuple[Vendor, bool]:
+    existing = Vendor.objects.filter(slug=slug).first()
+    if existing:
+        return existing, False
+    return vendor_create(slug=slug, plan_slug=plan_slug), True
+
+
+def member_add(*, vendor: Vendor, user: AbstractBaseUser, role: str = Membership.Role.MEMBER) -> Membership:
+    membership, _ = Membership.objects.get_or_create(vendor=vendor, user=user, defaults={"role": role})
+    return membership
+
+
+def user_get_or_create(*, username: str, password: str | None = None) -> tuple[AbstractBaseUser, bool]:
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=username)
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    return user, created
+
+
+def api_token_for(*, user: AbstractBaseUser) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def project_create(*, vendor: Vendor, name: str) -> Project:
+    return Project.objects.create(vendor=vendor, name=name)
+
+
+def project_default(*, vendor: Vendor) -> Project:
+    """The project that uploads without a project land in."""
+    try:
+        project, _ = Project.objects.get_or_create(vendor=vendor, name=DEFAULT_PROJECT_NAME)
+    except IntegrityError:  # created by a concurrent request
+        project = Project.objects.get(vendor=vendor, name=DEFAULT_PROJECT_NAME)
+    return project
+
+
+@transaction.atomic
+def record_create(*, project: Project, upload: UploadedFile) -> Record:
+    """Store an uploaded original. Its bytes go to storage; the row keeps the name."""
+    filename = (upload.name or "upload").rsplit("/", 1)[-1][:200]
+    record = Record(
+        vendor_id=project.vendor_id,
+        project=project,
+        original_filename=filename,
+        content_type=getattr(upload, "content_type", "") or "",
+        size_bytes=upload.size,
+    )
+    record.original.save(filename, upload, save=False)
+    record.save()
+    return record
