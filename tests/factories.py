@@ -4,9 +4,11 @@ from django.contrib.auth import get_user_model
 
 from vendors import services
 from vendors.models import Vendor
+from vendors.plans import ensure_default_plans
 
 
 def make_vendor(slug: str, plan: str = "standard") -> Vendor:
+    ensure_default_plans()  # transactional tests flush the seeded rows
     return services.vendor_create(slug=slug, plan_slug=plan)
 
 

@@ -1,36 +1,12 @@
 from django.db import migrations
 
-PLANS = [
-    # The mission's limits.
-    dict(
-        slug="standard", name="Standard",
-        image_requests_limit=50, image_requests_window_s=900,
-        remove_bg_limit=30, remove_bg_window_s=3600,
-        bulk_limit=10, bulk_window_s=3600,
-        read_requests_limit=3600, read_requests_window_s=900,
-        max_in_flight=4, default_priority=20,
-    ),
-    dict(
-        slug="premium", name="Premium",
-        image_requests_limit=500, image_requests_window_s=900,
-        remove_bg_limit=300, remove_bg_window_s=3600,
-        bulk_limit=100, bulk_window_s=3600,
-        read_requests_limit=18000, read_requests_window_s=900,
-        max_in_flight=16, default_priority=30,
-    ),
-    # No request limits: trusted integrators and load tests. Fair sharing still applies.
-    dict(
-        slug="unlimited", name="Unlimited",
-        image_requests_limit=None, remove_bg_limit=None, bulk_limit=None, read_requests_limit=None,
-        max_in_flight=64, default_priority=20,
-    ),
-]
+from vendors.plans import PLANS
 
 
 def seed(apps, schema_editor):
     Plan = apps.get_model("vendors", "Plan")
     for plan in PLANS:
-        Plan.objects.update_or_create(slug=plan["slug"], defaults=plan)
+        Plan.objects.get_or_create(slug=plan["slug"], defaults=plan)
 
 
 class Migration(migrations.Migration):

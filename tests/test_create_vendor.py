@@ -1,0 +1,47 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.authtoken.models import Token
+
+from vendors.models import Membership, Vendor
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> list[str]:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("create_vendor", *args, stdout=out, stderr=StringIO())
+    return out.getvalue().strip().splitlines()
+
+
+def test_creates_vendor_and_owner_and_prints_the_token_last():
+    lines = run("acme", "--user", "alice")
+    vendor = Vendor.objects.get(slug="acme")
+    assert vendor.plan.slug == "standard"
+    membership = Membership.objects.get(vendor=vendor, user__username="alice")
+    assert membership.role == "owner"
+    assert lines[-1] == Token.objects.get(user=membership.user).key
+
+
+def test_running_it_again_reuses_everything():
+    first = run("acme", "--user", "alice", "--plan", "premium")
+    second = run("acme", "--user", "alice")
+    assert first[-1] == second[-1]
+    assert Vendor.objects.count() == 1 and Membership.objects.count() == 1
+
+
+def test_an_unknown_plan_is_a_clear_error():
+    with pytest.raises(CommandError, match="no plan 'gold'"):
+        run("acme", "--user", "alice", "--plan", "gold")
+    assert not Vendor.objects.exists()
+
+
+def test_plans_are_seeded():
+    from vendors.models import Plan
+
+    plans = {p.slug: p for p in Plan.objects.all()}
+    assert plans["standard"].remove_bg_limit == 30 and plans["standard"].image_requests_limit == 50
+    assert plans["premium"].remove_bg_limit > 30 and plans["premium"].get_default_priority_display() == "high"
+    assert plans["unlimited"].image_requests_limit is None
