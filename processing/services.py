@@ -35,12 +35,12 @@ class JobCancelled(Exception):
     """The job was cancelled or taken from this worker: stop at the next stage boundary."""
 
 
-def _transition(job_id: uuid.UUID, target: str, *, run_token: uuid.UUID | None = None, **fields: Any) -> bool:
-    """Move a job to `target` if its current state allows it (and, when given, the run token
-    still matches). Returns whether this call made the change."""
+def _transition(job_id: uuid.UUID, target: str, *, held_by: uuid.UUID | None = None, **fields: Any) -> bool:
+    """Move a job to `target` if its current state allows it (and, when given, the run that
+    holds it is `held_by`). Returns whether this call made the change."""
     rows = Job.objects.filter(pk=job_id, state__in=sources_of(target))
-    if run_token is not None:
-        rows = rows.filter(run_token=run_token)
+    if held_by is not None:
+        rows = rows.filter(run_token=held_by)
     return rows.update(state=target, **fields) == 1
 
 
@@ -163,7 +163,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
         applied = _transition(
             job.pk,
             JobState.SUCCEEDED,
-            run_token=run_token,
+            held_by=run_token,
             result=result,
             finished_at=now,
             progress_percent=100,
@@ -206,7 +206,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         if _transition(
             job.pk,
             JobState.QUEUED,
-            run_token=run_token,
+            held_by=run_token,
             dispatched_at=None,
             not_before=now + timedelta(seconds=delay),
             progress_stage="waiting_retry",
@@ -219,7 +219,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
                 extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
             )
             return JobState.QUEUED
-    elif _transition(job.pk, JobState.FAILED, run_token=run_token, finished_at=now, progress_stage="failed", **common):
+    elif _transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
         logger.error(
             "job %s of vendor %s failed after %s attempt(s) (%s): %s",
             job.pk, job.vendor_id, job.attempts, error.code, error.message,
