@@ -1,0 +1,114 @@
+"""Resizing: fit inside a box, fill a box, stretch, thumbnail."""
+
+from PIL import Image, ImageOps
+
+from processing.errors import InvalidParams
+from processing.imaging.encode import encode, normalize_format
+from processing.imaging.inspect import load_image
+from processing.imaging.output import ImageOutput
+
+RESIZE_MODES = ("fit", "fill", "exact")
+TRANSFORM_MODES = (*RESIZE_MODES, "thumbnail")
+_RESAMPLE = Image.Resampling.LANCZOS
+# Shrink by whole factors first when downscaling a lot: much faster, no visible difference.
+_REDUCING_GAP = 3.0
+
+
+def resize(
+    img: Image.Image,
+    *,
+    width: int | None,
+    height: int | None,
+    mode: str = "fit",
+    upscale: bool = False,
+    max_pixels: int | None = None,
+) -> Image.Image:
+    """fit: inside width x height, aspect kept (one side may be None), no upscaling unless upscale=True.
+    fill: cover the box, then centre-crop to exactly width x height.  exact: stretch to width x height.
+    max_pixels refuses (InvalidParams) a result larger than that.
+
+    Returns the input itself when nothing changes; never modifies it.
+    """
+    _check_resize_params(width=width, height=height, mode=mode)
+    if mode != "fit" and max_pixels is not None:
+        _check_output_pixels(width * height, max_pixels=max_pixels)
+    if mode == "exact":
+        return img.resize((width, height), _RESAMPLE, reducing_gap=_REDUCING_GAP)
+    if mode == "fill":
+        return ImageOps.fit(img, (width, height), method=_RESAMPLE, centering=(0.5, 0.5))
+    scales = []
+    if width is not None:
+        scales.append(width / img.width)
+    if height is not None:
+        scales.append(height / img.height)
+    scale = min(scales)
+    if not upscale:
+        scale = min(scale, 1.0)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if max_pixels is not None:
+        _check_output_pixels(size[0] * size[1], max_pixels=max_pixels)
+    if size == img.size:
+        return img
+    return img.resize(size, _RESAMPLE, reducing_gap=_REDUCING_GAP)
+
+
+def thumbnail(img: Image.Image, *, size: int) -> Image.Image:
+    """Longest side becomes `size`; smaller images are left as they are."""
+    _check_dimension("size", size)
+    return resize(img, width=size, height=size, mode="fit")
+
+
+def transform(
+    data: bytes,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    mode: str = "fit",
+    format: str = "PNG",
+    quality: int = 90,
+    strip_metadata: bool = True,
+    upscale: bool = False,
+    max_bytes: int,
+    max_pixels: int,
+) -> ImageOutput:
+    """Decode, resize and encode an upload. mode "thumbnail" takes the size from `width`."""
+    format = normalize_format(format, quality=quality)
+    if mode == "thumbnail":
+        size = width if width is not None else height
+        if size is None:
+            raise InvalidParams("a thumbnail needs a size: give width")
+        _check_dimension("width", size)
+    else:
+        _check_resize_params(width=width, height=height, mode=mode)
+        if mode != "fit":
+            _check_output_pixels(width * height, max_pixels=max_pixels)
+
+    img = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    if mode == "thumbnail":
+        resized = thumbnail(img, size=size)
+    else:
+        resized = resize(img, width=width, height=height, mode=mode, upscale=upscale, max_pixels=max_pixels)
+    return encode(resized, format=format, quality=quality, strip_metadata=strip_metadata)
+
+
+def _check_resize_params(*, width: int | None, height: int | None, mode: str) -> None:
+    if mode not in RESIZE_MODES:
+        raise InvalidParams(f"unknown resize mode {mode!r}; use one of {', '.join(TRANSFORM_MODES)}")
+    if width is None and height is None:
+        raise InvalidParams("give width, height or both")
+    if mode != "fit" and (width is None or height is None):
+        raise InvalidParams(f"mode {mode!r} needs both width and height")
+    if width is not None:
+        _check_dimension("width", width)
+    if height is not None:
+        _check_dimension("height", height)
+
+
+def _check_dimension(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParams(f"{name} must be a positive integer, not {value!r}")
+
+
+def _check_output_pixels(pixels: int, *, max_pixels: int) -> None:
+    if pixels > max_pixels:
+        raise InvalidParams(f"the requested size is {pixels} pixels; the limit is {max_pixels} pixels")
