@@ -14,5 +14,5 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     # Local files only; production serves media from S3, Cloudinary or the front proxy.
     urlpatterns += [
-        re_path(r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"), serve, {"document_root": settings.MEDIA_ROOT})
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     ]

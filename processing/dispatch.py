@@ -83,7 +83,11 @@ def _admit(kind: str) -> int:
     vendors = Vendor.objects.filter(pk__in=vendor_ids).select_related("plan")
     caps = {v.pk: vendor_limits(vendor=v)["max_in_flight"] for v in vendors}
     in_flight = dict(
-        _in_flight().filter(vendor_id__in=vendor_ids).values("vendor_id").annotate(n=Count("id")).values_list("vendor_id", "n")
+        _in_flight()
+        .filter(vendor_id__in=vendor_ids)
+        .values("vendor_id")
+        .annotate(n=Count("id"))
+        .values_list("vendor_id", "n")
     )
     r = get_redis()
     served_key = SERVED_KEY.format(kind=kind)
@@ -95,7 +99,9 @@ def _admit(kind: str) -> int:
         vendor_id = turn.popleft()
         if in_flight.get(vendor_id, 0) >= caps[vendor_id]:
             continue
-        job_id = waiting.filter(vendor_id=vendor_id).order_by("-priority", "created_at").values_list("pk", flat=True).first()
+        job_id = (
+            waiting.filter(vendor_id=vendor_id).order_by("-priority", "created_at").values_list("pk", flat=True).first()
+        )
         if job_id is None:
             continue
         if not _claim_and_send(kind, job_id):

@@ -40,7 +40,8 @@ class Job(models.Model):
     params = models.JSONField(default=dict, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", so that jobs without a key do not collide on the unique constraint.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
 
     progress_percent = models.PositiveSmallIntegerField(default=0)
     progress_stage = models.CharField(max_length=32, blank=True)

@@ -18,9 +18,7 @@ def jobs_recover_stalled() -> int:
     """Running jobs without a heartbeat for JOB_STALL_TIMEOUT_S go back to the queue; queued
     jobs handed to Dramatiq that no worker started in that time are handed over again."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-    stalled = list(
-        Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "vendor_id")
-    )
+    stalled = list(Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "vendor_id"))
     recovered = 0
     for job_id, vendor_id in stalled:
         if Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
@@ -29,7 +27,10 @@ def jobs_recover_stalled() -> int:
             recovered += 1
             logger.warning(
                 "job %s of vendor %s stalled (no heartbeat since before %s); queued again",
-                job_id, vendor_id, cutoff.isoformat(), extra={"job_id": str(job_id), "vendor": vendor_id},
+                job_id,
+                vendor_id,
+                cutoff.isoformat(),
+                extra={"job_id": str(job_id), "vendor": vendor_id},
             )
     lost = Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).update(dispatched_at=None)
     return recovered + lost

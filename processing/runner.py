@@ -14,6 +14,7 @@ from .dispatch import dispatch_pending
 from .errors import JobError, RetryableJobError
 from .models import Job
 from .processors import InputLimits, get_processor
+from .rate_limits import acquire_slot
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +38,17 @@ def job_run(*, job_id: str) -> None:
         def progress(stage: str, percent: int, message: str = "") -> None:
             services.job_report_progress(job_id=job.pk, run_token=token, stage=stage, percent=percent, message=message)
 
+        if not acquire_slot(job.kind):
+            services.job_defer(job=job, run_token=token, seconds=0.5, reason="waiting for the kind's rate limit")
+            return
         progress("downloading", 5, "reading the input image")
         data = _read_input(job)
         progress("processing", 20, f"running {job.kind}")
         output = processor.run(
-            data, job.params, limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS)
+            data,
+            job.params,
+            limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS),
+            progress=progress,
         )
         progress("uploading", 80, "storing the result")
         if services.job_succeed(job=job, run_token=token, output=output):
@@ -58,4 +65,5 @@ def job_run(*, job_id: str) -> None:
         error = RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
         services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
     finally:
+        services.batch_finish_if_done(batch_id=job.batch_id)
         dispatch_pending(kinds=[job.kind])

@@ -26,7 +26,7 @@ from .errors import ImageTooLarge, InvalidParams, JobError
 from .imaging.output import ImageOutput
 from .models import Batch, Job
 from .processors import get_processor
-from .states import FINISHED, InvalidTransition, JobState, sources_of
+from .states import ACTIVE, FINISHED, InvalidTransition, JobState, sources_of
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,76 @@ def job_create(
     return job
 
 
+CHUNK = 500  # rows per INSERT/UPDATE: far below MySQL's max_allowed_packet
+
+
+def batch_create(
+    *,
+    vendor: Vendor,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    priority: str | int | None = None,
+    records: list[Record] | None = None,
+    uploads: list[UploadedFile] | None = None,
+    project: Project | None = None,
+) -> Batch:
+    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up."""
+    processor = get_processor(kind)
+    clean_params = processor.clean_params(params)
+    job_priority = _resolve_priority(vendor=vendor, priority=priority)
+    records = list(records or [])
+    if any(record.vendor_id != vendor.pk for record in records):
+        raise InvalidParams("record not found", code="not_found")
+    for upload in uploads or []:
+        check_upload(upload)
+    if not records and not uploads:
+        raise InvalidParams("a batch needs at least one record or image", code="empty_batch")
+
+    with transaction.atomic():
+        if uploads:
+            target = project or vendor_services.project_default(vendor=vendor)
+            records += [vendor_services.record_create(project=target, upload=upload) for upload in uploads]
+        batch = Batch.objects.create(
+            vendor=vendor, kind=kind, params=clean_params, priority=job_priority, total=len(records)
+        )
+        Job.objects.bulk_create(
+            [
+                Job(
+                    vendor=vendor,
+                    record=record,
+                    batch=batch,
+                    kind=kind,
+                    params=clean_params,
+                    priority=job_priority,
+                    max_attempts=processor.retry.max_attempts,
+                )
+                for record in records
+            ],
+            batch_size=CHUNK,
+        )
+        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[kind]))
+    return batch
+
+
+def batch_cancel(*, batch: Batch) -> int:
+    """Cancel every job of the batch that has not finished. Returns how many were cancelled."""
+    ids = list(batch.jobs.filter(state__in=sources_of(JobState.CANCELLED)).values_list("pk", flat=True))
+    cancelled = 0
+    for start in range(0, len(ids), CHUNK):
+        cancelled += Job.objects.filter(
+            pk__in=ids[start : start + CHUNK], state__in=sources_of(JobState.CANCELLED)
+        ).update(state=JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled")
+    batch_finish_if_done(batch_id=batch.pk)
+    return cancelled
+
+
+def batch_finish_if_done(*, batch_id: uuid.UUID | None) -> bool:
+    """Stamp the batch finished once none of its jobs is waiting or running."""
+    if batch_id is None or Job.objects.filter(batch_id=batch_id, state__in=ACTIVE).exists():
+        return False
+    return Batch.objects.filter(pk=batch_id, finished_at__isnull=True).update(finished_at=timezone.now()) == 1
+
+
 def job_start(*, job_id: uuid.UUID) -> Job | None:
     """Take a job for this worker. None if it is finished, cancelled, or held by a live worker."""
     now = timezone.now()
@@ -138,7 +208,9 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
     return Job.objects.select_related("vendor", "record").get(pk=job_id)
 
 
-def job_report_progress(*, job_id: uuid.UUID, run_token: uuid.UUID, stage: str, percent: int, message: str = "") -> None:
+def job_report_progress(
+    *, job_id: uuid.UUID, run_token: uuid.UUID, stage: str, percent: int, message: str = ""
+) -> None:
     """Record progress and beat the heart; raise JobCancelled if the job is no longer ours."""
     updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING, run_token=run_token).update(
         progress_stage=stage,
@@ -183,7 +255,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
 
 def _backoff_s(job: Job) -> float:
     policy = get_processor(job.kind).retry
-    base = getattr(settings, "JOB_RETRY_BACKOFF_S", None) or policy.base_s
+    base = settings.JOB_RETRY_BASE_S.get(job.kind, policy.base_s)
     delay = min(policy.max_s, base * 2 ** max(0, job.attempts - 1))
     return delay * random.uniform(0.8, 1.2)
 
@@ -215,14 +287,22 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         ):
             logger.warning(
                 "job %s of vendor %s attempt %s failed (%s): %s; retrying",
-                job.pk, job.vendor_id, job.attempts, error.code, error.message,
+                job.pk,
+                job.vendor_id,
+                job.attempts,
+                error.code,
+                error.message,
                 extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
             )
             return JobState.QUEUED
     elif _transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
         logger.error(
             "job %s of vendor %s failed after %s attempt(s) (%s): %s",
-            job.pk, job.vendor_id, job.attempts, error.code, error.message,
+            job.pk,
+            job.vendor_id,
+            job.attempts,
+            error.code,
+            error.message,
             extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
         )
         return JobState.FAILED
@@ -233,7 +313,12 @@ def job_cancel(*, job: Job) -> bool:
     """A waiting job never runs; a running one stops at its next stage boundary."""
     if job.state not in sources_of(JobState.CANCELLED):
         raise InvalidTransition(job.state, JobState.CANCELLED)
-    return _transition(job.pk, JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled")
+    cancelled = _transition(
+        job.pk, JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled"
+    )
+    if cancelled:
+        batch_finish_if_done(batch_id=job.batch_id)
+    return cancelled
 
 
 def job_retry(*, job: Job) -> bool:
@@ -260,3 +345,18 @@ def job_retry(*, job: Job) -> bool:
     if retried:
         transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[job.kind]))
     return retried
+
+
+def job_defer(*, job: Job, run_token: uuid.UUID, seconds: float, reason: str) -> bool:
+    """Give a taken job back without counting an attempt (its kind's rate limit is reached)."""
+    return _transition(
+        job.pk,
+        JobState.QUEUED,
+        held_by=run_token,
+        run_token=None,
+        attempts=F("attempts") - 1,
+        dispatched_at=None,
+        not_before=timezone.now() + timedelta(seconds=seconds),
+        progress_stage="waiting",
+        progress_message=reason[:255],
+    )

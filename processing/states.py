@@ -15,9 +15,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # A queued job may fail without running: its input vanished, its vendor was removed.
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLED, JobState.FAILED}),
     # Back to queued: a retryable failure, or a stalled worker's job taken back.
-    JobState.RUNNING: frozenset(
-        {JobState.SUCCEEDED, JobState.FAILED, JobState.QUEUED, JobState.CANCELLED}
-    ),
+    JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.QUEUED, JobState.CANCELLED}),
     JobState.SUCCEEDED: frozenset(),
     # An operator or integrator may run a failed or cancelled job again.
     JobState.FAILED: frozenset({JobState.QUEUED}),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dramatiq
 from django.conf import settings
+from periodiq import cron
 
 from .errors import JobError
 from .processors import PROCESSORS
+from .retention import jobs_purge_finished
 from .runner import job_run
 
 
@@ -35,3 +37,14 @@ ACTORS: dict[str, dramatiq.Actor] = {kind: _make_actor(kind, p.queue) for kind, 
 
 def actor_for(kind: str) -> dramatiq.Actor:
     return ACTORS[kind]
+
+
+@dramatiq.actor(
+    queue_name="maintenance",
+    periodic=cron(settings.JOB_RETENTION_CRON),
+    max_retries=0,
+    time_limit=30 * 60 * 1000,
+    throws=(),
+)
+def purge_finished_jobs() -> None:
+    jobs_purge_finished()

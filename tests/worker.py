@@ -45,8 +45,9 @@ class WorkerProcess:
         if self.queues:
             args += ["--queues", *self.queues]
         self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self._wait_until_consuming(timeout)
         return self
 

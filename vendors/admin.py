@@ -5,8 +5,15 @@ from .models import Membership, Plan, Project, Record, Vendor
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "image_requests_limit", "remove_bg_limit", "bulk_limit", "max_in_flight",
-                    "default_priority"]
+    list_display = [
+        "slug",
+        "name",
+        "image_requests_limit",
+        "remove_bg_limit",
+        "bulk_limit",
+        "max_in_flight",
+        "default_priority",
+    ]
 
 
 class MembershipInline(admin.TabularInline):

@@ -101,6 +101,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "periodiq.PeriodiqMiddleware",
         "processing.middleware.Maintenance",
     ],
 }
@@ -170,10 +171,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Jobs.
+# Each module defines PROCESSOR: its kind, queue, parameters, inputs and retry policy.
+DARKROOM_PROCESSORS = [
+    "processing.processors.remove_bg",
+    "processing.processors.face_crop",
+    "processing.processors.transform",
+]
+# Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
+JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+# Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
+JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
 # A running job whose heartbeat is older than this is considered stalled.
 JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
+# Retention: finished jobs are removed after these many hours, checked on this cron schedule.
+JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
+JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
+JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(

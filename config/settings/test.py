@@ -24,5 +24,10 @@ STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
-JOB_RETRY_BACKOFF_S = 0.2
+# Test-only kinds whose timing and failures the tests control; see tests/support/processors.py.
+DARKROOM_PROCESSORS = [*DARKROOM_PROCESSORS, "tests.support.sleepy", "tests.support.flaky"]  # noqa: F405
+JOB_RETRY_BASE_S = {"remove_bg": 0.2, "face_crop": 0.2, "transform": 0.2, "sleepy": 0.2, "flaky": 0.3}
+JOB_QUEUE_CAPACITY = {"remove_bg": 2, "face_crop": 2, "transform": 2, "sleepy": 2, "flaky": 2}
+JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+DISPATCH_TICK_S = 0.2
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

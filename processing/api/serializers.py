@@ -78,8 +78,19 @@ class JobOutput(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "kind", "state", "priority", "progress", "attempts", "error", "result",
-            "record", "batch", "created_at", "started_at", "finished_at",
+            "id",
+            "kind",
+            "state",
+            "priority",
+            "progress",
+            "attempts",
+            "error",
+            "result",
+            "record",
+            "batch",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
 
     @extend_schema_field(serializers.ChoiceField(choices=PRIORITY_LABELS))

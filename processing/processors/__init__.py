@@ -1,23 +1,27 @@
-"""The registry of processing kinds. A new kind: one module with a PROCESSOR, one line here."""
+"""The registry of processing kinds. A new kind is one module with a PROCESSOR, named in
+the DARKROOM_PROCESSORS setting."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from processing.errors import InvalidParams
 
-from . import face_crop, remove_bg, transform
 from .base import InputLimits, Processor
 
-PROCESSORS: dict[str, Processor] = {
-    p.kind: p for p in (remove_bg.PROCESSOR, face_crop.PROCESSOR, transform.PROCESSOR)
-}
+
+def _load() -> dict[str, Processor]:
+    processors = [import_string(f"{path}.PROCESSOR") for path in settings.DARKROOM_PROCESSORS]
+    return {p.kind: p for p in processors}
+
+
+PROCESSORS: dict[str, Processor] = _load()
 
 
 def get_processor(kind: str) -> Processor:
     try:
         return PROCESSORS[kind]
     except KeyError:
-        raise InvalidParams(
-            f"kind must be one of {sorted(PROCESSORS)}, not {kind!r}",
-            code="invalid_kind",
-        ) from None
+        raise InvalidParams(f"kind must be one of {sorted(PROCESSORS)}, not {kind!r}", code="invalid_kind") from None
 
 
 __all__ = ["PROCESSORS", "InputLimits", "Processor", "get_processor"]

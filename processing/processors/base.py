@@ -23,9 +23,7 @@ class InputLimits:
 
 
 class Runner(Protocol):
-    def __call__(
-        self, data: bytes, params: dict[str, Any], *, limits: Limits
-    ) -> ImageOutput: ...
+    def __call__(self, data: bytes, params: dict[str, Any], *, limits: Limits) -> ImageOutput: ...
 
 
 @dataclass(frozen=True)

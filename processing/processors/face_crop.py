@@ -1,21 +1,18 @@
 from rest_framework import serializers
 
-
 from .base import IMAGE_FORMATS, Processor
 
 
 class FaceCropParams(serializers.Serializer):
     margin = serializers.FloatField(min_value=0, max_value=3, default=0.4)
-    aspect = serializers.FloatField(
-        min_value=0.1, max_value=10, required=False, allow_null=True
-    )
+    aspect = serializers.FloatField(min_value=0.1, max_value=10, required=False, allow_null=True)
     which = serializers.ChoiceField(choices=["largest", "all"], default="largest")
     square_pad = serializers.BooleanField(default=False)
     format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
     quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
 
 
-def run(data, params, *, limits):
+def run(data, params, *, limits, progress):
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.imaging.faces import face_crop
 
@@ -32,6 +29,4 @@ def run(data, params, *, limits):
     )
 
 
-PROCESSOR = Processor(
-    kind="face_crop", queue="face_crop", params=FaceCropParams, run=run
-)
+PROCESSOR = Processor(kind="face_crop", queue="face_crop", params=FaceCropParams, run=run)

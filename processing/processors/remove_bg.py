@@ -1,22 +1,15 @@
 from django.conf import settings
 from rest_framework import serializers
 
-
 from .base import Processor
 
 
 class RemoveBgParams(serializers.Serializer):
     model = serializers.CharField(required=False)
     alpha_matting = serializers.BooleanField(default=False)
-    alpha_matting_foreground_threshold = serializers.IntegerField(
-        min_value=0, max_value=255, default=240
-    )
-    alpha_matting_background_threshold = serializers.IntegerField(
-        min_value=0, max_value=255, default=10
-    )
-    alpha_matting_erode_size = serializers.IntegerField(
-        min_value=0, max_value=100, default=10
-    )
+    alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=255, default=240)
+    alpha_matting_background_threshold = serializers.IntegerField(min_value=0, max_value=255, default=10)
+    alpha_matting_erode_size = serializers.IntegerField(min_value=0, max_value=100, default=10)
     only_mask = serializers.BooleanField(default=False)
     post_process_mask = serializers.BooleanField(default=False)
     bgcolor = serializers.ListField(
@@ -29,13 +22,11 @@ class RemoveBgParams(serializers.Serializer):
 
     def validate_model(self, value):
         if value not in settings.REMBG_ALLOWED_MODELS:
-            raise serializers.ValidationError(
-                f"model must be one of {settings.REMBG_ALLOWED_MODELS}"
-            )
+            raise serializers.ValidationError(f"model must be one of {settings.REMBG_ALLOWED_MODELS}")
         return value
 
 
-def run(data, params, *, limits):
+def run(data, params, *, limits, progress):
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.imaging.background import remove_background
     from processing.rembg_sessions import get_session
@@ -62,6 +53,4 @@ def run(data, params, *, limits):
     )
 
 
-PROCESSOR = Processor(
-    kind="remove_bg", queue="remove_bg", params=RemoveBgParams, run=run
-)
+PROCESSOR = Processor(kind="remove_bg", queue="remove_bg", params=RemoveBgParams, run=run)

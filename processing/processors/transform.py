@@ -1,38 +1,25 @@
 from rest_framework import serializers
 
-
 from .base import IMAGE_FORMATS, Processor
 
 
 class TransformParams(serializers.Serializer):
-    width = serializers.IntegerField(
-        min_value=1, max_value=10_000, required=False, allow_null=True
-    )
-    height = serializers.IntegerField(
-        min_value=1, max_value=10_000, required=False, allow_null=True
-    )
-    mode = serializers.ChoiceField(
-        choices=["fit", "fill", "exact", "thumbnail"], default="fit"
-    )
+    width = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
+    height = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
+    mode = serializers.ChoiceField(choices=["fit", "fill", "exact", "thumbnail"], default="fit")
     format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
     quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
     strip_metadata = serializers.BooleanField(default=True)
 
     def validate(self, attrs):
-        if attrs.get("mode") in ("fill", "exact") and not (
-            attrs.get("width") and attrs.get("height")
-        ):
-            raise serializers.ValidationError(
-                {"width": f"mode {attrs['mode']} needs both width and height"}
-            )
+        if attrs.get("mode") in ("fill", "exact") and not (attrs.get("width") and attrs.get("height")):
+            raise serializers.ValidationError({"width": f"mode {attrs['mode']} needs both width and height"})
         if attrs.get("mode") == "thumbnail" and not attrs.get("width"):
-            raise serializers.ValidationError(
-                {"width": "mode thumbnail needs width (the longest side)"}
-            )
+            raise serializers.ValidationError({"width": "mode thumbnail needs width (the longest side)"})
         return attrs
 
 
-def run(data, params, *, limits):
+def run(data, params, *, limits, progress):
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.imaging.transform import transform
 
@@ -49,6 +36,4 @@ def run(data, params, *, limits):
     )
 
 
-PROCESSOR = Processor(
-    kind="transform", queue="transform", params=TransformParams, run=run
-)
+PROCESSOR = Processor(kind="transform", queue="transform", params=TransformParams, run=run)

@@ -25,8 +25,19 @@ def test_upload_answers_202_with_the_job(owner, astronaut_jpeg):
     assert response.status_code == 202, response.content
     body = response.json()
     assert set(body) == {
-        "id", "kind", "state", "priority", "progress", "attempts", "error", "result",
-        "record", "batch", "created_at", "started_at", "finished_at",
+        "id",
+        "kind",
+        "state",
+        "priority",
+        "progress",
+        "attempts",
+        "error",
+        "result",
+        "record",
+        "batch",
+        "created_at",
+        "started_at",
+        "finished_at",
     }
     assert body["state"] == "queued"
     assert body["priority"] == "normal"
@@ -42,8 +53,12 @@ def test_a_job_from_an_existing_record_takes_params_and_priority(owner, astronau
     first = client.post("/api/v1/jobs/", {"kind": "transform", "image": upload(astronaut_jpeg)}, format="multipart")
     response = client.post(
         "/api/v1/jobs/",
-        {"kind": "transform", "record": first.json()["record"], "priority": "high",
-         "params": {"width": 64, "format": "webp"}},
+        {
+            "kind": "transform",
+            "record": first.json()["record"],
+            "priority": "high",
+            "params": {"width": 64, "format": "webp"},
+        },
         format="json",
     )
     assert response.status_code == 202, response.content
@@ -106,9 +121,7 @@ def test_bad_input_gets_a_json_400_naming_the_field_and_writes_nothing(owner, as
 
 
 def test_an_empty_upload_is_refused(owner):
-    response = client_for(owner).post(
-        "/api/v1/jobs/", {"kind": "remove_bg", "image": upload(b"")}, format="multipart"
-    )
+    response = client_for(owner).post("/api/v1/jobs/", {"kind": "remove_bg", "image": upload(b"")}, format="multipart")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "empty_upload"
     assert not Record.objects.exists()

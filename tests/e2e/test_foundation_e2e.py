@@ -38,8 +38,11 @@ def wait_until_finished(http: httpx.Client, job_id: str, timeout: float = 90) ->
 
 def test_a_jpeg_becomes_a_real_cutout(worker, http):
     started = time.monotonic()
-    response = http.post("/api/v1/jobs/", data={"kind": "remove_bg"},
-                         files={"image": ("astronaut.jpg", jpeg_bytes(data.astronaut()), "image/jpeg")})
+    response = http.post(
+        "/api/v1/jobs/",
+        data={"kind": "remove_bg"},
+        files={"image": ("astronaut.jpg", jpeg_bytes(data.astronaut()), "image/jpeg")},
+    )
     answered_in = time.monotonic() - started
     assert response.status_code == 202, response.text
     job = response.json()
@@ -70,8 +73,9 @@ def test_a_jpeg_becomes_a_real_cutout(worker, http):
 
 def test_a_corrupt_upload_fails_with_a_readable_error_and_no_retry(worker, http):
     corrupt = jpeg_bytes(data.chelsea())[:600]  # a JPEG header and nothing after it
-    response = http.post("/api/v1/jobs/", data={"kind": "remove_bg"},
-                         files={"image": ("broken.jpg", corrupt, "image/jpeg")})
+    response = http.post(
+        "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("broken.jpg", corrupt, "image/jpeg")}
+    )
     assert response.status_code == 202, response.text
 
     job = wait_until_finished(http, response.json()["id"])

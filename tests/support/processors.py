@@ -1,0 +1,57 @@
+"""Test-only kinds, registered through DARKROOM_PROCESSORS in the test settings, so tests of
+the engine control how long a job takes and when it fails while going through the real
+dispatcher, Redis and worker processes."""
+
+import io
+
+from django.conf import settings
+from PIL import Image
+from rest_framework import serializers
+
+from processing.errors import RetryableJobError
+from processing.imaging.output import ImageOutput
+from processing.processors.base import Processor, RetryPolicy
+from processing.redis_client import get_redis
+
+
+def tiny_png() -> ImageOutput:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (2, 2), (255, 0, 0, 255)).save(buffer, format="PNG")
+    return ImageOutput(buffer.getvalue(), "image/png", 2, 2)
+
+
+class SleepyParams(serializers.Serializer):
+    seconds = serializers.FloatField(min_value=0, max_value=60, default=0.05)
+    steps = serializers.IntegerField(min_value=1, max_value=100, default=1)
+
+
+def run_sleepy(data, params, *, limits, progress):
+    import time
+
+    for step in range(params["steps"]):
+        progress("processing", 20 + 60 * step // params["steps"], f"step {step + 1} of {params['steps']}")
+        time.sleep(params["seconds"] / params["steps"])
+    return tiny_png()
+
+
+class FlakyParams(serializers.Serializer):
+    key = serializers.CharField()
+    fail_times = serializers.IntegerField(min_value=0, default=1)
+
+
+def run_flaky(data, params, *, limits, progress):
+    calls = get_redis().incr(f"{settings.CACHES['default']['KEY_PREFIX']}:flaky:{params['key']}")
+    if calls <= params["fail_times"]:
+        raise RetryableJobError(f"the endpoint is down (call {calls})", code="upstream_unavailable")
+    return tiny_png()
+
+
+sleepy = Processor(kind="sleepy", queue="sleepy", params=SleepyParams, run=run_sleepy, inputs=frozenset({"record"}))
+flaky = Processor(
+    kind="flaky",
+    queue="flaky",
+    params=FlakyParams,
+    run=run_flaky,
+    inputs=frozenset({"record"}),
+    retry=RetryPolicy(max_attempts=3, base_s=0.3),
+)
