@@ -38,6 +38,8 @@ class Job(models.Model):
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
+    # An image fetched by the worker (never on the request path), when there is no record.
+    input_url = models.URLField(max_length=2000, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
     # NULL, not "", so that jobs without a key do not collide on the unique constraint.

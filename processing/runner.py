@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 
 def _read_input(job: Job) -> bytes:
+    if job.input_url:
+        from .fetching import fetch_image
+
+        return fetch_image(job.input_url, max_bytes=settings.IMAGE_MAX_BYTES, timeout_s=settings.IMAGE_FETCH_TIMEOUT_S)
     if job.record is None or not job.record.original:
         raise JobError("the job's input record no longer exists", code="input_missing")
     with job.record.original.open("rb") as handle:

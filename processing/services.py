@@ -21,7 +21,7 @@ from vendors import services as vendor_services
 from vendors.models import Priority, Project, Record, Vendor
 from vendors.selectors import vendor_limits
 
-from . import dispatch
+from . import dispatch, signals
 from .errors import ImageTooLarge, InvalidParams, JobError
 from .imaging.output import ImageOutput
 from .models import Batch, Job
@@ -71,6 +71,7 @@ def job_create(
     priority: str | int | None = None,
     record: Record | None = None,
     upload: UploadedFile | None = None,
+    image_url: str | None = None,
     project: Project | None = None,
     batch: Batch | None = None,
     idempotency_key: str | None = None,
@@ -79,8 +80,11 @@ def job_create(
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = _resolve_priority(vendor=vendor, priority=priority)
-    if (record is None) == (upload is None):
-        raise InvalidParams("give exactly one input: an uploaded image or a record", code="invalid_input")
+    given = {name for name, value in (("record", record), ("upload", upload), ("url", image_url)) if value}
+    if len(given) != 1:
+        raise InvalidParams("give exactly one input: an uploaded image, a record or an image URL", code="invalid_input")
+    if not given <= processor.inputs:
+        raise InvalidParams(f"{kind} does not take a {given.pop()} as input", code="invalid_input")
     if record is not None and record.vendor_id != vendor.pk:
         raise InvalidParams("record not found", code="not_found")
     if idempotency_key:
@@ -101,6 +105,7 @@ def job_create(
                 batch=batch,
                 kind=kind,
                 params=clean_params,
+                input_url=image_url or "",
                 priority=job_priority,
                 max_attempts=processor.retry.max_attempts,
                 idempotency_key=idempotency_key or None,
@@ -180,7 +185,12 @@ def batch_finish_if_done(*, batch_id: uuid.UUID | None) -> bool:
     """Stamp the batch finished once none of its jobs is waiting or running."""
     if batch_id is None or Job.objects.filter(batch_id=batch_id, state__in=ACTIVE).exists():
         return False
-    return Batch.objects.filter(pk=batch_id, finished_at__isnull=True).update(finished_at=timezone.now()) == 1
+    if not Batch.objects.filter(pk=batch_id, finished_at__isnull=True).update(finished_at=timezone.now()):
+        return False
+    transaction.on_commit(
+        lambda: signals.batch_finished.send(sender=Batch, batch=Batch.objects.select_related("vendor").get(pk=batch_id))
+    )
+    return True
 
 
 def job_start(*, job_id: uuid.UUID) -> Job | None:
@@ -248,9 +258,20 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             Record.objects.filter(pk=job.record_id).update(
                 processed=name, processed_content_type=output.content_type, processed_at=now
             )
-    if not applied:
+    if applied:
+        _announce_finished(job.pk, JobState.SUCCEEDED)
+    else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
     return applied
+
+
+def _announce_finished(job_id: uuid.UUID, state: str) -> None:
+    def send() -> None:
+        job = Job.objects.filter(pk=job_id).select_related("vendor").first()
+        if job is not None:
+            signals.job_finished.send(sender=Job, job=job, state=state)
+
+    transaction.on_commit(send)
 
 
 def _backoff_s(job: Job) -> float:
@@ -296,6 +317,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             )
             return JobState.QUEUED
     elif _transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
+        _announce_finished(job.pk, JobState.FAILED)
         logger.error(
             "job %s of vendor %s failed after %s attempt(s) (%s): %s",
             job.pk,
@@ -317,6 +339,7 @@ def job_cancel(*, job: Job) -> bool:
         job.pk, JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled"
     )
     if cancelled:
+        _announce_finished(job.pk, JobState.CANCELLED)
         batch_finish_if_done(batch_id=job.batch_id)
     return cancelled
 
@@ -360,3 +383,9 @@ def job_defer(*, job: Job, run_token: uuid.UUID, seconds: float, reason: str) ->
         progress_stage="waiting",
         progress_message=reason[:255],
     )
+
+
+def job_set_priority(*, job: Job, priority: str | int) -> bool:
+    """Change the priority of a job that has not been handed to a worker yet."""
+    value = _resolve_priority(vendor=job.vendor, priority=priority)
+    return Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(priority=value) == 1

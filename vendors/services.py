@@ -75,3 +75,13 @@ def record_create(*, project: Project, upload: UploadedFile) -> Record:
     record.original.save(filename, upload, save=False)
     record.save()
     return record
+
+
+def vendor_set_paused(*, vendor: Vendor, paused: bool) -> None:
+    """A paused vendor's waiting jobs hold (nothing is lost); resuming admits them again."""
+    Vendor.objects.filter(pk=vendor.pk).update(is_paused=paused)
+    vendor.is_paused = paused
+    if not paused:
+        from processing.dispatch import dispatch_pending
+
+        transaction.on_commit(dispatch_pending)
