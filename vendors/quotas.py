@@ -1,0 +1,216 @@
+"""Per-vendor request quotas (from the plan and its overrides), counted in Redis.
+
+Each quota is a fixed window aligned to the epoch (a 1-hour window resets on the hour), so a
+reset time is exact and the same in every process. A request may charge several quotas at once
+(one image-processing request plus 40 background removals): one Lua script checks them all and
+adds every charge only if all fit, so concurrent requests never admit more than a limit and a
+bulk request that does not fit is refused whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django_redis import get_redis_connection
+
+from .models import Vendor
+from .selectors import vendor_limits
+
+IMAGE_REQUESTS = "image_requests"
+REMOVE_BG = "remove_bg"
+BULK = "bulk"
+READ_REQUESTS = "read_requests"
+QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS)
+
+DESCRIPTIONS = {
+    IMAGE_REQUESTS: "image-processing requests",
+    REMOVE_BG: "background removals",
+    BULK: "bulk operations",
+    READ_REQUESTS: "read requests",
+    "anonymous_requests": "anonymous requests from one IP",
+}
+
+KEY_PREFIX = "darkroom:quota"
+
+# A quota without a limit is still counted (so usage can be shown), against this ceiling.
+NO_LIMIT = -1
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    name: str
+    limit: int | None
+    used: int
+    remaining: int | None
+    reset_at: datetime | None
+    window_s: int
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS.get(self.name, self.name)
+
+
+class QuotaExceeded(Exception):
+    """A charge did not fit; nothing was counted. `usage` is the quota that refused it."""
+
+    def __init__(self, usage: QuotaUsage, requested: int):
+        self.usage = usage
+        self.requested = requested
+        reset = usage.reset_at.isoformat() if usage.reset_at else "later"
+        super().__init__(
+            f"rate limit of {usage.limit} {usage.description} per {_window_text(usage.window_s)} reached "
+            f"({usage.remaining} left, {requested} asked); it resets at {reset}"
+        )
+
+    @property
+    def retry_after_s(self) -> int:
+        if self.usage.reset_at is None:
+            return 1
+        return max(1, int((self.usage.reset_at - datetime.now(UTC)).total_seconds() + 0.999))
+
+
+def _window_text(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+# KEYS[i]: base key of quota i. ARGV: limit, window_s, amount for each quota (limit -1: none).
+# Returns {admitted(1|0), refused index (0 if admitted), then used and reset epoch per quota}.
+# Redis runs a script alone, so the check and the additions are one step.
+_CONSUME = """
+local now = tonumber(redis.call('TIME')[1])
+local keys, used, resets = {}, {}, {}
+local refused = 0
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[3 * i - 2])
+  local window = tonumber(ARGV[3 * i - 1])
+  local amount = tonumber(ARGV[3 * i])
+  local start = now - (now % window)
+  keys[i] = KEYS[i] .. ':' .. start
+  used[i] = tonumber(redis.call('GET', keys[i]) or '0')
+  resets[i] = start + window
+  if refused == 0 and limit >= 0 and used[i] + amount > limit then refused = i end
+end
+if refused == 0 then
+  for i = 1, #KEYS do
+    local amount = tonumber(ARGV[3 * i])
+    if amount > 0 then
+      used[i] = redis.call('INCRBY', keys[i], amount)
+      redis.call('EXPIRE', keys[i], tonumber(ARGV[3 * i - 1]) + 60)
+    end
+  end
+end
+local out = {refused == 0 and 1 or 0, refused}
+for i = 1, #KEYS do
+  out[#out + 1] = used[i]
+  out[#out + 1] = resets[i]
+end
+return out
+"""
+
+
+def _redis():
+    return get_redis_connection("default")
+
+
+def _base_key(vendor: Vendor, name: str) -> str:
+    return f"{KEY_PREFIX}:{vendor.pk}:{name}"
+
+
+def _limit_and_window(limits: Mapping[str, int | None], name: str) -> tuple[int | None, int]:
+    return limits.get(f"{name}_limit"), int(limits.get(f"{name}_window_s") or 60)
+
+
+def _run(vendor: Vendor, charges: Mapping[str, int]) -> tuple[bool, int, list[QuotaUsage]]:
+    names = [name for name in charges if name in QUOTAS]
+    limits = vendor_limits(vendor=vendor)
+    argv: list[int] = []
+    for name in names:
+        limit, window = _limit_and_window(limits, name)
+        argv += [NO_LIMIT if limit is None else limit, window, max(0, int(charges[name]))]
+    reply = _redis().eval(_CONSUME, len(names), *[_base_key(vendor, n) for n in names], *argv)
+    admitted, refused = bool(reply[0]), int(reply[1])
+    usages = []
+    for index, name in enumerate(names):
+        limit, window = _limit_and_window(limits, name)
+        used, reset = int(reply[2 + 2 * index]), int(reply[3 + 2 * index])
+        usages.append(
+            QuotaUsage(
+                name=name,
+                limit=limit,
+                used=used,
+                remaining=None if limit is None else max(0, limit - used),
+                reset_at=None if limit is None else datetime.fromtimestamp(reset, UTC),
+                window_s=window,
+            )
+        )
+    return admitted, refused, usages
+
+
+def quota_consume(*, vendor: Vendor, charges: Mapping[str, int]) -> list[QuotaUsage]:
+    """Count `charges` ({quota name: amount}) all at once, or none of them.
+
+    Returns the usage of each charged quota after counting; raises QuotaExceeded (naming the
+    first quota that did not fit) when any would go over its limit."""
+    admitted, refused, usages = _run(vendor, charges)
+    if not admitted:
+        usage = usages[refused - 1]
+        raise QuotaExceeded(usage, requested=int(charges[usage.name]))
+    return usages
+
+
+def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[str, int]) -> None:
+    """Give back charges counted by quota_consume for a request that then failed."""
+    client = _redis()
+    for usage in usages:
+        amount = int(charges.get(usage.name, 0))
+        if amount <= 0 or usage.reset_at is None:
+            continue
+        start = int(usage.reset_at.timestamp()) - usage.window_s
+        key = f"{_base_key(vendor, usage.name)}:{start}"
+        if client.decrby(key, amount) < 0:
+            client.delete(key)
+
+
+def quota_usage(*, vendor: Vendor) -> list[QuotaUsage]:
+    """Every quota of the vendor: limit, used and remaining in the current window, reset time."""
+    _, _, usages = _run(vendor, dict.fromkeys(QUOTAS, 0))
+    return usages
+
+
+def tightest(usages: list[QuotaUsage]) -> QuotaUsage | None:
+    """The limited quota with the fewest remaining: the one a client should watch."""
+    limited = [usage for usage in usages if usage.limit is not None]
+    return min(limited, key=lambda usage: (usage.remaining, usage.reset_at)) if limited else None
+
+
+ANONYMOUS_GROUP = "darkroom.anonymous"
+
+
+def anonymous_consume(*, request) -> QuotaUsage:
+    """Count one request of an anonymous caller or a sign-in attempt against its IP's limit
+    (ANON_RATE_LIMIT, e.g. "100/15m"), with django-ratelimit over the Redis cache. Raises
+    QuotaExceeded once the IP is over it."""
+    from django.conf import settings
+    from django_ratelimit.core import _split_rate, get_usage
+
+    rate = settings.ANON_RATE_LIMIT
+    limit, window = _split_rate(rate)
+    usage = get_usage(request, group=ANONYMOUS_GROUP, key="ip", rate=rate, increment=True)
+    used = min(usage["count"], limit + 1)
+    quota = QuotaUsage(
+        name="anonymous_requests",
+        limit=limit,
+        used=used,
+        remaining=max(0, limit - used),
+        reset_at=datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) + usage["time_left"], UTC),
+        window_s=window,
+    )
+    if usage["should_limit"]:
+        raise QuotaExceeded(quota, requested=1)
+    return quota
