@@ -199,6 +199,10 @@ JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
 # How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
 
+# --- Request limits. Vendor quotas come from their plan (vendors/quotas.py); this one is per
+# IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).
+ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
