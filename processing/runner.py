@@ -30,7 +30,11 @@ def _read_input(job: Job) -> bytes:
         return handle.read()
 
 
-def job_run(*, job_id: str) -> None:
+def job_run(*, job_id: str, kind: str) -> None:
+    # The kind's global rate limit is taken before the job starts, so started_at is honest.
+    if not acquire_slot(kind, wait_s=settings.JOB_RATE_LIMIT_WAIT_S):
+        services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {kind} rate limit")
+        return
     job = services.job_start(job_id=uuid.UUID(job_id))
     if job is None:
         return  # finished, cancelled, or in a live worker's hands: nothing to do
@@ -42,9 +46,6 @@ def job_run(*, job_id: str) -> None:
         def progress(stage: str, percent: int, message: str = "") -> None:
             services.job_report_progress(job_id=job.pk, run_token=token, stage=stage, percent=percent, message=message)
 
-        if not acquire_slot(job.kind):
-            services.job_defer(job=job, run_token=token, seconds=0.5, reason="waiting for the kind's rate limit")
-            return
         progress("downloading", 5, "reading the input image")
         data = _read_input(job)
         progress("processing", 20, f"running {job.kind}")

@@ -254,7 +254,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             error_code="",
             error_message="",
         )
-        if applied and job.record_id:
+        if applied and job.record_id and output.is_image:  # JSON (labels) is not a processed image
             Record.objects.filter(pk=job.record_id).update(
                 processed=name, processed_content_type=output.content_type, processed_at=now
             )
@@ -295,7 +295,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         run_token=None,
     )
     if error.retryable and job.attempts < job.max_attempts:
-        delay = _backoff_s(job)
+        delay = max(_backoff_s(job), getattr(error, "retry_after_s", None) or 0)
         if _transition(
             job.pk,
             JobState.QUEUED,
@@ -370,18 +370,17 @@ def job_retry(*, job: Job) -> bool:
     return retried
 
 
-def job_defer(*, job: Job, run_token: uuid.UUID, seconds: float, reason: str) -> bool:
-    """Give a taken job back without counting an attempt (its kind's rate limit is reached)."""
-    return _transition(
-        job.pk,
-        JobState.QUEUED,
-        held_by=run_token,
-        run_token=None,
-        attempts=F("attempts") - 1,
-        dispatched_at=None,
-        not_before=timezone.now() + timedelta(seconds=seconds),
-        progress_stage="waiting",
-        progress_message=reason[:255],
+def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
+    """Take a queued job back from Dramatiq for a while (its kind's rate limit is reached);
+    the dispatcher hands it over again once `seconds` have passed."""
+    return (
+        Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+            dispatched_at=None,
+            not_before=timezone.now() + timedelta(seconds=seconds),
+            progress_stage="waiting",
+            progress_message=reason[:255],
+        )
+        == 1
     )
 
 

@@ -15,7 +15,7 @@ from .runner import job_run
 
 def _make_actor(kind: str, queue: str) -> dramatiq.Actor:
     def run_job(job_id: str) -> None:
-        job_run(job_id=job_id)
+        job_run(job_id=job_id, kind=kind)
 
     run_job.__name__ = f"run_{kind}"
     return dramatiq.actor(

@@ -180,6 +180,8 @@ DARKROOM_PROCESSORS = [
 ]
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+# How long a worker thread waits for a rate-limit slot before handing the job back for later.
+JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
@@ -243,7 +245,15 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "plain"}},
+    # job_id, vendor, kind and attempt on every line logged while a job runs (processing/logging_context.py).
+    "filters": {"job_context": {"()": "processing.logging_context.JobContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_JSON else "plain",
+            "filters": ["job_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

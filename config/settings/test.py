@@ -25,9 +25,15 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 # Test-only kinds whose timing and failures the tests control; see tests/support/processors.py.
-DARKROOM_PROCESSORS = [*DARKROOM_PROCESSORS, "tests.support.sleepy", "tests.support.flaky"]  # noqa: F405
+DARKROOM_PROCESSORS = [  # noqa: F405
+    *DARKROOM_PROCESSORS,  # noqa: F405
+    "tests.support.sleepy",
+    "tests.support.flaky",
+    "tests.support.limited",
+    "tests.support.isolated",
+]
 JOB_RETRY_BASE_S = {"remove_bg": 0.2, "face_crop": 0.2, "transform": 0.2, "sleepy": 0.2, "flaky": 0.3}
-JOB_QUEUE_CAPACITY = {"remove_bg": 2, "face_crop": 2, "transform": 2, "sleepy": 2, "flaky": 2}
-JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+JOB_QUEUE_CAPACITY = {"remove_bg": 2, "face_crop": 2, "transform": 2, "sleepy": 2, "flaky": 2, "limited": 4}
+JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={"limited": 5})
 DISPATCH_TICK_S = 0.2
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

@@ -1,7 +1,9 @@
+import dramatiq
 import pytest
 import redis
 from django.conf import settings
 
+from tests.support.processors import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
 
 
@@ -9,6 +11,9 @@ from tests.worker import WorkerProcess
 def worker(django_db_setup, django_db_blocker):
     """One real Dramatiq worker process for the e2e tests, on the real Redis and the test database."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    process = WorkerProcess(threads=2).start()
+    import processing.tasks  # noqa: F401  (declares every actor's queue)
+
+    queues = sorted(set(dramatiq.get_broker().get_declared_queues()) - {ISOLATED_QUEUE})
+    process = WorkerProcess(threads=2, queues=queues).start()
     yield process
     process.stop()

@@ -1,0 +1,3 @@
+from .processors import isolated as PROCESSOR  # noqa: N812
+
+__all__ = ["PROCESSOR"]
