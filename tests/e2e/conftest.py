@@ -3,7 +3,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.support.processors import ISOLATED_QUEUE
+from tests.support.queues import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
 
 

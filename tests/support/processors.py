@@ -13,6 +13,8 @@ from processing.imaging.output import ImageOutput
 from processing.processors.base import Processor, RetryPolicy
 from processing.redis_client import get_redis
 
+from .queues import ISOLATED_QUEUE
+
 
 def tiny_png() -> ImageOutput:
     buffer = io.BytesIO()
@@ -49,8 +51,6 @@ def run_flaky(data, params, *, limits, progress):
 sleepy = Processor(kind="sleepy", queue="sleepy", params=SleepyParams, run=run_sleepy, inputs=frozenset({"record"}))
 # Rate limited in the test settings (JOB_RATE_LIMITS_PER_S).
 limited = Processor(kind="limited", queue="limited", params=SleepyParams, run=run_sleepy, inputs=frozenset({"record"}))
-# On a queue the shared test worker does not consume, for tests that run their own workers.
-ISOLATED_QUEUE = "isolated"
 isolated = Processor(
     kind="isolated", queue=ISOLATED_QUEUE, params=SleepyParams, run=run_sleepy, inputs=frozenset({"record"})
 )
