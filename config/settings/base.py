@@ -103,6 +103,7 @@ DRAMATIQ_BROKER = {
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "periodiq.PeriodiqMiddleware",
         "processing.middleware.Maintenance",
+        "processing.workers.WorkerRegistry",
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
@@ -200,6 +201,11 @@ JOB_QUEUE_CAPACITY = env.dict(
 JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
 # How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
+# Worker registry (processing/workers.py): each worker process beats this often; the admin shows
+# a worker silent for longer than WORKER_LOST_AFTER_S as lost, until its record expires.
+WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
+WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
+WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
 
 # --- Request limits. Vendor quotas come from their plan (vendors/quotas.py); this one is per
 # IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).
