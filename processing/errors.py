@@ -43,3 +43,8 @@ class RetryableJobError(JobError):
 
     code = "temporary_failure"
     retryable = True
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_s: float | None = None):
+        super().__init__(message, code=code)
+        # When the far side said how long to wait (HTTP 429 Retry-After, an open circuit).
+        self.retry_after_s = retry_after_s

@@ -23,6 +23,7 @@ from vendors.selectors import vendor_limits
 
 from . import dispatch, signals
 from .errors import ImageTooLarge, InvalidParams, JobError
+from .fetching import check_image_url
 from .imaging.output import ImageOutput
 from .models import Batch, Job
 from .processors import get_processor
@@ -87,6 +88,8 @@ def job_create(
         raise InvalidParams(f"{kind} does not take a {given.pop()} as input", code="invalid_input")
     if record is not None and record.vendor_id != vendor.pk:
         raise InvalidParams("record not found", code="not_found")
+    if image_url:
+        check_image_url(image_url)  # syntax and scheme only: the worker resolves and fetches
     if idempotency_key:
         existing = Job.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
         if existing:

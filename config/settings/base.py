@@ -178,11 +178,30 @@ DARKROOM_PROCESSORS = [
     "processing.processors.remove_bg",
     "processing.processors.face_crop",
     "processing.processors.transform",
+# local: rembg runs in the worker. remote: on the `rembg s` servers in REMBG_URLS, in turn;
+# a failing server is skipped for REMBG_URL_RETRY_S, then health-checked before it gets work.
+REMBG_BACKEND = env("REMBG_BACKEND", default="local")
+REMBG_URLS = env.list("REMBG_URLS", default=[])
+REMBG_URL_RETRY_S = env.float("REMBG_URL_RETRY_S", default=30)
+REMBG_REMOTE_TIMEOUT_S = env.float("REMBG_REMOTE_TIMEOUT_S", default=120)
+if REMBG_BACKEND not in ("local", "remote") or (REMBG_BACKEND == "remote" and not REMBG_URLS):
+    raise environ.ImproperlyConfigured("REMBG_BACKEND must be local, or remote with REMBG_URLS set")
 ]
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
 # How long a worker thread waits for a rate-limit slot before handing the job back for later.
 JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
+# Input URLs that resolve to private, loopback or link-local addresses are refused, unless this
+# is on (tests) or the exact "address:port" is listed (an internal image store).
+IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
+IMAGE_FETCH_PRIVATE_ALLOWLIST = env.list("IMAGE_FETCH_PRIVATE_ALLOWLIST", default=[])
+
+# --- Outside AI endpoints (kind ai_endpoint), as JSON: {"name": {"url": ..., "timeout_s": 60,
+# "headers": {...}}}. After AI_CIRCUIT_FAILURES failures in a row an endpoint is not called for
+# AI_CIRCUIT_OPEN_S seconds, by any worker.
+AI_ENDPOINTS = env.json("AI_ENDPOINTS", default={})
+AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=5)
+AI_CIRCUIT_OPEN_S = env.float("AI_CIRCUIT_OPEN_S", default=30)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
@@ -192,6 +211,8 @@ JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 # Retention: finished jobs are removed after these many hours, checked on this cron schedule.
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
 JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
+    "processing.processors.pipeline",
+    "processing.processors.ai_endpoint",
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.

@@ -23,13 +23,17 @@ def remove_background(
     alpha_matting_erode_size: int = 10,
     only_mask: bool = False,
     post_process_mask: bool = False,
+    decontaminate: bool = False,
     bgcolor: tuple[int, int, int, int] | None = None,
     format: str = "PNG",
     quality: int = 90,
     max_bytes: int,
     max_pixels: int,
 ) -> ImageOutput:
-    """The subject on a transparent background (RGBA), or on bgcolor; only_mask gives the grey mask."""
+    """The subject on a transparent background (RGBA), or on bgcolor; only_mask gives the grey mask.
+
+    decontaminate removes the old background's colour fringing on soft edges (ignored with alpha_matting).
+    """
     format = normalize_format(format, quality=quality)
     if format not in CUTOUT_FORMATS:
         raise InvalidParams(f"a cut-out needs transparency: use PNG or WEBP, not {format}")
@@ -52,6 +56,7 @@ def remove_background(
         alpha_matting_erode_size=alpha_matting_erode_size,
         only_mask=only_mask,
         post_process_mask=post_process_mask,
+        decontaminate=decontaminate,
         bgcolor=bgcolor,
     )
     # rembg builds a fresh image; carry the colour profile so encode can convert to sRGB.

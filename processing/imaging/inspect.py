@@ -12,7 +12,7 @@ from processing.errors import ImageTooLarge, InvalidImage
 # Pillow format names we let parse an upload; everything else is refused before decoding.
 # MPO (multi-picture JPEG, from cameras and phones) has no opener of its own: JPEG's returns it.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-_ALLOWED_CONTENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff"}
+ALLOWED_CONTENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff"}
 
 # What a corrupt or truncated file can make Pillow's decoders raise.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
@@ -70,7 +70,7 @@ def load_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(f"the image has too many pixels ({exc})") from exc
     except UnidentifiedImageError as exc:
         detected = _describe(data)
-        if detected in _ALLOWED_CONTENT_TYPES:
+        if detected in ALLOWED_CONTENT_TYPES:
             raise InvalidImage(f"the upload looks like {detected} but its header is corrupt") from exc
         raise InvalidImage(
             f"the upload is not an image Darkroom can read (detected: {detected}); "

@@ -58,6 +58,29 @@ def thumbnail(img: Image.Image, *, size: int) -> Image.Image:
     return resize(img, width=size, height=size, mode="fit")
 
 
+def trim_transparent(img: Image.Image, *, padding: int = 0) -> Image.Image:
+    """Crop to the subject: cut away the fully transparent borders, keeping `padding` px of them.
+
+    An image without transparency (or entirely transparent) is returned as it is.
+    """
+    _check_padding(padding)
+    if img.mode != "RGBA":
+        return img
+    box = img.getchannel("A").getbbox()
+    if box is None or box == (0, 0, img.width, img.height):
+        return img
+    left, top, right, bottom = box
+    box = (
+        max(0, left - padding),
+        max(0, top - padding),
+        min(img.width, right + padding),
+        min(img.height, bottom + padding),
+    )
+    trimmed = img.crop(box)
+    trimmed.info = dict(img.info)
+    return trimmed
+
+
 def transform(
     data: bytes,
     *,
@@ -68,12 +91,22 @@ def transform(
     quality: int = 90,
     strip_metadata: bool = True,
     upscale: bool = False,
+    trim: bool = False,
+    trim_padding: int = 0,
     max_bytes: int,
     max_pixels: int,
 ) -> ImageOutput:
-    """Decode, resize and encode an upload. mode "thumbnail" takes the size from `width`."""
+    """Decode (upright by its EXIF orientation), optionally trim to the subject, resize, encode.
+
+    mode "thumbnail" takes the size from `width`; mode "fit" without width or height keeps the
+    size (a format conversion or metadata strip only).
+    """
     format = normalize_format(format, quality=quality)
-    if mode == "thumbnail":
+    _check_padding(trim_padding)
+    keep_size = mode == "fit" and width is None and height is None
+    if keep_size:
+        pass
+    elif mode == "thumbnail":
         size = width if width is not None else height
         if size is None:
             raise InvalidParams("a thumbnail needs a size: give width")
@@ -84,7 +117,11 @@ def transform(
             _check_output_pixels(width * height, max_pixels=max_pixels)
 
     img = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-    if mode == "thumbnail":
+    if trim:
+        img = trim_transparent(img, padding=trim_padding)
+    if keep_size:
+        resized = img
+    elif mode == "thumbnail":
         resized = thumbnail(img, size=size)
     else:
         resized = resize(img, width=width, height=height, mode=mode, upscale=upscale, max_pixels=max_pixels)
@@ -107,6 +144,11 @@ def _check_resize_params(*, width: int | None, height: int | None, mode: str) ->
 def _check_dimension(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidParams(f"{name} must be a positive integer, not {value!r}")
+
+
+def _check_padding(padding: object) -> None:
+    if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= 10_000:
+        raise InvalidParams(f"trim padding must be an integer from 0 to 10000, not {padding!r}")
 
 
 def _check_output_pixels(pixels: int, *, max_pixels: int) -> None:

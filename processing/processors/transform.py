@@ -10,6 +10,10 @@ class TransformParams(serializers.Serializer):
     format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
     quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
     strip_metadata = serializers.BooleanField(default=True)
+    # Crop to the subject: cut fully transparent borders (after a remove_bg step), before resizing.
+    trim = serializers.BooleanField(default=False)
+    trim_padding = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    upscale = serializers.BooleanField(default=False)
 
     def validate(self, attrs):
         if attrs.get("mode") in ("fill", "exact") and not (attrs.get("width") and attrs.get("height")):
@@ -31,6 +35,9 @@ def run(data, params, *, limits, progress):
         format=params["format"],
         quality=params["quality"],
         strip_metadata=params["strip_metadata"],
+        trim=params.get("trim", False),
+        trim_padding=params.get("trim_padding", 0),
+        upscale=params.get("upscale", False),
         max_bytes=limits.max_bytes,
         max_pixels=limits.max_pixels,
     )

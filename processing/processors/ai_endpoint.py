@@ -1,0 +1,125 @@
+"""Outside AI endpoints (image generation, label analysis) configured in AI_ENDPOINTS.
+
+The job's image (and the prompt, if any) is posted as multipart/form-data to the endpoint; an
+image answer is stored as the result image, a JSON answer as a JSON result. Timeouts and 5xx are
+retried; 429 waits for Retry-After; repeated failures open a circuit breaker that every worker
+shares; the kind's global rate limit is JOB_RATE_LIMITS_PER_S["ai_endpoint"].
+"""
+
+import json
+import logging
+
+import httpx
+from django.conf import settings
+from rest_framework import serializers
+
+from processing.circuit import CircuitBreaker
+from processing.errors import InvalidImage, PermanentJobError, RetryableJobError
+from processing.fetching import parse_retry_after
+
+from .base import Processor, RetryPolicy
+
+logger = logging.getLogger(__name__)
+DEFAULT_TIMEOUT_S = 60.0
+
+
+class AiEndpointParams(serializers.Serializer):
+    endpoint = serializers.CharField()
+    prompt = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    options = serializers.DictField(required=False, default=dict)
+
+    def validate_endpoint(self, value):
+        if value not in settings.AI_ENDPOINTS:
+            raise serializers.ValidationError(f"endpoint must be one of {sorted(settings.AI_ENDPOINTS)}")
+        return value
+
+
+def run(data, params, *, limits, progress):
+    from processing.imaging.inspect import load_image
+
+    # Never send an outside service something that is not a sound image within the limits.
+    load_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    name = params["endpoint"]
+    progress("processing", 30, f"waiting for {name}")
+    fields = {"prompt": params.get("prompt", "")}
+    if params.get("options"):
+        fields["options"] = json.dumps(params["options"])
+    return call_endpoint(name, image=data, fields=fields, limits=limits)
+
+
+PROCESSOR = Processor(
+    kind="ai_endpoint",
+    queue="ai_endpoint",
+    params=AiEndpointParams,
+    run=run,
+    retry=RetryPolicy(max_attempts=4, base_s=5.0),
+)
+
+
+def call_endpoint(name: str, *, image: bytes, fields: dict[str, str], limits):
+    """POST to the endpoint; the answer as an ImageOutput (image or JSON)."""
+    config = settings.AI_ENDPOINTS.get(name)
+    if not config:
+        raise PermanentJobError(f"the AI endpoint {name!r} is no longer configured", code="ai_endpoint_unknown")
+    breaker = CircuitBreaker(f"ai:{name}", threshold=settings.AI_CIRCUIT_FAILURES, open_s=settings.AI_CIRCUIT_OPEN_S)
+    breaker.check()
+    try:
+        response = httpx.post(
+            config["url"],
+            files={"image": ("image", image)},
+            data=fields,
+            headers=config.get("headers") or {},
+            timeout=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
+            trust_env=False,
+        )
+    except httpx.TimeoutException as exc:
+        _failed(breaker, name, "timed out")
+        raise RetryableJobError(f"the AI endpoint {name} timed out", code="ai_timeout") from exc
+    except httpx.HTTPError as exc:
+        _failed(breaker, name, f"{type(exc).__name__}: {exc}")
+        raise RetryableJobError(f"the AI endpoint {name} could not be reached", code="ai_unreachable") from exc
+
+    status = response.status_code
+    if status == 429:
+        raise RetryableJobError(
+            f"the AI endpoint {name} is rate limiting us",
+            code="ai_rate_limited",
+            retry_after_s=parse_retry_after(response.headers),
+        )
+    if status >= 500:
+        _failed(breaker, name, f"HTTP {status}")
+        raise RetryableJobError(f"the AI endpoint {name} answered HTTP {status}", code="ai_unavailable")
+    breaker.record_success()
+    if status >= 400:
+        raise PermanentJobError(
+            f"the AI endpoint {name} refused the request (HTTP {status}): {response.text[:300]}", code="ai_rejected"
+        )
+    return _as_output(response, name=name, limits=limits)
+
+
+def _failed(breaker: CircuitBreaker, name: str, reason: str) -> None:
+    if breaker.record_failure():
+        logger.error("AI endpoint %s failed %s times in a row (%s): circuit open", name, breaker.threshold, reason)
+
+
+def _as_output(response: httpx.Response, *, name: str, limits):
+    from processing.imaging.encode import CONTENT_TYPES, encode
+    from processing.imaging.inspect import load_image
+    from processing.imaging.output import ImageOutput, json_output
+
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            return json_output(response.json())
+        except ValueError as exc:
+            raise RetryableJobError(f"the AI endpoint {name} sent invalid JSON", code="ai_bad_response") from exc
+    try:
+        img = load_image(response.content, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    except InvalidImage as exc:
+        raise RetryableJobError(
+            f"the AI endpoint {name} sent neither JSON nor a readable image ({content_type or 'no type'})",
+            code="ai_bad_response",
+        ) from exc
+    if content_type in CONTENT_TYPES.values():
+        return ImageOutput(response.content, content_type, img.width, img.height)
+    return encode(img, format="PNG")
