@@ -43,4 +43,5 @@ JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
 # The port is chosen by tests/processors/conftest.py before any worker process starts.
 AI_ENDPOINTS = {
     "e2e": {"url": f"http://127.0.0.1:{env.int('DARKROOM_TEST_AI_PORT', default=9)}/generate", "timeout_s": 5}
+}
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
