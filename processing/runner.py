@@ -59,7 +59,7 @@ def job_run(*, job_id: str, kind: str) -> None:
         if services.job_succeed(job=job, run_token=token, output=output):
             logger.info("job succeeded", extra=log_extra)
     except services.JobCancelled:
-        logger.info("job cancelled while running; its result is dropped", extra=log_extra)
+        logger.info("job %s cancelled while running; stopped, result dropped", job.pk, extra=log_extra)
     except JobError as exc:
         services.job_fail(job=job, run_token=token, error=exc, traceback=traceback.format_exc())
     except TimeLimitExceeded:

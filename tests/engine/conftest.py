@@ -1,0 +1,53 @@
+import io
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from processing.models import Job
+from processing.states import FINISHED
+from tests.e2e.conftest import worker  # noqa: F401
+from tests.factories import make_vendor
+from vendors import services as vendor_services
+
+
+def small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 128, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_record(vendor):
+    project = vendor_services.project_default(vendor=vendor)
+    return vendor_services.record_create(project=project, upload=SimpleUploadedFile("s.png", small_png()))
+
+
+@pytest.fixture
+def vendor_a(transactional_db):
+    return make_vendor("vendor-a", plan="unlimited")
+
+
+@pytest.fixture
+def vendor_b(transactional_db):
+    return make_vendor("vendor-b", plan="standard")
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_finished(jobs, timeout: float = 120):
+    ids = [job.pk for job in jobs]
+    wait_for(
+        lambda: Job.objects.filter(pk__in=ids, state__in=FINISHED).count() == len(ids),
+        timeout=timeout,
+        what=f"{len(ids)} jobs to finish",
+    )
+    return {job.pk: job for job in Job.objects.filter(pk__in=ids)}

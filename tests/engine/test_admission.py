@@ -1,0 +1,90 @@
+"""Priorities and fairness through the real dispatcher, Redis and a real worker process.
+Small numbers here; bench/engine_fairness.py runs the sizes of the issue."""
+
+import pytest
+from django.conf import settings
+
+from processing import services
+from processing.models import Job
+from tests.engine.conftest import make_record, wait_finished
+from tests.factories import make_vendor
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+CAPACITY = settings.JOB_QUEUE_CAPACITY["sleepy"]
+
+
+def submit(vendor, record, n, *, seconds=0.15, priority=None):
+    return [
+        services.job_create(vendor=vendor, kind="sleepy", params={"seconds": seconds}, record=record, priority=priority)
+        for _ in range(n)
+    ]
+
+
+def test_a_high_job_starts_before_the_normal_jobs_waiting_ahead_of_it(worker, vendor_a):
+    record = make_record(vendor_a)
+    normals = submit(vendor_a, record, 25)
+    waiting_ahead = set(
+        Job.objects.filter(pk__in=[j.pk for j in normals], dispatched_at__isnull=True).values_list("pk", flat=True)
+    )
+    high = submit(vendor_a, record, 1, priority="high")[0]
+    assert len(waiting_ahead) >= 20, "most normal jobs must still be waiting when the high one arrives"
+
+    jobs = wait_finished([*normals, high])
+    assert all(job.state == "succeeded" for job in jobs.values())
+    started_before_high = [pk for pk in waiting_ahead if jobs[pk].started_at < jobs[high.pk].started_at]
+    assert started_before_high == [], f"{len(started_before_high)} waiting normal jobs overtook the high one"
+
+
+def test_one_vendors_flood_does_not_starve_another_vendor(worker, vendor_a, vendor_b):
+    flood = submit(vendor_a, make_record(vendor_a), 40)
+    lone = submit(vendor_b, make_record(vendor_b), 1)[0]
+    lone.refresh_from_db()
+
+    jobs = wait_finished([*flood, lone])
+    lone = jobs[lone.pk]
+    overtaking = [
+        job for job in flood if lone.created_at < jobs[job.pk].started_at < lone.started_at
+    ]
+    # Only what was already handed to Dramatiq (one queue capacity) may start before it.
+    assert len(overtaking) <= CAPACITY, f"{len(overtaking)} of vendor A's jobs started first"
+    started_after = sum(1 for job in flood if jobs[job.pk].started_at > lone.started_at)
+    assert started_after >= 40 - 2 * CAPACITY - 5, "vendor B must not wait for vendor A's backlog"
+
+
+def test_a_vendor_never_has_more_jobs_in_flight_than_its_cap(worker, transactional_db):
+    capped = make_vendor("capped", plan="unlimited")
+    capped.limit_overrides = {"max_in_flight": 1}
+    capped.save()
+    jobs = wait_finished(submit(capped, make_record(capped), 6, seconds=0.2))
+    spans = sorted((job.started_at, job.finished_at) for job in jobs.values())
+    assert all(state == "succeeded" for state in (j.state for j in jobs.values()))
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end, "two jobs of a vendor capped at 1 ran at the same time"
+
+
+def test_a_paused_vendors_jobs_hold_and_run_after_resume(worker, vendor_a):
+    from vendors.services import vendor_set_paused
+
+    vendor_set_paused(vendor=vendor_a, paused=True)
+    jobs = submit(vendor_a, make_record(vendor_a), 3, seconds=0.05)
+    handed_to_dramatiq = Job.objects.filter(pk__in=[j.pk for j in jobs], dispatched_at__isnull=False)
+    assert not handed_to_dramatiq.exists()
+    vendor_set_paused(vendor=vendor_a, paused=False)
+    done = wait_finished(jobs)
+    assert {job.state for job in done.values()} == {"succeeded"}
+
+
+def test_a_kinds_global_rate_limit_spreads_starts_over_time(worker, vendor_a):
+    per_second = settings.JOB_RATE_LIMITS_PER_S["limited"]
+    record = make_record(vendor_a)
+    jobs = [
+        services.job_create(vendor=vendor_a, kind="limited", params={"seconds": 0}, record=record) for _ in range(20)
+    ]
+    done = wait_finished(jobs)
+    starts = sorted(job.started_at.timestamp() for job in done.values())
+    # Unlimited, 20 no-op jobs start within a fraction of a second; at 5/s in 1 s windows they
+    # need at least three window boundaries.
+    assert starts[-1] - starts[0] >= 2.0
+    for i, start in enumerate(starts):
+        within_a_second = [s for s in starts[i:] if s - start < 1.0]
+        assert len(within_a_second) <= 2 * per_second
