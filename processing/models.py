@@ -89,3 +89,6 @@ class Job(models.Model):
     @property
     def priority_label(self) -> str:
         return Priority(self.priority).label
+
+
+from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401 -- registered with this app

@@ -48,3 +48,6 @@ def actor_for(kind: str) -> dramatiq.Actor:
 )
 def purge_finished_jobs() -> None:
     jobs_purge_finished()
+
+
+from .webhooks.tasks import deliver_webhook  # noqa: E402, F401 -- found by django_dramatiq through this module

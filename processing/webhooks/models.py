@@ -1,0 +1,65 @@
+"""Webhook endpoints of a vendor and the log of every delivery attempt to them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from vendors.models import Vendor
+
+
+class WebhookEvent(models.TextChoices):
+    JOB_SUCCEEDED = "job.succeeded"
+    JOB_FAILED = "job.failed"
+    BATCH_FINISHED = "batch.finished"
+
+
+def all_events() -> list[str]:
+    return list(WebhookEvent.values)
+
+
+class WebhookEndpoint(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    # Kept readable: every delivery is signed with it. Shown to the vendor once, on creation.
+    secret = models.CharField(max_length=128)
+    events = models.JSONField(default=all_events)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "processing"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} -> {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint; attempts of one event share delivery_id."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    event = models.CharField(max_length=32, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # Null when no response came (refused, timed out, address refused).
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "processing"
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["endpoint", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint_id} attempt {self.attempt}: {self.status_code or self.error}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

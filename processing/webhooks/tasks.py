@@ -1,0 +1,51 @@
+"""The delivery actor, on its own `webhooks` queue so slow receivers never hold up jobs.
+Dramatiq's retries are the backoff: each failed attempt raises, the last one only logs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from django.conf import settings
+from dramatiq.middleware import CurrentMessage
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not answer 2xx; Dramatiq tries again later."""
+
+
+@dramatiq.actor(
+    queue_name="webhooks",
+    max_retries=settings.WEBHOOK_MAX_RETRIES,
+    min_backoff=settings.WEBHOOK_MIN_BACKOFF_MS,
+    max_backoff=settings.WEBHOOK_MAX_BACKOFF_MS,
+    time_limit=int(settings.WEBHOOK_TIMEOUT_S * 1000) + 30_000,
+    throws=(),
+)
+def deliver_webhook(endpoint_id: int, delivery_id: str, event: str, payload: dict[str, Any]) -> None:
+    message = CurrentMessage.get_current_message()
+    retries = message.options.get("retries", 0) if message else 0
+    outcome = services.delivery_attempt(
+        endpoint_id=endpoint_id, delivery_id=delivery_id, event=event, payload=payload, attempt=retries + 1
+    )
+    if not outcome.retry or outcome.delivery is None:
+        return
+    delivery = outcome.delivery
+    reason = f"status {delivery.status_code}" if delivery.status_code else delivery.error
+    if retries >= settings.WEBHOOK_MAX_RETRIES:
+        logger.error(
+            "webhook %s of vendor %s to endpoint %s gave up after %s attempts (%s)",
+            event,
+            delivery.endpoint.vendor_id,
+            endpoint_id,
+            retries + 1,
+            reason,
+            extra={"vendor": delivery.endpoint.vendor_id, "endpoint": endpoint_id, "delivery_id": delivery_id},
+        )
+        return
+    raise DeliveryFailed(f"webhook {event} to endpoint {endpoint_id} attempt {retries + 1}: {reason}")
