@@ -232,6 +232,20 @@ WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
 # IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).
 ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")
 
+# --- Live events (GET /api/v1/events/): a stream re-reads its job or batch this often even
+# without a change notice, and sends a comment line after this long without an event.
+EVENTS_REREAD_S = env.float("EVENTS_REREAD_S", default=2.0)
+EVENTS_HEARTBEAT_S = env.float("EVENTS_HEARTBEAT_S", default=15.0)
+
+# --- Webhooks (docs/webhooks.md): delivered by the `webhooks` queue's actor, retried with
+# exponential backoff from WEBHOOK_MIN_BACKOFF_MS up to WEBHOOK_MAX_BACKOFF_MS.
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_MIN_BACKOFF_MS = env.int("WEBHOOK_MIN_BACKOFF_MS", default=5_000)
+WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
+# Receivers on private, loopback or link-local addresses are refused unless this is set.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -44,4 +44,9 @@ JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
 AI_ENDPOINTS = {
     "e2e": {"url": f"http://127.0.0.1:{env.int('DARKROOM_TEST_AI_PORT', default=9)}/generate", "timeout_s": 5}
 }
+# Webhook receivers in tests are http.server threads on loopback; retries come quickly.
+WEBHOOK_ALLOW_PRIVATE_URLS = True
+WEBHOOK_MIN_BACKOFF_MS = 100
+WEBHOOK_MAX_BACKOFF_MS = 500
+WEBHOOK_TIMEOUT_S = 5
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
