@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export REMBG_HOME ?= $(CURDIR)/var/rembg
 
-.PHONY: run test test-fast install sysdeps services models lint bench clean
+.PHONY: run test test-fast install sysdeps services browser models lint bench clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -32,7 +32,10 @@ run: install models
 services:
 	@scripts/ensure-services
 
-test: install services
+browser:
+	@scripts/ensure-browser
+
+test: install services browser
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py fetch_models
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -4,12 +4,18 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from processing import health
+from processing.metrics import metrics_view
+
 urlpatterns = [
     path("admin/queues/", include("processing.admin_views")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("processing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("metrics", metrics_view, name="metrics"),
+    path("health/live", health.live_view, name="health-live"),
+    path("health/ready", health.ready_view, name="health-ready"),
 ]
 
 if settings.SERVE_MEDIA:

@@ -62,3 +62,8 @@ def vendor_limits(*, vendor: Vendor) -> dict[str, int | None]:
     limits = {field: getattr(vendor.plan, field) for field in LIMIT_FIELDS}
     limits.update({k: v for k, v in (vendor.limit_overrides or {}).items() if k in LIMIT_FIELDS})
     return limits
+
+
+def vendor_get_by_slug(*, slug: str) -> Vendor | None:
+    """For operators at a terminal, who name vendors by slug."""
+    return Vendor.objects.select_related("plan").filter(slug=slug).first()

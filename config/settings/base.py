@@ -122,6 +122,19 @@ os.environ.setdefault("DRAMATIQ_NPROCS", str(DRAMATIQ_PROCESSES))
 os.environ.setdefault("DRAMATIQ_NTHREADS", str(DRAMATIQ_THREADS))
 os.environ.setdefault("dramatiq_worker_timeout", str(DRAMATIQ_WORKER_TIMEOUT_MS))
 os.environ.setdefault("dramatiq_queue_prefetch", str(DRAMATIQ_QUEUE_PREFETCH))
+# Dramatiq's worker metrics (messages, errors, retries, durations), served by each worker on
+# its own HTTP port (GET any path); 0 turns them off. Workers sharing a host need distinct ports.
+DRAMATIQ_PROMETHEUS_PORT = env.int("DRAMATIQ_PROMETHEUS_PORT", default=9191)
+if DRAMATIQ_PROMETHEUS_PORT:
+    DRAMATIQ_BROKER["MIDDLEWARE"].append("dramatiq.middleware.prometheus.Prometheus")
+    os.environ.setdefault("dramatiq_prom_port", str(DRAMATIQ_PROMETHEUS_PORT))
+    # Per-worker files the worker's processes share; cleared by Dramatiq when the worker starts.
+    os.environ.setdefault("dramatiq_prom_db", env("DRAMATIQ_PROMETHEUS_DB", default="/tmp/dramatiq-prometheus"))
+
+# --- Metrics (/metrics, processing/metrics.py): a bearer token, or empty to serve loopback only.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Job durations and retries on /metrics describe the jobs finished in this many last seconds.
+METRICS_WINDOW_S = env.int("METRICS_WINDOW_S", default=3600)
 
 # --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))

@@ -16,6 +16,11 @@ REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 DRAMATIQ_BROKER["OPTIONS"]["url"] = REDIS_URL  # noqa: F405
 DRAMATIQ_BROKER["OPTIONS"]["namespace"] = "darkroom-test"  # noqa: F405
+# Concurrent test workers would fight over one metrics port: worker metrics only when a test asks.
+if not env.int("DRAMATIQ_PROMETHEUS_PORT", default=0):
+    DRAMATIQ_BROKER["MIDDLEWARE"].remove("dramatiq.middleware.prometheus.Prometheus")  # noqa: F405
+    os.environ.pop("dramatiq_prom_port", None)  # noqa: F405
+    os.environ.pop("dramatiq_prom_db", None)  # noqa: F405
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="darkroom-media-")))  # noqa: F405
 SERVE_MEDIA = True
