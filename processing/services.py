@@ -132,6 +132,7 @@ def batch_create(
     priority: str | int | None = None,
     records: list[Record] | None = None,
     uploads: list[UploadedFile] | None = None,
+    image_urls: list[str] | None = None,
     project: Project | None = None,
 ) -> Batch:
     """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up."""
@@ -143,28 +144,30 @@ def batch_create(
         raise InvalidParams("record not found", code="not_found")
     for upload in uploads or []:
         check_upload(upload)
-    if not records and not uploads:
-        raise InvalidParams("a batch needs at least one record or image", code="empty_batch")
+    image_urls = list(image_urls or [])
+    if not records and not uploads and not image_urls:
+        raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
 
     with transaction.atomic():
         if uploads:
             target = project or vendor_services.project_default(vendor=vendor)
             records += [vendor_services.record_create(project=target, upload=upload) for upload in uploads]
         batch = Batch.objects.create(
-            vendor=vendor, kind=kind, params=clean_params, priority=job_priority, total=len(records)
+            vendor=vendor, kind=kind, params=clean_params, priority=job_priority, total=len(records) + len(image_urls)
         )
+        inputs = [{"record": record} for record in records] + [{"input_url": url} for url in image_urls]
         Job.objects.bulk_create(
             [
                 Job(
                     vendor=vendor,
-                    record=record,
                     batch=batch,
                     kind=kind,
                     params=clean_params,
                     priority=job_priority,
                     max_attempts=processor.retry.max_attempts,
+                    **given,
                 )
-                for record in records
+                for given in inputs
             ],
             batch_size=CHUNK,
         )
