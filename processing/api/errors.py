@@ -12,6 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from processing.errors import JobError
 from processing.states import InvalidTransition
+from vendors.quotas import QuotaExceeded
+
+from .limits import rate_limit_headers
 
 
 def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
@@ -30,10 +33,38 @@ def error_response(*, code: str, message: str, http_status: int, field: str | No
     return Response({"error": {"code": code, "message": message, "field": field, **extra}}, status=http_status)
 
 
+# The request field a service error is about.
+JOB_ERROR_FIELDS = {
+    "invalid_params": "params",
+    "invalid_priority": "priority",
+    "invalid_url": "image_url",
+    "empty_upload": "image",
+    "image_too_large": "image",
+}
+
+
+def rate_limited_response(exc: QuotaExceeded) -> Response:
+    response = error_response(
+        code="rate_limited",
+        message=str(exc),
+        http_status=status.HTTP_429_TOO_MANY_REQUESTS,
+        limit=exc.usage.name,
+        reset_at=exc.usage.reset_at.isoformat() if exc.usage.reset_at else None,
+    )
+    response["Retry-After"] = str(exc.retry_after_s)
+    for name, value in rate_limit_headers(exc.usage).items():
+        response[name] = value
+    return response
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, QuotaExceeded):
+        return rate_limited_response(exc)
     if isinstance(exc, JobError):
-        field = "params" if exc.code == "invalid_params" else None
-        return error_response(code=exc.code, message=exc.message, field=field, http_status=status.HTTP_400_BAD_REQUEST)
+        http_status = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_400_BAD_REQUEST
+        return error_response(
+            code=exc.code, message=exc.message, field=JOB_ERROR_FIELDS.get(exc.code), http_status=http_status
+        )
     if isinstance(exc, InvalidTransition):
         return error_response(code="invalid_state", message=str(exc), http_status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):

@@ -3,16 +3,19 @@ from __future__ import annotations
 import json
 
 from django.core.files.storage import default_storage
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from processing.models import Job
 from processing.processors import PROCESSORS
-from vendors.models import Priority
+from vendors.models import Priority, Project, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
+MAX_ID = 2**63 - 1  # ids are BIGINT: larger numbers can match nothing
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class JSONObjectField(serializers.Field):
     """A JSON object given as an object (JSON bodies) or as a string (multipart forms)."""
 
@@ -32,18 +35,166 @@ class JSONObjectField(serializers.Field):
         return value
 
 
-class JobCreateInput(serializers.Serializer):
+MAX_URL_LENGTH = 2000
+BULK_MAX_ITEMS = 1000
+
+
+class ImageUrlField(serializers.URLField):
+    """An http(s) URL the worker will fetch; nothing is fetched on the request path."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_URL_LENGTH, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
+        self.validators.append(URLValidator(schemes=["http", "https"], message="must be an http or https URL"))
+
+
+class JobInputFields(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sorted(PROCESSORS))
-    params = JSONObjectField(required=False, default=dict)
-    priority = serializers.ChoiceField(choices=PRIORITY_LABELS, required=False)
-    image = serializers.FileField(required=False, allow_empty_file=True)
-    record = serializers.IntegerField(required=False, min_value=1)
-    project = serializers.IntegerField(required=False, min_value=1)
+    params = JSONObjectField(required=False, default=dict, help_text="Parameters of the kind, as a JSON object.")
+    priority = serializers.ChoiceField(choices=PRIORITY_LABELS, required=False, help_text="Default: the plan's.")
+    project = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Project that uploaded images are stored in."
+    )
+
+
+class JobCreateInput(JobInputFields):
+    image = serializers.FileField(required=False, allow_empty_file=True, help_text="An image to upload.")
+    record = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="A stored record's image."
+    )
+    image_url = ImageUrlField(required=False, help_text="An http(s) URL the worker fetches the image from.")
 
     def validate(self, attrs):
-        if ("image" in attrs) == ("record" in attrs):
-            raise serializers.ValidationError({"image": "give exactly one input: an uploaded `image` or a `record` id"})
+        given = [name for name in ("image", "record", "image_url") if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"image": "give exactly one input: an uploaded `image`, a `record` id or an `image_url`"}
+            )
         return attrs
+
+
+class BulkCreateInput(JobInputFields):
+    records = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=BULK_MAX_ITEMS
+    )
+    image_urls = serializers.ListField(child=ImageUrlField(), required=False, max_length=BULK_MAX_ITEMS)
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), required=False, max_length=BULK_MAX_ITEMS
+    )
+
+    def validate(self, attrs):
+        given = [name for name in ("records", "image_urls", "images") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"records": "give exactly one non-empty list: `records`, `image_urls` or uploaded `images`"}
+            )
+        return attrs
+
+
+class BulkCreateOutput(serializers.Serializer):
+    batch = serializers.UUIDField()
+    jobs = serializers.ListField(child=serializers.UUIDField())
+    count = serializers.IntegerField()
+    estimated_seconds = serializers.FloatField(
+        allow_null=True, help_text="Until the last job is done, from recent durations; null before any is known."
+    )
+
+
+class BatchOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    priority = serializers.CharField()
+    total = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    percent = serializers.FloatField(help_text="Finished jobs (any outcome) out of all.")
+    eta_s = serializers.FloatField(
+        allow_null=True, help_text="Seconds to completion at the rate observed so far; null before one finished."
+    )
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class CancelOutput(serializers.Serializer):
+    cancelled = serializers.IntegerField()
+
+
+class ProjectInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "created_at"]
+
+
+class RecordUploadInput(serializers.Serializer):
+    image = serializers.FileField(allow_empty_file=True)
+
+
+class RecordOutput(serializers.ModelSerializer):
+    original_url = serializers.SerializerMethodField()
+    processed_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Record
+        fields = [
+            "id",
+            "project",
+            "original_filename",
+            "original_url",
+            "content_type",
+            "size_bytes",
+            "width",
+            "height",
+            "processed_url",
+            "processed_content_type",
+            "processed_at",
+            "created_at",
+        ]
+
+    def get_original_url(self, record: Record) -> str:
+        return absolute_url(self.context.get("request"), record.original.name)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_processed_url(self, record: Record) -> str | None:
+        return absolute_url(self.context.get("request"), record.processed.name) if record.processed else None
+
+
+class QueueCounts(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="Admissible now, not yet handed to a worker queue.")
+    dispatched = serializers.IntegerField(help_text="Handed to the worker queue, not started.")
+    active = serializers.IntegerField()
+    delayed = serializers.IntegerField(help_text="Waiting for a retry backoff, or their vendor is paused.")
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class QueueStatsOutput(QueueCounts):
+    kind = serializers.CharField()
+    queue = serializers.CharField()
+    vendor = QueueCounts(help_text="The same counts over your own jobs only.")
+
+
+class QuotaOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    limit = serializers.IntegerField(allow_null=True, help_text="null: no limit on your plan.")
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField(allow_null=True)
+    reset_at = serializers.DateTimeField(allow_null=True)
+    window_s = serializers.IntegerField()
+
+
+class QuotaListOutput(serializers.Serializer):
+    plan = serializers.CharField()
+    limits = QuotaOutput(many=True)
 
 
 class ProgressOutput(serializers.Serializer):

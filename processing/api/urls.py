@@ -1,8 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import bulk_views, project_views, usage_views, views
 
+# Object ids are matched as any text and looked up by the selectors, so a malformed id is the
+# same JSON 404 as an unknown one (a converter would answer Django's HTML 404).
 urlpatterns = [
     path("jobs/", views.JobListCreateApi.as_view(), name="job-list"),
-    path("jobs/<uuid:job_id>/", views.JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/bulk/", bulk_views.BulkCreateApi.as_view(), name="job-bulk"),
+    path("jobs/<str:job_id>/", views.JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<str:job_id>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
+    path("jobs/<str:job_id>/retry/", views.JobRetryApi.as_view(), name="job-retry"),
+    path("batches/<str:batch_id>/", bulk_views.BatchDetailApi.as_view(), name="batch-detail"),
+    path("batches/<str:batch_id>/cancel/", bulk_views.BatchCancelApi.as_view(), name="batch-cancel"),
+    path("projects/", project_views.ProjectListCreateApi.as_view(), name="project-list"),
+    path("projects/<str:project_id>/records/", project_views.ProjectRecordsApi.as_view(), name="project-records"),
+    path("records/<str:record_id>/", project_views.RecordDetailApi.as_view(), name="record-detail"),
+    path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),
+    path("quota/", usage_views.QuotaApi.as_view(), name="quota"),
 ]

@@ -1,0 +1,81 @@
+"""GET /api/v1/events/?job=ID or ?batch=ID: Server-Sent Events until the job or batch ends.
+
+The view itself only authenticates and finds the job or batch (DRF, so the token and session
+rules and the JSON errors are the API's own); it returns at once, and the stream runs on the
+event loop under ASGI, holding no thread while it waits for notices.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from processing import selectors
+from processing.errors import InvalidParams
+from processing.events.response import EventStreamResponse
+from processing.events.stream import (
+    async_frames,
+    batch_snapshot_reader,
+    channel_for,
+    job_snapshot_reader,
+    sync_frames,
+)
+
+from .vendor_context import VendorScopedMixin
+
+
+def _uuid_param(request, name: str) -> uuid.UUID | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404(f"{name} not found") from None
+
+
+class EventStreamApi(VendorScopedMixin, APIView):
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for text/event-stream; errors are still answered as JSON.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("job", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter("batch", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="`event: job` (the job as GET /jobs/{id}/ shows it) or `event: batch` (its totals) "
+                "on every change, `: keepalive` comments while quiet, and `event: end` with the final "
+                "payload, after which the stream closes.",
+            )
+        },
+        summary="Follow a job or a batch live (Server-Sent Events)",
+    )
+    def get(self, request):
+        vendor = self.vendor(request)
+        job_id, batch_id = _uuid_param(request, "job"), _uuid_param(request, "batch")
+        if (job_id is None) == (batch_id is None):
+            raise InvalidParams("give exactly one of `job` or `batch`", code="invalid_query")
+        if job_id is not None:
+            if selectors.job_get(vendor=vendor, job_id=job_id) is None:
+                raise Http404("job not found")
+            read = job_snapshot_reader(vendor=vendor, job_id=job_id, request=request)
+        else:
+            if selectors.batch_get(vendor=vendor, batch_id=batch_id) is None:
+                raise Http404("batch not found")
+            read = batch_snapshot_reader(vendor=vendor, batch_id=batch_id)
+        channel = channel_for(job_id=job_id, batch_id=batch_id)
+        return EventStreamResponse(
+            sync_stream=lambda: sync_frames(channel=channel, read=read),
+            async_stream=lambda: async_frames(channel=channel, read=read),
+        )

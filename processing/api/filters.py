@@ -1,0 +1,33 @@
+"""Filters of the job list. Unknown query parameters are ignored; a bad value is a 400."""
+
+import django_filters
+from django import forms
+
+from processing.models import Job
+from processing.processors import PROCESSORS
+from processing.states import JobState
+
+from .serializers import MAX_ID
+
+
+class IdFilter(django_filters.Filter):
+    """A database id: an integer within BIGINT, so a huge number is a 400, not a database error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class JobFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=JobState.choices, help_text="One or more states.")
+    kind = django_filters.MultipleChoiceFilter(choices=[(kind, kind) for kind in sorted(PROCESSORS)])
+    project = IdFilter(field_name="record__project_id")
+    record = IdFilter(field_name="record_id")
+    batch = django_filters.UUIDFilter(field_name="batch_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Job
+        fields = ["state", "kind", "project", "record", "batch", "created_after", "created_before"]

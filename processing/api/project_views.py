@@ -1,0 +1,112 @@
+"""Projects and the records (photos) in them."""
+
+from django.db import IntegrityError
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from processing.services import check_upload
+from vendors import selectors as vendor_selectors
+from vendors import services as vendor_services
+from vendors.models import Project, Record
+
+from .base import DarkroomApiView, parse_id, path_parameter
+from .pagination import Pagination
+from .schema import errors
+from .serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
+
+
+def paginated(view: DarkroomApiView, request, rows, serializer_class) -> Response:
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
+
+
+class ProjectListCreateApi(DarkroomApiView):
+    queryset = Project.objects.none()  # for the schema generator only
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="projects_list",
+        responses={200: ProjectOutput(many=True), **errors(404)},
+        summary="List your projects",
+    )
+    def get(self, request):
+        return paginated(self, request, vendor_selectors.project_list(vendor=self.vendor(request)), ProjectOutput)
+
+    @extend_schema(
+        operation_id="projects_create",
+        request=ProjectInput,
+        responses={201: ProjectOutput, **errors(400, 415)},
+        summary="Create a project",
+    )
+    def post(self, request):
+        vendor = self.vendor(request)
+        data = ProjectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            project = vendor_services.project_create(vendor=vendor, name=data.validated_data["name"])
+        except IntegrityError:
+            raise ValidationError({"name": "a project with this name exists"}, code="duplicate") from None
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+def project_or_404(view: DarkroomApiView, request, project_id: int) -> Project:
+    number = parse_id(project_id)
+    project = number and vendor_selectors.project_get(vendor=view.vendor(request), project_id=number)
+    if not project:
+        raise Http404("project not found")
+    return project
+
+
+class ProjectRecordsApi(DarkroomApiView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = Record.objects.none()  # for the schema generator only
+    pagination_class = Pagination
+
+    @extend_schema(
+        operation_id="projects_records_list",
+        parameters=[path_parameter("project_id", "int")],
+        responses={200: RecordOutput(many=True), **errors(404)},
+        summary="List a project's records",
+    )
+    def get(self, request, project_id):
+        project = project_or_404(self, request, project_id)
+        records = vendor_selectors.record_list(vendor=self.vendor(request), project=project)
+        return paginated(self, request, records, RecordOutput)
+
+    @extend_schema(
+        operation_id="projects_records_create",
+        parameters=[path_parameter("project_id", "int")],
+        request={"multipart/form-data": RecordUploadInput},
+        responses={201: RecordOutput, **errors(400, 404, 413, 415)},
+        summary="Upload a photo to a project",
+        description="Stores the original; start jobs on it with its id as `record`.",
+    )
+    def post(self, request, project_id):
+        project = project_or_404(self, request, project_id)
+        data = RecordUploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["image"]
+        check_upload(upload)
+        record = vendor_services.record_create(project=project, upload=upload)
+        return Response(RecordOutput(record, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class RecordDetailApi(DarkroomApiView):
+    @extend_schema(
+        operation_id="records_retrieve",
+        parameters=[path_parameter("record_id", "int")],
+        responses={200: RecordOutput, **errors(404)},
+        summary="Read one record",
+        description="Original and latest processed image URLs, size, dimensions and times.",
+    )
+    def get(self, request, record_id):
+        number = parse_id(record_id)
+        record = number and vendor_selectors.record_get(vendor=self.vendor(request), record_id=number)
+        if not record:
+            raise Http404("record not found")
+        return Response(RecordOutput(record, context={"request": request}).data)

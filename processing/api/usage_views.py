@@ -1,0 +1,48 @@
+"""Where the caller stands: the queues and its quotas."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from processing import selectors
+from processing.processors import PROCESSORS
+from vendors.quotas import quota_usage
+
+from .base import DarkroomApiView
+from .schema import RATE_LIMIT_NOTE, errors
+from .serializers import QueueStatsOutput, QuotaListOutput
+
+
+class QueueStatsApi(DarkroomApiView):
+    @extend_schema(
+        operation_id="queue_stats",
+        responses={200: QueueStatsOutput(many=True), **errors()},
+        summary="Jobs per queue",
+        description="For each kind's queue: counts over every vendor, and beside them (`vendor`) your own.",
+    )
+    def get(self, request):
+        everyone = selectors.queue_stats()
+        own = selectors.queue_stats(vendor=self.vendor(request))
+        rows = [
+            {
+                "kind": kind,
+                "queue": PROCESSORS[kind].queue if kind in PROCESSORS else kind,
+                **counts,
+                "vendor": own.get(kind, {}),
+            }
+            for kind, counts in sorted(everyone.items())
+        ]
+        return Response(QueueStatsOutput(rows, many=True).data)
+
+
+class QuotaApi(DarkroomApiView):
+    @extend_schema(
+        operation_id="quota",
+        responses={200: QuotaListOutput, **errors()},
+        summary="Your request limits",
+        description="Each limit of your plan (with your overrides): limit, used, remaining, reset time. "
+        + RATE_LIMIT_NOTE,
+    )
+    def get(self, request):
+        vendor = self.vendor(request)
+        limits = [{**usage.__dict__, "description": usage.description} for usage in quota_usage(vendor=vendor)]
+        return Response(QuotaListOutput({"plan": vendor.plan.slug, "limits": limits}).data)
