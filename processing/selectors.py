@@ -255,3 +255,71 @@ def ops_recent_retries(*, window_s: int) -> dict[str, int]:
     for kind, n in [*finished, *waiting]:
         retries[kind] = retries.get(kind, 0) + int(n or 0)
     return retries
+
+
+def job_get_by_idempotency_key(*, vendor: Vendor, key: str) -> Job | None:
+    return Job.objects.filter(vendor=vendor, idempotency_key=key).first() if key else None
+
+
+def batch_job_ids(*, batch: Batch) -> list[uuid.UUID]:
+    return list(Job.objects.filter(batch=batch).order_by("created_at", "pk").values_list("pk", flat=True))
+
+
+def batch_progress(*, batch: Batch) -> dict:
+    """Counts by state, percent finished, and an estimate of the seconds left from the rate at
+    which the batch's jobs have finished since its first one started (None before one has)."""
+    from django.db.models import Count, Min, Q
+    from django.utils import timezone
+
+    from .states import JobState
+
+    counts = Job.objects.filter(batch=batch).aggregate(
+        total=Count("pk"),
+        queued=Count("pk", filter=Q(state=JobState.QUEUED)),
+        running=Count("pk", filter=Q(state=JobState.RUNNING)),
+        succeeded=Count("pk", filter=Q(state=JobState.SUCCEEDED)),
+        failed=Count("pk", filter=Q(state=JobState.FAILED)),
+        cancelled=Count("pk", filter=Q(state=JobState.CANCELLED)),
+        first_started=Min("started_at"),
+    )
+    first_started = counts.pop("first_started")
+    total = counts["total"]
+    finished = counts["succeeded"] + counts["failed"] + counts["cancelled"]
+    left = total - finished
+    eta_s = None
+    if left == 0:
+        eta_s = 0.0
+    elif first_started is not None and finished > counts["cancelled"]:
+        # Cancelled jobs finish instantly: they say nothing about the processing rate.
+        processed = finished - counts["cancelled"]
+        elapsed = max((timezone.now() - first_started).total_seconds(), 0.001)
+        eta_s = round(left * elapsed / processed, 1)
+    return {
+        **counts,
+        "percent": round(100 * finished / total, 1) if total else 100.0,
+        "eta_s": eta_s,
+        "finished_at": batch.finished_at,
+    }
+
+
+def backlog_eta_s(*, kind: str) -> float | None:
+    """Seconds until every waiting or running job of `kind` is done (called right after jobs
+    are added, the time until the last of them is): the backlog at the average duration of the
+    kind's last 50 successes, over its queue capacity. None until a job of that kind succeeded."""
+    from django.conf import settings
+    from django.db.models import F
+
+    from .states import ACTIVE, JobState
+
+    durations = list(
+        Job.objects.filter(kind=kind, state=JobState.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .annotate(duration=F("finished_at") - F("started_at"))
+        .values_list("duration", flat=True)[:50]
+    )
+    if not durations:
+        return None
+    average_s = sum(d.total_seconds() for d in durations) / len(durations)
+    backlog = Job.objects.filter(kind=kind, state__in=ACTIVE).count()
+    capacity = settings.JOB_QUEUE_CAPACITY.get(kind, settings.JOB_QUEUE_CAPACITY_DEFAULT) or 1
+    return round(backlog * average_s / capacity, 1)
