@@ -1,0 +1,102 @@
+"""Loopback HTTP servers the processor tests talk to, and the shared e2e worker.
+
+DARKROOM_TEST_AI_PORT is chosen here, at collection, before any worker process starts: the
+worker's AI_ENDPOINTS (config/settings/test.py) points its "e2e" endpoint at that port.
+"""
+
+import io
+import os
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import worker  # noqa: F401
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(_free_port()))
+
+# A route answers (status, headers, body) for the request it is given.
+Route = Callable[["Request"], tuple[int, dict[str, str], bytes]]
+
+
+class Request:
+    def __init__(self, method: str, path: str, headers, body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+
+class LoopbackServer:
+    """A real HTTP server on 127.0.0.1 in a thread; routes by path; remembers every request."""
+
+    def __init__(self, routes: dict[str, Route], port: int = 0):
+        self.routes = routes
+        self.requests: list[Request] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("content-length") or 0)
+                request = Request(self.command, self.path, self.headers, self.rfile.read(length))
+                server.requests.append(request)
+                route = server.routes.get(self.path.split("?")[0])
+                status, headers, body = route(request) if route else (404, {}, b"no such route")
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def calls(self, path: str) -> int:
+        return sum(1 for r in self.requests if r.path.split("?")[0] == path)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def png_bytes(size=(40, 30), colour=(200, 30, 30, 255)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def serve():
+    """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
+    servers = []
+
+    def start(routes: dict[str, Route], port: int = 0) -> LoopbackServer:
+        server = LoopbackServer(routes, port=port).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
