@@ -16,6 +16,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("health/live", health.live_view, name="health-live"),
     path("health/ready", health.ready_view, name="health-ready"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("processing.portal.urls")),
 ]
 
 if settings.SERVE_MEDIA:

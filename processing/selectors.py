@@ -66,6 +66,40 @@ def queue_stats(*, vendor: Vendor | None = None) -> dict[str, dict[str, int]]:
     return stats
 
 
+def job_filter(*, vendor: Vendor, state: str | None = None, kind: str | None = None) -> QuerySet[Job]:
+    """The vendor's jobs, newest first, narrowed by state and kind when given."""
+    jobs = job_list(vendor=vendor).select_related("record")
+    if state:
+        jobs = jobs.filter(state=state)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs
+
+
+def batch_list(*, vendor: Vendor, project_id: int | None = None, unfinished: bool = False) -> QuerySet[Batch]:
+    """The vendor's batches, newest first; with a project, those with a record in it."""
+    batches = Batch.objects.filter(vendor=vendor)
+    if project_id is not None:
+        batches = batches.filter(
+            pk__in=Job.objects.filter(vendor=vendor, record__project_id=project_id).values("batch")
+        )
+    if unfinished:
+        batches = batches.filter(finished_at__isnull=True)
+    return batches
+
+
+def batch_jobs(*, batch: Batch) -> QuerySet[Job]:
+    return Job.objects.filter(vendor_id=batch.vendor_id, batch=batch).select_related("record").order_by("created_at")
+
+
+def latest_jobs_by_record(*, vendor: Vendor, record_ids: list[int]) -> dict[int, Job]:
+    """Each record's most recent job, for showing its state next to it."""
+    latest: dict[int, Job] = {}
+    for job in job_list(vendor=vendor).filter(record_id__in=record_ids).order_by("record_id", "-created_at"):
+        latest.setdefault(job.record_id, job)
+    return latest
+
+
 def queue_throughput(*, window_s: int = 3600) -> dict[str, dict[str, float]]:
     """Per kind: jobs finished in the last `window_s` (completed, failed) and completed per minute."""
     from datetime import timedelta

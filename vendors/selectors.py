@@ -43,6 +43,10 @@ def record_get(*, vendor: Vendor, record_id: int) -> Record | None:
     return Record.objects.filter(vendor=vendor, pk=record_id).first()
 
 
+def record_list_by_ids(*, vendor: Vendor, project: Project, ids: list[int]) -> list[Record]:
+    return list(Record.objects.filter(vendor=vendor, project=project, pk__in=ids).order_by("created_at"))
+
+
 LIMIT_FIELDS = (
     "image_requests_limit",
     "image_requests_window_s",

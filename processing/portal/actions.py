@@ -1,0 +1,162 @@
+"""Portal actions: upload, start, cancel, retry. Each answers at once (JSON to the page's
+script, a redirect with a message to a plain form); the work itself runs on the workers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from processing import selectors, services
+from processing.errors import JobError
+from processing.states import InvalidTransition, JobState
+from vendors import quotas
+from vendors import selectors as vendor_selectors
+from vendors import services as vendor_services
+
+from .forms import StartForm, UploadForm
+from .kind_options import params_from_post
+from .quota_charges import refusal_sentence, start_charges
+from .snapshots import batch_snapshot
+from .vendor_context import vendor_view
+from .views import project_or_404
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error(code: str, message: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "field": None, **extra}}, status=status)
+
+
+def _back(request, fallback: str = "portal:jobs"):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_POST
+@vendor_view
+def record_upload(request, pk, *, vendor):
+    """One photo per request, so the page can show each file's upload progress."""
+    project = project_or_404(vendor, pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _error("invalid_upload", "Choose an image file to upload.", 400)
+    upload = form.cleaned_data["image"]
+    try:
+        services.check_upload(upload)
+    except JobError as exc:
+        return _error(exc.code, exc.message, 400)
+    record = vendor_services.record_create(project=project, upload=upload)
+    card = render_to_string("portal/_record_card.html", {"card": {"record": record, "job": None}}, request=request)
+    return JsonResponse({"record": record.pk, "html": card}, status=201)
+
+
+@require_POST
+@vendor_view
+def jobs_start(request, pk, *, vendor):
+    """Start one kind of work on the selected photos: one batch, answered before any of it runs."""
+    project = project_or_404(vendor, pk)
+    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    form = StartForm(request.POST, record_ids=all_ids)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _start_refused(request, project, "invalid", message, 400)
+    ids = all_ids if form.cleaned_data["all_records"] else form.cleaned_data["records"]
+    records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
+    kind = form.cleaned_data["kind"]
+    charges = start_charges(kind=kind, count=len(records))
+    try:
+        usages = quotas.quota_consume(vendor=vendor, charges=charges)
+    except quotas.QuotaExceeded as exc:
+        sentence = refusal_sentence(exc)
+        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
+        return _start_refused(request, project, "rate_limited", sentence, 429, reset_at=reset)
+    try:
+        batch = services.batch_create(
+            vendor=vendor,
+            kind=kind,
+            params=params_from_post(kind, request.POST),
+            priority=form.cleaned_data["priority"] or None,
+            records=records,
+        )
+    except JobError as exc:
+        quotas.quota_refund(vendor=vendor, usages=usages, charges=charges)
+        return _start_refused(request, project, exc.code, exc.message, 400)
+    noun = "image" if batch.total == 1 else "images"
+    message = f"{batch.total} {noun} queued"
+    if _wants_json(request):
+        return JsonResponse({"batch": batch_snapshot(batch), "message": message}, status=202)
+    messages.success(request, message)
+    return redirect("portal:project", project.pk)
+
+
+def _start_refused(request, project, code: str, message: str, status: int, **extra):
+    if _wants_json(request):
+        return _error(code, message, status, **extra)
+    messages.error(request, message)
+    return redirect("portal:project", project.pk)
+
+
+def _job_or_404(vendor, pk):
+    job = selectors.job_get(vendor=vendor, job_id=pk)
+    if job is None:
+        raise Http404("job not found")
+    return job
+
+
+@require_POST
+@vendor_view
+def job_cancel(request, pk, *, vendor):
+    job = _job_or_404(vendor, pk)
+    try:
+        services.job_cancel(job=job)
+        messages.success(request, "The job was cancelled.")
+    except InvalidTransition:
+        messages.error(request, f"This job is already {job.state}; it cannot be cancelled.")
+    return _back(request)
+
+
+@require_POST
+@vendor_view
+def job_retry(request, pk, *, vendor):
+    job = _job_or_404(vendor, pk)
+    try:
+        services.job_retry(job=job)
+        messages.success(request, "The job is queued again.")
+    except InvalidTransition:
+        messages.error(request, f"Only failed or cancelled jobs can be retried; this one is {job.state}.")
+    return _back(request)
+
+
+def _batch_or_404(vendor, pk):
+    batch = selectors.batch_get(vendor=vendor, batch_id=pk)
+    if batch is None:
+        raise Http404("batch not found")
+    return batch
+
+
+@require_POST
+@vendor_view
+def batch_retry_failed(request, pk, *, vendor):
+    batch = _batch_or_404(vendor, pk)
+    retried = sum(
+        services.job_retry(job=job) for job in selectors.batch_jobs(batch=batch) if job.state == JobState.FAILED
+    )
+    if _wants_json(request):
+        return JsonResponse({"batch": batch_snapshot(batch), "message": f"{retried} failed jobs queued again"})
+    messages.success(request, f"{retried} failed jobs queued again.")
+    return _back(request)
+
+
+@require_GET
+@vendor_view
+def batch_status(request, pk, *, vendor):
+    """The page's polling fallback when server-sent events are unavailable."""
+    return JsonResponse(batch_snapshot(_batch_or_404(vendor, pk)))

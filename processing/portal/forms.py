@@ -1,0 +1,41 @@
+from django import forms
+
+from processing.processors import PROCESSORS
+from processing.states import JobState
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Project name")
+
+
+class UploadForm(forms.Form):
+    image = forms.FileField()
+
+
+class StartForm(forms.Form):
+    kind = forms.ChoiceField(choices=[])
+    records = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=False)
+    all_records = forms.BooleanField(required=False)
+    priority = forms.ChoiceField(
+        choices=[("", "default"), ("low", "low"), ("normal", "normal"), ("high", "high")], required=False
+    )
+
+    def __init__(self, *args, record_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind, kind) for kind in sorted(PROCESSORS)]
+        self.fields["records"].choices = [(pk, pk) for pk in record_ids]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_records") and not data.get("records"):
+            raise forms.ValidationError("Select at least one photo.")
+        return data
+
+
+class JobFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "any state"), *JobState.choices], required=False)
+    kind = forms.ChoiceField(choices=[], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "any kind"), *((kind, kind) for kind in sorted(PROCESSORS))]

@@ -1,0 +1,74 @@
+"""The start-job form's options, described from each processor's params serializer, and the
+params dict read back from a posted form. The serializer stays the one judge of validity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from processing.processors import PROCESSORS
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    field: str  # the form field's name
+    input: str  # checkbox | select | number | text | list
+    label: str
+    default: Any = None
+    choices: list[str] = field(default_factory=list)
+    min: Any = None
+    max: Any = None
+    step: str = "1"
+
+
+def _option(kind: str, name: str, f: serializers.Field) -> Option:
+    label = name.replace("_", " ")
+    default = None if f.default is empty else f.default
+    key = field_name(kind, name)
+    if isinstance(f, serializers.BooleanField):
+        return Option(name, key, "checkbox", label, bool(default))
+    if isinstance(f, serializers.ChoiceField):
+        return Option(name, key, "select", label, default, choices=[str(c) for c in f.choices])
+    if isinstance(f, serializers.IntegerField | serializers.FloatField):
+        step = "1" if isinstance(f, serializers.IntegerField) else "any"
+        return Option(name, key, "number", label, default, min=f.min_value, max=f.max_value, step=step)
+    if isinstance(f, serializers.ListField):
+        return Option(name, key, "list", f"{label} (comma separated)")
+    return Option(name, key, "text", label, default)
+
+
+def kind_options() -> list[dict]:
+    return [
+        {
+            "kind": kind,
+            "label": kind.replace("_", " "),
+            "options": [_option(kind, n, f) for n, f in p.params().fields.items()],
+        }
+        for kind, p in sorted(PROCESSORS.items())
+    ]
+
+
+def field_name(kind: str, option: str) -> str:
+    return f"p-{kind}-{option}"
+
+
+def params_from_post(kind: str, data) -> dict[str, Any]:
+    """Only what the user filled in; the serializer fills the defaults."""
+    processor = PROCESSORS.get(kind)
+    if processor is None:
+        return {}
+    params: dict[str, Any] = {}
+    for name, f in processor.params().fields.items():
+        key = field_name(kind, name)
+        if isinstance(f, serializers.BooleanField):
+            params[name] = key in data
+            continue
+        raw = (data.get(key) or "").strip()
+        if not raw:
+            continue
+        params[name] = [part.strip() for part in raw.split(",")] if isinstance(f, serializers.ListField) else raw
+    return params

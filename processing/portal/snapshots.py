@@ -1,0 +1,62 @@
+"""What the progress bars read: a batch's and its jobs' state, as JSON-ready dicts."""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
+
+from processing import selectors
+from processing.models import Batch, Job
+from processing.states import ACTIVE, JobState
+
+
+def _seconds_left(elapsed_s: float, fraction_done: float) -> float | None:
+    if fraction_done <= 0 or fraction_done >= 1:
+        return None
+    return round(elapsed_s * (1 - fraction_done) / fraction_done, 1)
+
+
+def job_snapshot(job: Job) -> dict:
+    running_s = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+    result = job.result or {}
+    return {
+        "id": str(job.pk),
+        "record": job.record_id,
+        "kind": job.kind,
+        "state": job.state,
+        "percent": job.progress_percent,
+        "stage": job.progress_stage,
+        "message": job.progress_message,
+        "seconds_left": _seconds_left(running_s, job.progress_percent / 100) if job.state == JobState.RUNNING else None,
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "result_url": default_storage.url(result["name"]) if result.get("name") else None,
+        "download_url": reverse("portal:job-download", args=[job.pk]) if result.get("name") else None,
+    }
+
+
+def batch_snapshot(batch: Batch) -> dict:
+    jobs = [job_snapshot(job) for job in selectors.batch_jobs(batch=batch)]
+    counts = {state: sum(1 for j in jobs if j["state"] == state) for state in JobState.values}
+    active = sum(counts[state] for state in ACTIVE)
+    finished = len(jobs) - active
+    # Running jobs count by their own progress, so the bar moves before the first job ends.
+    units_done = finished + sum(j["percent"] / 100 for j in jobs if j["state"] == JobState.RUNNING)
+    elapsed_s = (timezone.now() - batch.created_at).total_seconds()
+    failures = sorted({j["error"]["message"] for j in jobs if j["state"] == JobState.FAILED and j["error"]})
+    return {
+        "id": str(batch.pk),
+        "kind": batch.kind,
+        "total": len(jobs),
+        "finished": finished,
+        "succeeded": counts[JobState.SUCCEEDED],
+        "failed": counts[JobState.FAILED],
+        "cancelled": counts[JobState.CANCELLED],
+        "percent": round(100 * units_done / len(jobs)) if jobs else 100,
+        "done": active == 0,
+        "seconds_left": _seconds_left(elapsed_s, units_done / len(jobs)) if jobs else None,
+        "failure_reasons": failures,
+        "jobs": jobs,
+        "download_url": reverse("portal:batch-download", args=[batch.pk]),
+        "status_url": reverse("portal:batch-status", args=[batch.pk]),
+    }

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import actions, downloads, views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("vendor/", views.vendor_switch, name="vendor-switch"),
+    path("projects/", views.project_create, name="project-create"),
+    path("projects/<int:pk>/", views.project_detail, name="project"),
+    path("projects/<int:pk>/upload/", actions.record_upload, name="record-upload"),
+    path("projects/<int:pk>/start/", actions.jobs_start, name="jobs-start"),
+    path("records/<int:pk>/", views.record_detail, name="record"),
+    path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/<uuid:pk>/cancel/", actions.job_cancel, name="job-cancel"),
+    path("jobs/<uuid:pk>/retry/", actions.job_retry, name="job-retry"),
+    path("jobs/<uuid:pk>/download/", downloads.job_download, name="job-download"),
+    path("batches/<uuid:pk>/status/", actions.batch_status, name="batch-status"),
+    path("batches/<uuid:pk>/retry/", actions.batch_retry_failed, name="batch-retry"),
+    path("batches/<uuid:pk>/download/", downloads.batch_download, name="batch-download"),
+]

@@ -1,0 +1,122 @@
+"""Portal pages: what a vendor's people see. Reads go through selectors, scoped by vendor."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.views.decorators.http import require_GET, require_POST
+
+from processing import selectors
+from vendors import quotas
+from vendors import selectors as vendor_selectors
+from vendors import services as vendor_services
+
+from .forms import JobFilterForm, ProjectForm
+from .kind_options import kind_options
+from .vendor_context import choose_vendor, render_portal, vendor_view
+
+EVENTS_PATH = "/api/v1/events/"
+RECENT_JOBS = 10
+GRID_LIMIT = 500
+
+
+def events_url() -> str:
+    """The server-sent events endpoint, when this installation has one; else the page polls."""
+    try:
+        resolve(EVENTS_PATH)
+    except Resolver404:
+        return ""
+    return EVENTS_PATH
+
+
+@require_GET
+@vendor_view
+def dashboard(request, *, vendor):
+    return render_portal(
+        request,
+        "portal/dashboard.html",
+        {
+            "projects": vendor_selectors.project_list(vendor=vendor),
+            "recent_jobs": selectors.job_filter(vendor=vendor)[:RECENT_JOBS],
+            "quotas": quotas.quota_usage(vendor=vendor),
+            "project_form": ProjectForm(),
+        },
+    )
+
+
+@require_POST
+@vendor_view
+def vendor_switch(request, *, vendor):
+    chosen = choose_vendor(request, request.POST.get("vendor", ""))
+    if chosen is None:
+        raise Http404("vendor not found")
+    messages.info(request, f"Now working as {chosen.name}.")
+    return redirect("portal:dashboard")
+
+
+@require_POST
+@vendor_view
+def project_create(request, *, vendor):
+    form = ProjectForm(request.POST)
+    if form.is_valid():
+        try:
+            project = vendor_services.project_create(vendor=vendor, name=form.cleaned_data["name"])
+        except IntegrityError:
+            messages.error(request, f"A project named “{form.cleaned_data['name']}” already exists.")
+            return redirect("portal:dashboard")
+        return redirect("portal:project", project.pk)
+    messages.error(request, "A project needs a name.")
+    return redirect("portal:dashboard")
+
+
+def project_or_404(vendor, pk):
+    project = vendor_selectors.project_get(vendor=vendor, project_id=pk)
+    if project is None:
+        raise Http404("project not found")
+    return project
+
+
+@require_GET
+@vendor_view
+def project_detail(request, pk, *, vendor):
+    project = project_or_404(vendor, pk)
+    records = list(vendor_selectors.record_list(vendor=vendor, project=project)[:GRID_LIMIT])
+    latest = selectors.latest_jobs_by_record(vendor=vendor, record_ids=[r.pk for r in records])
+    return render_portal(
+        request,
+        "portal/project.html",
+        {
+            "project": project,
+            "cards": [{"record": record, "job": latest.get(record.pk)} for record in records],
+            "kinds": kind_options(),
+            "recent_batches": selectors.batch_list(vendor=vendor, project_id=project.pk)[:5],
+            "events_url": events_url(),
+        },
+    )
+
+
+@require_GET
+@vendor_view
+def record_detail(request, pk, *, vendor):
+    record = vendor_selectors.record_get(vendor=vendor, record_id=pk)
+    if record is None:
+        raise Http404("record not found")
+    jobs = selectors.job_list(vendor=vendor).filter(record=record)[:20]
+    return render_portal(request, "portal/record.html", {"record": record, "jobs": jobs})
+
+
+@require_GET
+@vendor_view
+def job_list(request, *, vendor):
+    form = JobFilterForm(request.GET or None)
+    state = kind = None
+    if form.is_bound and form.is_valid():
+        state, kind = form.cleaned_data["state"] or None, form.cleaned_data["kind"] or None
+    page = Paginator(selectors.job_filter(vendor=vendor, state=state, kind=kind), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_portal(request, "portal/jobs.html", {"form": form, "page": page, "query": query.urlencode()})
