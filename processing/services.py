@@ -394,3 +394,70 @@ def job_set_priority(*, job: Job, priority: str | int) -> bool:
     """Change the priority of a job that has not been handed to a worker yet."""
     value = _resolve_priority(vendor=job.vendor, priority=priority)
     return Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(priority=value) == 1
+
+
+# Bulk forms of the above for operators acting on thousands of jobs at once: CHUNK rows per
+# statement, and one admission pass at the end rather than one per job.
+
+
+def _chunks(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def jobs_cancel(*, job_ids: list[uuid.UUID]) -> int:
+    """Cancel those of the jobs that have not finished. Returns how many were cancelled."""
+    sources = sources_of(JobState.CANCELLED)
+    cancelled = 0
+    batch_ids: set[uuid.UUID] = set()
+    for chunk in _chunks(job_ids):
+        stamp = timezone.now()  # tells the rows this call cancelled from ones cancelled before
+        cancelled += Job.objects.filter(pk__in=chunk, state__in=sources).update(
+            state=JobState.CANCELLED, finished_at=stamp, run_token=None, progress_stage="cancelled"
+        )
+        for job_id, batch_id in Job.objects.filter(
+            pk__in=chunk, state=JobState.CANCELLED, finished_at=stamp
+        ).values_list("pk", "batch_id"):
+            _announce_finished(job_id, JobState.CANCELLED)
+            batch_ids.add(batch_id)
+    for batch_id in batch_ids - {None}:
+        batch_finish_if_done(batch_id=batch_id)
+    return cancelled
+
+
+def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:
+    """Run those of the jobs that failed or were cancelled again, each with a fresh set of
+    attempts. Returns how many were queued again."""
+    sources = FINISHED - {JobState.SUCCEEDED}
+    retried = 0
+    kinds: set[str] = set()
+    for chunk in _chunks(job_ids):
+        rows = Job.objects.filter(pk__in=chunk, state__in=sources)
+        kinds.update(rows.order_by().values_list("kind", flat=True).distinct())
+        retried += rows.update(
+            state=JobState.QUEUED,
+            attempts=0,
+            dispatched_at=None,
+            not_before=None,
+            finished_at=None,
+            started_at=None,
+            progress_percent=0,
+            progress_stage="",
+            progress_message="",
+            error_code="",
+            error_message="",
+            error_traceback="",
+        )
+    if retried:
+        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=sorted(kinds)))
+    return retried
+
+
+def jobs_set_priority(*, job_ids: list[uuid.UUID], priority: str | int) -> int:
+    """Change the priority of those of the jobs still waiting. Returns how many changed."""
+    try:
+        value = Priority(priority) if isinstance(priority, int) else Priority.from_label(priority)
+    except ValueError as exc:
+        raise InvalidParams(str(exc), code="invalid_priority") from None
+    return sum(
+        Job.objects.filter(pk__in=chunk, state=JobState.QUEUED).update(priority=value) for chunk in _chunks(job_ids)
+    )
