@@ -1,0 +1,121 @@
+"""Outside AI endpoints against a real HTTP server on loopback: results, retries, Retry-After,
+the shared circuit breaker, and input checked before anything is sent."""
+
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from processing.circuit import CircuitBreaker
+from processing.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
+from processing.processors import InputLimits, get_processor
+from processing.redis_client import get_redis
+from tests.processors.conftest import png_bytes
+
+LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
+INPUT = png_bytes((32, 24))
+AI = get_processor("ai_endpoint")
+
+
+def generated_webp() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 16), (0, 120, 255)).save(buffer, format="WEBP")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def endpoint(serve, settings):
+    """A server with several routes and an AI_ENDPOINTS entry per route, with a fresh circuit."""
+    server = serve(
+        {
+            "/labels": lambda r: (200, {"Content-Type": "application/json"}, json.dumps({"labels": ["cat"]}).encode()),
+            "/generate": lambda r: (200, {"Content-Type": "image/webp"}, generated_webp()),
+            "/down": lambda r: (503, {}, b"overloaded"),
+            "/busy": lambda r: (429, {"Retry-After": "12"}, b""),
+            "/refuses": lambda r: (400, {}, b"prompt not allowed"),
+        }
+    )
+    settings.AI_ENDPOINTS = {
+        name: {"url": server.url(f"/{name}"), "timeout_s": 2}
+        for name in ("labels", "generate", "down", "busy", "refuses")
+    }
+    settings.AI_CIRCUIT_FAILURES = 3
+    settings.AI_CIRCUIT_OPEN_S = 30
+    for name in settings.AI_ENDPOINTS:
+        get_redis().delete(f"darkroom:circuit:ai:{name}:open", f"darkroom:circuit:ai:{name}:failures")
+    return server
+
+
+def run(endpoint_name: str, data: bytes = INPUT, **params):
+    clean = AI.clean_params({"endpoint": endpoint_name, **params})
+    return AI.run(data, clean, limits=LIMITS, progress=lambda *a, **k: None)
+
+
+def test_labels_come_back_as_a_json_result(endpoint):
+    output = run("labels", prompt="what is this?", options={"top": 3})
+    assert output.content_type == "application/json" and output.extension == "json"
+    assert (output.width, output.height) == (None, None)
+    assert json.loads(output.data) == {"labels": ["cat"]}
+    sent = endpoint.requests[-1]
+    assert sent.method == "POST" and INPUT in sent.body and b"what is this?" in sent.body
+    assert b'{"top": 3}' in sent.body
+
+
+def test_a_generated_image_is_stored_as_an_image(endpoint):
+    output = run("generate", prompt="a blue banner")
+    assert output.content_type == "image/webp" and output.extension == "webp"
+    assert (output.width, output.height) == (48, 16)
+
+
+def test_an_unknown_endpoint_is_refused_before_the_job_exists(endpoint):
+    with pytest.raises(InvalidParams) as refused:
+        AI.clean_params({"endpoint": "nowhere"})
+    assert "endpoint" in refused.value.message
+
+
+def test_5xx_is_retried_and_429_waits_for_retry_after(endpoint):
+    with pytest.raises(RetryableJobError) as down:
+        run("down")
+    assert down.value.code == "ai_unavailable"
+    with pytest.raises(RetryableJobError) as busy:
+        run("busy")
+    assert busy.value.code == "ai_rate_limited" and busy.value.retry_after_s == 12
+
+
+def test_a_4xx_is_permanent(endpoint):
+    with pytest.raises(PermanentJobError) as refused:
+        run("refuses")
+    assert refused.value.code == "ai_rejected" and "prompt not allowed" in refused.value.message
+
+
+def test_repeated_failures_open_the_circuit_for_every_worker(endpoint):
+    for _ in range(3):
+        with pytest.raises(RetryableJobError):
+            run("down")
+    assert endpoint.calls("/down") == 3
+    with pytest.raises(RetryableJobError) as open_circuit:
+        run("down")
+    assert open_circuit.value.code == "circuit_open"
+    assert 0 < open_circuit.value.retry_after_s <= 30
+    assert endpoint.calls("/down") == 3, "an open circuit does not call the endpoint"
+    # The state is in Redis, so another process's breaker for the same endpoint sees it open.
+    assert CircuitBreaker("ai:down").open_for_s() > 0
+    # Other endpoints are not affected.
+    assert json.loads(run("labels").data) == {"labels": ["cat"]}
+
+
+def test_a_success_closes_a_half_open_circuit(endpoint):
+    breaker = CircuitBreaker("ai:labels", threshold=3, open_s=30)
+    for _ in range(3):
+        breaker.record_failure()
+    assert breaker.open_for_s() > 0
+    get_redis().delete("darkroom:circuit:ai:labels:open")  # the open period has passed
+    run("labels")
+    assert not breaker.record_failure(), "after a success it takes threshold failures again"
+
+
+def test_the_input_is_checked_before_anything_is_sent(endpoint):
+    with pytest.raises(InvalidImage):
+        run("labels", data=b"%PDF-1.7 not an image at all")
+    assert endpoint.requests == []
