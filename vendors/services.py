@@ -85,3 +85,23 @@ def vendor_set_paused(*, vendor: Vendor, paused: bool) -> None:
         from processing.dispatch import dispatch_pending
 
         transaction.on_commit(dispatch_pending)
+
+
+def vendor_update(
+    *, vendor: Vendor, name: str, plan: Plan, is_active: bool, limit_overrides: dict[str, int | None]
+) -> Vendor:
+    """Change a vendor's plan, overrides (keys: the plan's limit fields) and standing. A larger
+    in-flight cap or a reactivated vendor may let waiting jobs start, so admission runs after."""
+    from .selectors import LIMIT_FIELDS
+
+    unknown = sorted(set(limit_overrides) - set(LIMIT_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown limits {unknown}; use any of {list(LIMIT_FIELDS)}")
+    Vendor.objects.filter(pk=vendor.pk).update(
+        name=name, plan=plan, is_active=is_active, limit_overrides=limit_overrides
+    )
+    vendor.name, vendor.plan, vendor.is_active, vendor.limit_overrides = name, plan, is_active, limit_overrides
+    from processing.dispatch import dispatch_pending
+
+    transaction.on_commit(dispatch_pending)
+    return vendor
