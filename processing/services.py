@@ -21,7 +21,7 @@ from vendors import services as vendor_services
 from vendors.models import Priority, Project, Record, Vendor
 from vendors.selectors import vendor_limits
 
-from . import dispatch, signals
+from . import dispatch, events, signals
 from .errors import ImageTooLarge, InvalidParams, JobError
 from .fetching import check_image_url
 from .imaging.output import ImageOutput
@@ -184,6 +184,7 @@ def batch_cancel(*, batch: Batch) -> int:
             pk__in=ids[start : start + CHUNK], state__in=sources_of(JobState.CANCELLED)
         ).update(state=JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled")
     batch_finish_if_done(batch_id=batch.pk)
+    events.publish_change(batch_id=batch.pk, vendor_id=batch.vendor_id)
     return cancelled
 
 
@@ -221,7 +222,9 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
     if not taken:
         return None
     Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
-    return Job.objects.select_related("vendor", "record").get(pk=job_id)
+    job = Job.objects.select_related("vendor", "record").get(pk=job_id)
+    events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
+    return job
 
 
 def job_report_progress(
@@ -236,6 +239,7 @@ def job_report_progress(
     )
     if not updated:
         raise JobCancelled(str(job_id))
+    events.publish_change(job_id=job_id)
 
 
 def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
@@ -321,6 +325,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
                 error.message,
                 extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
             )
+            events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
     elif _transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
         _announce_finished(job.pk, JobState.FAILED)
@@ -373,6 +378,7 @@ def job_retry(*, job: Job) -> bool:
     )
     if retried:
         transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[job.kind]))
+        events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return retried
 
 

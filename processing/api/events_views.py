@@ -13,7 +13,6 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
-from rest_framework.views import APIView
 
 from processing import selectors
 from processing.errors import InvalidParams
@@ -26,7 +25,7 @@ from processing.events.stream import (
     sync_frames,
 )
 
-from .vendor_context import VendorScopedMixin
+from .base import DarkroomApiView
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:
@@ -39,7 +38,7 @@ def _uuid_param(request, name: str) -> uuid.UUID | None:
         raise Http404(f"{name} not found") from None
 
 
-class EventStreamApi(VendorScopedMixin, APIView):
+class EventStreamApi(DarkroomApiView):
     renderer_classes = [JSONRenderer]
 
     def perform_content_negotiation(self, request, force=False):
@@ -76,6 +75,6 @@ class EventStreamApi(VendorScopedMixin, APIView):
             read = batch_snapshot_reader(vendor=vendor, batch_id=batch_id)
         channel = channel_for(job_id=job_id, batch_id=batch_id)
         return EventStreamResponse(
-            sync_stream=lambda: sync_frames(channel=channel, read=read),
-            async_stream=lambda: async_frames(channel=channel, read=read),
+            sync_stream=sync_frames(channel=channel, read=read),
+            async_stream=async_frames(channel=channel, read=read),
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_views, project_views, usage_views, views
+from . import bulk_views, events_views, project_views, usage_views, views, webhook_views
 
 # Object ids are matched as any text and looked up by the selectors, so a malformed id is the
 # same JSON 404 as an unknown one (a converter would answer Django's HTML 404).
@@ -17,4 +17,10 @@ urlpatterns = [
     path("records/<str:record_id>/", project_views.RecordDetailApi.as_view(), name="record-detail"),
     path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),
     path("quota/", usage_views.QuotaApi.as_view(), name="quota"),
+    path("events/", events_views.EventStreamApi.as_view(), name="events"),
+    path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path("webhooks/<str:endpoint_id>/", webhook_views.WebhookDetailApi.as_view(), name="webhook-detail"),
+    path(
+        "webhooks/<str:endpoint_id>/deliveries/", webhook_views.WebhookDeliveriesApi.as_view(), name="webhook-deliveries"
+    ),
 ]

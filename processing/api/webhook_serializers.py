@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+class WebhookCreateInput(serializers.Serializer):
+    url = serializers.CharField(max_length=2000)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.values), required=False)
+
+
+class WebhookOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "is_active", "created_at"]
+
+
+class WebhookCreatedOutput(WebhookOutput):
+    """The one answer that carries the secret: it is never shown again."""
+
+    class Meta(WebhookOutput.Meta):
+        fields = [*WebhookOutput.Meta.fields, "secret"]
+
+
+class WebhookDeliveryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "attempt",
+            "status_code",
+            "succeeded",
+            "response_excerpt",
+            "error",
+            "duration_ms",
+            "payload",
+            "created_at",
+        ]
+
+    succeeded = serializers.BooleanField(read_only=True)
