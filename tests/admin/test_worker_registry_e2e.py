@@ -1,0 +1,54 @@
+"""A real worker process shows up in the registry with its pid, queues, threads and the jobs
+in its hands, and is shown as lost once it is killed."""
+
+import signal
+import time
+
+import psutil
+import pytest
+
+from processing import selectors
+from tests.admin.conftest import make_job
+from tests.worker import WorkerProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(predicate, timeout: float = 30, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, vendor, superuser, client, settings):
+    settings.WORKER_LOST_AFTER_S = 2
+    worker = WorkerProcess(threads=2, queues=["sleepy"], extra_env={"WORKER_HEARTBEAT_S": "0.3"}).start()
+    try:
+        pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
+
+        def ours():
+            return next((w for w in selectors.worker_list() if w["pid"] in pids), None)
+
+        seen = wait_for(ours, what="the worker's first heartbeat")
+        assert seen["queues"] == ["sleepy"]
+        assert seen["threads"] == 2
+        assert seen["lost"] is False and seen["jobs_in_hand"] == 0
+
+        make_job(vendor, params={"seconds": 3, "steps": 3})
+        wait_for(lambda: ours()["jobs_in_hand"] == 1, what="the job showing in the worker's hands")
+        wait_for(lambda: ours()["jobs_in_hand"] == 0, what="the job leaving the worker's hands")
+
+        client.force_login(superuser)
+        listed = client.get("/admin/queues/data.json").json()["workers"]
+        assert [w["pid"] for w in listed if w["pid"] in pids] == [seen["pid"]]
+
+        worker.kill(signal.SIGKILL)
+        lost = wait_for(lambda: ours()["lost"] and ours(), what="the killed worker being shown as lost")
+        assert lost["silent_s"] > 2
+        assert next(w for w in client.get("/admin/queues/data.json").json()["workers"] if w["pid"] in pids)["lost"]
+    finally:
+        worker.stop()
