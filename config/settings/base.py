@@ -102,6 +102,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "periodiq.PeriodiqMiddleware",
+        "processing.model_check.ModelCheck",
         "processing.middleware.Maintenance",
         "processing.workers.WorkerRegistry",
     ],
@@ -175,22 +176,9 @@ REMBG_MODEL = env("REMBG_MODEL", default="u2netp")
 # Models a job may ask for; each must be present in REMBG_HOME (manage.py fetch_models).
 REMBG_ALLOWED_MODELS = env.list("REMBG_ALLOWED_MODELS", default=[REMBG_MODEL])
 REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
-# onnxruntime threads per session; 0 lets onnxruntime use every core.
+# onnxruntime threads per session; 0 shares the cores out between the worker's threads
+# (cores // DRAMATIQ_THREADS), so concurrent inferences do not oversubscribe the machine.
 ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
-
-# --- Image limits.
-IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
-IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
-IMAGE_FETCH_TIMEOUT_S = env.float("IMAGE_FETCH_TIMEOUT_S", default=20)
-DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-
-# --- Jobs.
-# Each module defines PROCESSOR: its kind, queue, parameters, inputs and retry policy.
-DARKROOM_PROCESSORS = [
-    "processing.processors.remove_bg",
-    "processing.processors.face_crop",
-    "processing.processors.transform",
 # local: rembg runs in the worker. remote: on the `rembg s` servers in REMBG_URLS, in turn;
 # a failing server is skipped for REMBG_URL_RETRY_S, then health-checked before it gets work.
 REMBG_BACKEND = env("REMBG_BACKEND", default="local")
@@ -199,11 +187,11 @@ REMBG_URL_RETRY_S = env.float("REMBG_URL_RETRY_S", default=30)
 REMBG_REMOTE_TIMEOUT_S = env.float("REMBG_REMOTE_TIMEOUT_S", default=120)
 if REMBG_BACKEND not in ("local", "remote") or (REMBG_BACKEND == "remote" and not REMBG_URLS):
     raise environ.ImproperlyConfigured("REMBG_BACKEND must be local, or remote with REMBG_URLS set")
-]
-# Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
-JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
-# How long a worker thread waits for a rate-limit slot before handing the job back for later.
-JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
+
+# --- Image limits.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
+IMAGE_FETCH_TIMEOUT_S = env.float("IMAGE_FETCH_TIMEOUT_S", default=20)
 # Input URLs that resolve to private, loopback or link-local addresses are refused, unless this
 # is on (tests) or the exact "address:port" is listed (an internal image store).
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
@@ -215,6 +203,22 @@ IMAGE_FETCH_PRIVATE_ALLOWLIST = env.list("IMAGE_FETCH_PRIVATE_ALLOWLIST", defaul
 AI_ENDPOINTS = env.json("AI_ENDPOINTS", default={})
 AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=5)
 AI_CIRCUIT_OPEN_S = env.float("AI_CIRCUIT_OPEN_S", default=30)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Jobs.
+# Each module defines PROCESSOR: its kind, queue, parameters, inputs and retry policy.
+DARKROOM_PROCESSORS = [
+    "processing.processors.remove_bg",
+    "processing.processors.face_crop",
+    "processing.processors.transform",
+    "processing.processors.pipeline",
+    "processing.processors.ai_endpoint",
+]
+# Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
+JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+# How long a worker thread waits for a rate-limit slot before handing the job back for later.
+JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
@@ -224,8 +228,6 @@ JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 # Retention: finished jobs are removed after these many hours, checked on this cron schedule.
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
 JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
-    "processing.processors.pipeline",
-    "processing.processors.ai_endpoint",
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
