@@ -1,6 +1,6 @@
 """Projects and the records (photos) in them."""
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -48,7 +48,8 @@ class ProjectListCreateApi(DarkroomApiView):
         data = ProjectInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            project = vendor_services.project_create(vendor=vendor, name=data.validated_data["name"])
+            with transaction.atomic():  # a savepoint: the duplicate is reported, not a broken transaction
+                project = vendor_services.project_create(vendor=vendor, name=data.validated_data["name"])
         except IntegrityError:
             raise ValidationError({"name": "a project with this name exists"}, code="duplicate") from None
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
