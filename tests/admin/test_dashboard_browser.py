@@ -1,0 +1,59 @@
+"""The queue dashboard in real Chromium: an operator signs in, opens /admin/queues/ and sees
+the numbers change as jobs arrive, without reloading the page."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.admin.conftest import make_job
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        browser.close()
+
+
+def test_the_dashboard_shows_live_numbers(live_server, page, superuser, vendor, clean_redis):
+    for _ in range(3):  # the sleepy queue takes 2 at once (test settings); the third waits
+        make_job(vendor)
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/queues/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "pw-operator")
+    page.click("input[type=submit]")
+
+    sleepy = page.locator('#dr-queues tr[data-kind="sleepy"]')
+    expect(sleepy.locator('td[data-field="waiting"]')).to_have_text("1")
+    expect(sleepy.locator('td[data-field="dispatched"]')).to_have_text("2")
+    expect(sleepy.locator('td[data-field="oldest_waiting_s"]')).not_to_have_text("—")
+    expect(page.locator("#dr-no-workers")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+
+    make_job(vendor)
+    make_job(vendor)
+
+    expect(sleepy.locator('td[data-field="waiting"]')).to_have_text("3", timeout=10_000)
+    assert page.evaluate("window.notReloaded") is True, "the numbers must change without a reload"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-queues-dashboard.png"), full_page=True)
