@@ -77,8 +77,11 @@ def job_filter(*, vendor: Vendor, state: str | None = None, kind: str | None = N
 
 
 def batch_list(*, vendor: Vendor, project_id: int | None = None, unfinished: bool = False) -> QuerySet[Batch]:
-    """The vendor's batches, newest first; with a project, those with a record in it."""
-    batches = Batch.objects.filter(vendor=vendor)
+    """The vendor's batches, newest first, each with its `failed_count`; with a project, those
+    with a record in it."""
+    from django.db.models import Count, Q
+
+    batches = Batch.objects.filter(vendor=vendor).annotate(failed_count=Count("jobs", filter=Q(jobs__state="failed")))
     if project_id is not None:
         batches = batches.filter(
             pk__in=Job.objects.filter(vendor=vendor, record__project_id=project_id).values("batch")

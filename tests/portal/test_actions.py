@@ -34,7 +34,7 @@ def test_an_upload_creates_a_record_and_answers_with_its_card(browser_for, owner
     assert response.status_code == 201
     record = Record.objects.get(pk=response.json()["record"])
     assert record.project == project and record.original_filename == "shoe.png"
-    assert 'data-record-id="%d"' % record.pk in response.json()["html"]
+    assert f'data-record-id="{record.pk}"' in response.json()["html"]
 
 
 def test_an_empty_upload_is_refused_with_a_sentence(browser_for, owner, project):

@@ -202,7 +202,7 @@
     item.dataset.batchId = snapshot.id;
     item.dataset.statusUrl = snapshot.status_url;
     item.querySelector(".batch-kind").textContent = snapshot.kind;
-    item.querySelector(".batch-total").textContent = snapshot.total;
+    item.querySelector(".batch-total").textContent = snapshot.total + (snapshot.total === 1 ? " image" : " images");
     list.prepend(item);
     applyBatch(item, snapshot);
     track(item);

@@ -1,0 +1,190 @@
+"""The portal in Debian's Chromium against a live server and a real worker: sign in, upload
+three photos, remove their backgrounds in one click, watch progress, see and download results."""
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import sync_playwright
+from skimage import data
+
+from tests.conftest import jpeg_bytes
+from tests.e2e.conftest import worker  # noqa: F401
+from tests.factories import make_member, make_vendor
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHOTOS = {"astronaut": data.astronaut, "chelsea": data.chelsea, "coffee": data.coffee}
+
+
+@pytest.fixture
+def photos(tmp_path):
+    paths = []
+    for name, load in PHOTOS.items():
+        path = tmp_path / f"{name}.jpg"
+        Image.fromarray(load()).save(path, format="JPEG", quality=90)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def chromium():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def watch_console(page, problems: list[str]) -> None:
+    page.on("console", lambda msg: problems.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+
+def assert_cutout(png: bytes) -> None:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.mode == "RGBA"
+    alpha = np.asarray(image)[:, :, 3]
+    assert alpha.min() == 0, "some background must be transparent"
+    assert alpha.max() == 255, "the subject must stay opaque"
+
+
+def sign_in_and_create_project(page, live_server, project: str) -> None:
+    page.goto(live_server.url + "/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username").fill("acme-owner")
+    page.get_by_label("Password").fill("pw-acme-owner")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="acme").wait_for()
+    page.get_by_label("New project").fill(project)
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("heading", name=project).wait_for()
+
+
+def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server, chromium, photos, tmp_path):  # noqa: F811
+    make_member(make_vendor("acme"), "acme-owner", role="owner")
+    problems: list[str] = []
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    watch_console(page, problems)
+
+    sign_in_and_create_project(page, live_server, "Catalogue")
+
+    page.set_input_files("#file-input", [str(p) for p in photos])
+    page.locator("#uploads li.done").nth(2).wait_for()
+    assert page.locator(".record").count() == 3
+    page.screenshot(path=ARTIFACTS / "01-uploaded.png", full_page=True)
+
+    page.get_by_label("Select all").check()
+    assert page.locator("#selected-count").inner_text() == "3 selected"
+    assert page.get_by_label("Operation").input_value() == "remove_bg"
+    page.get_by_role("button", name="Start").click()
+    page.locator(".toast", has_text="3 images queued").wait_for()
+
+    # The batch bar moves: partway done before the end.
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.batch-bar').value; return v > 0 && v < 100; }", timeout=90_000
+    )
+    page.screenshot(path=ARTIFACTS / "02-progress.png", full_page=True)
+
+    page.locator(".toast", has_text="3 of 3 done, 0 failed").wait_for(timeout=120_000)
+    results = page.locator("img.processed")
+    assert all("/media/results/" in results.nth(i).get_attribute("src") for i in range(3))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.processed')].every(img => img.complete && img.naturalWidth > 0)"
+    )
+    assert page.locator(".batch-bar").first.evaluate("bar => bar.value") == 100
+    page.screenshot(path=ARTIFACTS / "03-results.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.locator(".batch .zip").first.click()
+    archive_path = tmp_path / "batch.zip"
+    download_info.value.save_as(archive_path)
+    with zipfile.ZipFile(archive_path) as archive:
+        assert sorted(archive.namelist()) == [
+            "astronaut-remove_bg.png",
+            "chelsea-remove_bg.png",
+            "coffee-remove_bg.png",
+        ]
+        for name in archive.namelist():
+            assert_cutout(archive.read(name))
+
+    page.locator(".record", has_text="astronaut.jpg").get_by_role("link", name="Before / after").click()
+    page.get_by_role("img", name="Result of astronaut.jpg").wait_for()
+    page.screenshot(path=ARTIFACTS / "04-before-after.png", full_page=True)
+    with page.expect_download() as one:
+        page.get_by_role("link", name="Download result").click()
+    one_path = tmp_path / "one.png"
+    one.value.save_as(one_path)
+    assert_cutout(one_path.read_bytes())
+
+    project_url = page.get_by_role("link", name="Catalogue").get_attribute("href")
+    phone = chromium.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, storage_state=context.storage_state()
+    ).new_page()
+    watch_console(phone, problems)
+    phone.goto(live_server.url + project_url)
+    phone.get_by_role("heading", name="Catalogue").wait_for()
+    phone.screenshot(path=ARTIFACTS / "05-phone.png", full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "nothing may overflow a phone's width"
+
+    page.goto(live_server.url + "/jobs/?state=succeeded&kind=remove_bg")
+    assert page.locator("tr[data-job-id]").count() == 3
+    page.screenshot(path=ARTIFACTS / "06-jobs.png", full_page=True)
+
+    assert problems == []
+
+
+def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker, live_server, chromium, tmp_path):  # noqa: F811
+    vendor = make_vendor("acme")
+    vendor.limit_overrides = {"remove_bg_limit": 1}
+    vendor.save()
+    make_member(vendor, "acme-owner", role="owner")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(jpeg_bytes(data.chelsea())[:600])  # a JPEG header and nothing after it
+    problems: list[str] = []
+    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch_console(page, problems)
+
+    sign_in_and_create_project(page, live_server, "Broken")
+    page.set_input_files("#file-input", str(broken))
+    page.locator("#uploads li.done").wait_for()
+    page.get_by_label("Select all").check()
+    page.get_by_role("button", name="Start").click()
+    page.locator(".toast", has_text="1 image queued").wait_for()
+
+    done = page.locator(".toast", has_text="0 of 1 done, 1 failed")
+    done.wait_for(timeout=90_000)
+    assert "image" in done.locator(".reason").inner_text()
+    assert page.locator(".record .state").inner_text().startswith("failed")
+
+    # The one background removal of this hour is used: the next start is refused in a sentence.
+    page.get_by_role("button", name="Start").click()
+    refusal = page.get_by_role("alert")
+    refusal.wait_for()
+    assert "1 background removals" in refusal.inner_text() and "resets at" in refusal.inner_text()
+    page.screenshot(path=ARTIFACTS / "07-failure-and-refusal.png", full_page=True)
+
+    page.goto(live_server.url + "/jobs/?state=failed")
+    page.get_by_role("button", name="Retry").click()
+    page.locator(".toast", has_text="The job is queued again.").wait_for()
+
+    # Chromium reports the refused request (HTTP 429) itself; nothing else may reach the console.
+    assert [p for p in problems if "status of 429" not in p] == []
