@@ -1,23 +1,32 @@
+# One image for every service in docker-compose.yml: web, workers, scheduler and `rembg s`.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     REMBG_HOME=/opt/darkroom/rembg
 
+# libmariadb for mysqlclient; curl for the health checks.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmariadb-dev pkg-config gcc curl \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/production.txt
+RUN pip install --no-cache-dir -r requirements/production.txt -r requirements/rembg-server.txt
 
 COPY . .
-# Models are fetched at build time so that workers never download at job time.
+# Models are fetched at build time, so no worker or rembg server downloads at job time; the
+# compose file's `models` volume starts as a copy of this directory. Pick more with
+# --build-arg REMBG_MODELS="u2netp isnet-general-use" (and list them in REMBG_ALLOWED_MODELS).
 ARG REMBG_MODELS="u2netp"
 RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py fetch_models ${REMBG_MODELS} \
  && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 10001 --home-dir /app darkroom \
+ && mkdir -p /data/media \
+ && chown -R darkroom /data /opt/darkroom /tmp
+USER darkroom
 
 EXPOSE 8000
 CMD ["gunicorn", "config.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:8000"]
