@@ -160,8 +160,23 @@ def quota_consume(*, vendor: Vendor, charges: Mapping[str, int]) -> list[QuotaUs
     admitted, refused, usages = _run(vendor, charges)
     if not admitted:
         usage = usages[refused - 1]
+        _count_refusal(usage.name, vendor.slug)
         raise QuotaExceeded(usage, requested=int(charges[usage.name]))
     return usages
+
+
+# Refusals per "quota|vendor slug" since Redis started; /metrics reads them (processing/metrics.py).
+REFUSALS_KEY = f"{KEY_PREFIX}:refusals"
+
+
+def _count_refusal(quota: str, vendor_slug: str) -> None:
+    _redis().hincrby(REFUSALS_KEY, f"{quota}|{vendor_slug}", 1)
+
+
+def quota_refusals() -> dict[tuple[str, str], int]:
+    """{(quota, vendor slug): refusals}; the vendor is "" for anonymous callers."""
+    counts = _redis().hgetall(REFUSALS_KEY)
+    return {tuple(field.decode().split("|", 1)): int(n) for field, n in counts.items()}
 
 
 def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[str, int]) -> None:
@@ -212,5 +227,6 @@ def anonymous_consume(*, request) -> QuotaUsage:
         window_s=window,
     )
     if usage["should_limit"]:
+        _count_refusal(quota.name, "")
         raise QuotaExceeded(quota, requested=1)
     return quota

@@ -109,3 +109,17 @@ def test_with_a_token_every_caller_needs_it(db, clean_redis, settings):
     response = Client(REMOTE_ADDR="10.1.2.3").get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape")
     assert response.status_code == 200
     assert "darkroom_jobs" in response.content.decode()
+
+
+def test_quota_refusals_are_counted_per_quota_and_vendor(vendor, clean_redis):
+    from vendors.quotas import QuotaExceeded, quota_consume
+
+    vendor.limit_overrides = {"image_requests_limit": 1}
+    vendor.save(update_fields=["limit_overrides"])
+    quota_consume(vendor=vendor, charges={"image_requests": 1})
+    for _ in range(2):
+        with pytest.raises(QuotaExceeded):
+            quota_consume(vendor=vendor, charges={"image_requests": 1})
+
+    samples = scrape()
+    assert samples[("darkroom_rate_limit_refusals_total", labels(quota="image_requests", vendor="acme"))] == 2
