@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import uuid
 
@@ -17,6 +18,7 @@ from .processors import InputLimits, get_processor
 from .rate_limits import acquire_slot
 
 logger = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.25
 
 
 def _read_input(job: Job) -> bytes:
@@ -43,7 +45,15 @@ def job_run(*, job_id: str, kind: str) -> None:
     try:
         processor = get_processor(job.kind)
 
+        last_report = time.monotonic()
+
         def progress(stage: str, percent: int, message: str = "") -> None:
+            # A write per report would dominate short jobs; one every PROGRESS_INTERVAL_S is
+            # enough to watch progress, beat the heart and notice a cancel.
+            nonlocal last_report
+            if time.monotonic() - last_report < PROGRESS_INTERVAL_S:
+                return
+            last_report = time.monotonic()
             services.job_report_progress(job_id=job.pk, run_token=token, stage=stage, percent=percent, message=message)
 
         progress("downloading", 5, "reading the input image")

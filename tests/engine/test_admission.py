@@ -14,10 +14,11 @@ CAPACITY = settings.JOB_QUEUE_CAPACITY["sleepy"]
 
 
 def submit(vendor, record, n, *, seconds=0.15, priority=None):
-    return [
-        services.job_create(vendor=vendor, kind="sleepy", params={"seconds": seconds}, record=record, priority=priority)
-        for _ in range(n)
-    ]
+    """n jobs in one insert, so they are all waiting before the first one ends."""
+    batch = services.batch_create(
+        vendor=vendor, kind="sleepy", params={"seconds": seconds}, records=[record] * n, priority=priority
+    )
+    return list(batch.jobs.all())
 
 
 def test_a_high_job_starts_before_the_normal_jobs_waiting_ahead_of_it(worker, vendor_a):
@@ -42,9 +43,7 @@ def test_one_vendors_flood_does_not_starve_another_vendor(worker, vendor_a, vend
 
     jobs = wait_finished([*flood, lone])
     lone = jobs[lone.pk]
-    overtaking = [
-        job for job in flood if lone.created_at < jobs[job.pk].started_at < lone.started_at
-    ]
+    overtaking = [job for job in flood if lone.created_at < jobs[job.pk].started_at < lone.started_at]
     # Only what was already handed to Dramatiq (one queue capacity) may start before it.
     assert len(overtaking) <= CAPACITY, f"{len(overtaking)} of vendor A's jobs started first"
     started_after = sum(1 for job in flood if jobs[job.pk].started_at > lone.started_at)

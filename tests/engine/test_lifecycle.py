@@ -55,13 +55,16 @@ def test_a_running_job_stops_at_its_next_stage_and_keeps_no_result(worker, vendo
     job = services.job_create(
         vendor=vendor_a, kind="sleepy", params={"seconds": 4, "steps": 20}, record=make_record(vendor_a)
     )
-    wait_for(lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
-             what="the job to be running")
+    wait_for(
+        lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
+        what="the job to be running",
+    )
     job.refresh_from_db()
     assert services.job_cancel(job=job)
     # The worker notices at its next progress report (every 0.2 s), long before the 4 s job ends.
-    wait_for(lambda: f"job {job.pk} cancelled while running" in worker.output(), timeout=3,
-             what="the worker to stop the job")
+    wait_for(
+        lambda: f"job {job.pk} cancelled while running" in worker.output(), timeout=3, what="the worker to stop the job"
+    )
     job.refresh_from_db()
     assert job.state == "cancelled" and job.result is None
     job.record.refresh_from_db()

@@ -22,8 +22,10 @@ def test_a_job_survives_its_worker_being_killed_and_is_applied_once(vendor_a):
         job = services.job_create(
             vendor=vendor_a, kind="isolated", params={"seconds": 3, "steps": 15}, record=make_record(vendor_a)
         )
-        wait_for(lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=25).exists(),
-                 what="the job to be running")
+        wait_for(
+            lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=25).exists(),
+            what="the job to be running",
+        )
     finally:
         first.kill(signal.SIGKILL)
     assert Job.objects.get(pk=job.pk).state == "running"  # the dead worker could not record anything
