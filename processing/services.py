@@ -204,24 +204,22 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
     """Take a job for this worker. None if it is finished, cancelled, or held by a live worker."""
     now = timezone.now()
     token = uuid.uuid4()
-    taken = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING,
+    take = dict(
         run_token=token,
+        attempts=F("attempts") + 1,
         started_at=now,
         heartbeat_at=now,
         progress_stage="starting",
         progress_percent=0,
         progress_message="",
     )
+    taken = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(state=JobState.RUNNING, **take)
     if not taken:
         # A redelivered message for a job whose worker died: take it over once its heartbeat is stale.
         stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-        taken = Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=stale_before).update(
-            run_token=token, started_at=now, heartbeat_at=now, progress_stage="starting", progress_percent=0
-        )
+        taken = Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=stale_before).update(**take)
     if not taken:
         return None
-    Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
     job = Job.objects.select_related("vendor", "record").get(pk=job_id)
     events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return job
