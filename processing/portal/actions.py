@@ -79,10 +79,11 @@ def jobs_start(request, pk, *, vendor):
         reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
         return _start_refused(request, project, "rate_limited", sentence, 429, reset_at=reset)
     try:
+        params = params_from_post(kind, request.POST)
         batch = services.batch_create(
             vendor=vendor,
             kind=kind,
-            params=params_from_post(kind, request.POST),
+            params=params,
             priority=form.cleaned_data["priority"] or None,
             records=records,
         )

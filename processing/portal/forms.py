@@ -22,7 +22,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, record_ids: list[int], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind, kind) for kind in sorted(PROCESSORS)]
+        self.fields["kind"].choices = [(kind, kind) for kind, p in sorted(PROCESSORS.items()) if "record" in p.inputs]
         self.fields["records"].choices = [(pk, pk) for pk in record_ids]
 
     def clean(self):

@@ -3,12 +3,14 @@ params dict read back from a posted form. The serializer stays the one judge of 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from processing.errors import InvalidParams
 from processing.processors import PROCESSORS
 
 
@@ -16,7 +18,7 @@ from processing.processors import PROCESSORS
 class Option:
     name: str
     field: str  # the form field's name
-    input: str  # checkbox | select | number | text | list
+    input: str  # checkbox | select | number | text | list | json
     label: str
     default: Any = None
     choices: list[str] = field(default_factory=list)
@@ -25,10 +27,19 @@ class Option:
     step: str = "1"
 
 
+def _is_structured(f: serializers.Field) -> bool:
+    """Objects and lists of objects (a pipeline's steps): typed as JSON."""
+    if isinstance(f, serializers.DictField | serializers.JSONField):
+        return True
+    return isinstance(f, serializers.ListField) and isinstance(f.child, serializers.Serializer | serializers.DictField)
+
+
 def _option(kind: str, name: str, f: serializers.Field) -> Option:
     label = name.replace("_", " ")
     default = None if f.default is empty else f.default
     key = field_name(kind, name)
+    if _is_structured(f):
+        return Option(name, key, "json", f"{label} (JSON)")
     if isinstance(f, serializers.BooleanField):
         return Option(name, key, "checkbox", label, bool(default))
     if isinstance(f, serializers.ChoiceField):
@@ -49,6 +60,7 @@ def kind_options() -> list[dict]:
             "options": [_option(kind, n, f) for n, f in p.params().fields.items()],
         }
         for kind, p in sorted(PROCESSORS.items())
+        if "record" in p.inputs  # the portal starts work on stored photos
     ]
 
 
@@ -70,5 +82,13 @@ def params_from_post(kind: str, data) -> dict[str, Any]:
         raw = (data.get(key) or "").strip()
         if not raw:
             continue
-        params[name] = [part.strip() for part in raw.split(",")] if isinstance(f, serializers.ListField) else raw
+        if _is_structured(f):
+            try:
+                params[name] = json.loads(raw)
+            except ValueError:
+                raise InvalidParams(f"params.{name}: not valid JSON") from None
+        elif isinstance(f, serializers.ListField):
+            params[name] = [part.strip() for part in raw.split(",")]
+        else:
+            params[name] = raw
     return params

@@ -1,23 +1,18 @@
 """What starting jobs from the portal costs against the vendor's quotas (vendors/quotas.py),
-and the sentence a refusal is shown as."""
+the same as through the API, and the sentence a refusal is shown as."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from processing.api.limits import charges_for_jobs
 from vendors import quotas
 
 
 def start_charges(*, kind: str, count: int) -> dict[str, int]:
-    """One image-processing request, one bulk operation when it covers several images, and one
-    background removal per image."""
-    charges = {quotas.IMAGE_REQUESTS: 1}
-    if count > 1:
-        charges[quotas.BULK] = 1
-    if kind == "remove_bg":
-        charges[quotas.REMOVE_BG] = count
-    return charges
+    """Counted as the API counts it: one photo is a single job, several are a bulk request."""
+    return charges_for_jobs(kind=kind, count=count, bulk=count > 1)
 
 
 def refusal_sentence(exc: quotas.QuotaExceeded) -> str:

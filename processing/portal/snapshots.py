@@ -30,7 +30,10 @@ def job_snapshot(job: Job) -> dict:
         "message": job.progress_message,
         "seconds_left": _seconds_left(running_s, job.progress_percent / 100) if job.state == JobState.RUNNING else None,
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
-        "result_url": default_storage.url(result["name"]) if result.get("name") else None,
+        # Only an image result replaces the thumbnail; any result can be downloaded.
+        "result_url": default_storage.url(result["name"])
+        if str(result.get("content_type", "")).startswith("image/")
+        else None,
         "download_url": reverse("portal:job-download", args=[job.pk]) if result.get("name") else None,
     }
 

@@ -158,3 +158,12 @@ def test_retry_failed_requeues_only_the_failed_jobs_of_a_batch(browser_for, owne
     ok.refresh_from_db()
     bad.refresh_from_db()
     assert (ok.state, bad.state) == ("succeeded", "queued")
+
+
+def test_the_dashboard_meters_each_quota_with_its_reset_time(browser_for, owner, project, records):
+    web = browser_for(owner)
+    web.post(reverse("portal:jobs-start", args=[project.pk]), {"kind": "remove_bg", "all_records": "on"}, **JSON)
+    page = web.get("/").content.decode()
+    assert "Background removals" in page and "3 / 30" in page
+    assert "Bulk operations" in page and "1 / 10" in page
+    assert "resets at" in page

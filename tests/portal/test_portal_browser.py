@@ -84,6 +84,11 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     watch_console(page, problems)
+    streams: list[tuple[int, str]] = []
+    page.on(
+        "response",
+        lambda r: streams.append((r.status, r.headers.get("content-type", ""))) if "/api/v1/events/" in r.url else None,
+    )
 
     sign_in_and_create_project(page, live_server, "Catalogue")
 
@@ -107,10 +112,12 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     page.locator(".toast", has_text="3 of 3 done, 0 failed").wait_for(timeout=120_000)
     results = page.locator("img.processed")
     assert all("/media/results/" in results.nth(i).get_attribute("src") for i in range(3))
+    page.locator("#grid").scroll_into_view_if_needed()
     page.wait_for_function(
         "() => [...document.querySelectorAll('img.processed')].every(img => img.complete && img.naturalWidth > 0)"
     )
     assert page.locator(".batch-bar").first.evaluate("bar => bar.value") == 100
+    assert streams and streams[0][0] == 200 and streams[0][1].startswith("text/event-stream"), "progress is pushed"
     page.screenshot(path=ARTIFACTS / "03-results.png", full_page=True)
 
     with page.expect_download() as download_info:
@@ -188,3 +195,30 @@ def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker,
 
     # Chromium reports the refused request (HTTP 429) itself; nothing else may reach the console.
     assert [p for p in problems if "status of 429" not in p] == []
+
+
+def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_server, chromium, photos):  # noqa: F811
+    make_member(make_vendor("acme"), "acme-owner", role="owner")
+    problems: list[str] = []
+    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch_console(page, problems)
+    page.route("**/api/v1/events/**", lambda route: route.abort())  # a proxy that drops the stream
+
+    sign_in_and_create_project(page, live_server, "Thumbnails")
+    page.set_input_files("#file-input", [str(p) for p in photos[:2]])
+    page.locator("#uploads li.done").nth(1).wait_for()
+    page.get_by_label("Select all").check()
+    page.get_by_label("Operation").select_option("transform")
+    page.locator("summary", has_text="Options").click()
+    page.get_by_label("Width").fill("64")
+    page.locator("#p-transform-format").select_option("jpeg")
+    page.get_by_role("button", name="Start").click()
+    page.locator(".toast", has_text="2 images queued").wait_for()
+
+    page.locator(".toast", has_text="2 of 2 done, 0 failed").wait_for(timeout=90_000)
+    page.locator("#grid").scroll_into_view_if_needed()  # thumbnails load lazily, as a user scrolls to them
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.processed')].every(img => img.complete && img.naturalWidth === 64)"
+    )
+    page.screenshot(path=ARTIFACTS / "08-polling-transform.png", full_page=True)
+    assert [p for p in problems if "ERR_FAILED" not in p] == []
