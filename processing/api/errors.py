@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -60,6 +61,10 @@ def rate_limited_response(exc: QuotaExceeded) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, QuotaExceeded):
         return rate_limited_response(exc)
+    if isinstance(exc, RequestDataTooBig):  # raised while the body is parsed
+        return error_response(code="too_large", message=str(exc), http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
+        return error_response(code="bad_request", message=str(exc), http_status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, JobError):
         http_status = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_400_BAD_REQUEST
         return error_response(

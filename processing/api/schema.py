@@ -26,7 +26,7 @@ _DESCRIPTIONS = {
     400: "Invalid input (the field is named).",
     401: "No or wrong credentials.",
     403: "Not a member of an active vendor, or a missing CSRF token on a session request.",
-    404: "No such object for your vendor (other vendors' objects are never shown).",
+    404: "No such object for your vendor (other vendors' objects are never shown), or no such page.",
     405: "Method not allowed.",
     409: "The object's state does not allow this.",
     413: "The request body is too large.",

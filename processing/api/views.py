@@ -60,7 +60,7 @@ class JobListCreateApi(DarkroomApiView):
 
     @extend_schema(
         operation_id="jobs_list",
-        responses={200: JobOutput(many=True), **errors(400)},
+        responses={200: JobOutput(many=True), **errors(400, 404)},
         summary="List your jobs",
         description="Newest first; filter by state, kind, project, record, batch and creation time. " + RATE_LIMIT_NOTE,
         filters=True,

@@ -224,3 +224,11 @@ def test_malformed_ids_are_json_404s(owner, url):
 
 def test_unknown_uuid_is_a_404(owner):
     assert client_for(owner).get(f"/api/v1/jobs/{uuid.uuid4()}/").status_code == 404
+
+
+def test_more_files_than_django_accepts_is_a_json_400(owner, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    images = [jpeg_upload(f"{n}.jpg") for n in range(3)]
+    response = client_for(owner).post("/api/v1/jobs/bulk/", {"kind": "transform", "images": images}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"

@@ -1,0 +1,54 @@
+"""schemathesis drives every operation of /api/schema/ (valid and invalid input) against a live
+server: no answer may be a 500, and every answer must match the documented schema."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import jpeg_upload
+from tests.factories import make_member, make_vendor
+from vendors import services as vendor_services
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
+    vendor = make_vendor("fuzz", plan="unlimited")  # request limits would only answer 429s
+    token = vendor_services.api_token_for(user=make_member(vendor, "fuzz-owner", role="owner"))
+    project = vendor_services.project_create(vendor=vendor, name="Fuzz")
+    vendor_services.record_create(project=project, upload=jpeg_upload())
+
+    run = subprocess.run(
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{live_server.url}/api/schema/",
+            "--header",
+            f"Authorization: Token {token}",
+            "--include-path-regex",
+            OUR_PATHS,
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "8",
+            "--seed",
+            "1",
+            "--workers",
+            "1",
+            "--request-timeout",
+            "30",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
