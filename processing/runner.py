@@ -26,6 +26,8 @@ def _read_input(job: Job) -> bytes:
         from .fetching import fetch_image
 
         return fetch_image(job.input_url, max_bytes=settings.IMAGE_MAX_BYTES, timeout_s=settings.IMAGE_FETCH_TIMEOUT_S)
+    if job.record_id is None and "none" in get_processor(job.kind).inputs:
+        return b""  # a kind that works from its parameters alone, e.g. a prompt
     if job.record is None or not job.record.original:
         raise JobError("the job's input record no longer exists", code="input_missing")
     with job.record.original.open("rb") as handle:

@@ -82,7 +82,7 @@ def job_create(
     clean_params = processor.clean_params(params)
     job_priority = _resolve_priority(vendor=vendor, priority=priority)
     given = {name for name, value in (("record", record), ("upload", upload), ("url", image_url)) if value}
-    if len(given) != 1:
+    if len(given) > 1 or (not given and "none" not in processor.inputs):
         raise InvalidParams("give exactly one input: an uploaded image, a record or an image URL", code="invalid_input")
     if not given <= processor.inputs:
         raise InvalidParams(f"{kind} does not take a {given.pop()} as input", code="invalid_input")

@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from processing.circuit import CircuitBreaker
-from processing.errors import InvalidImage, PermanentJobError, RetryableJobError
+from processing.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
 from processing.fetching import parse_retry_after
 
 from .base import Processor, RetryPolicy
@@ -37,8 +37,11 @@ class AiEndpointParams(serializers.Serializer):
 def run(data, params, *, limits, progress):
     from processing.imaging.inspect import load_image
 
-    # Never send an outside service something that is not a sound image within the limits.
-    load_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    if data:
+        # Never send an outside service something that is not a sound image within the limits.
+        load_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    elif not params.get("prompt"):
+        raise InvalidParams("a job without an image needs params.prompt")
     name = params["endpoint"]
     progress("processing", 30, f"waiting for {name}")
     fields = {"prompt": params.get("prompt", "")}
@@ -52,11 +55,13 @@ PROCESSOR = Processor(
     queue="ai_endpoint",
     params=AiEndpointParams,
     run=run,
+    # "none": image generation from a prompt alone.
+    inputs=frozenset({"record", "upload", "url", "none"}),
     retry=RetryPolicy(max_attempts=4, base_s=5.0),
 )
 
 
-def call_endpoint(name: str, *, image: bytes, fields: dict[str, str], limits):
+def call_endpoint(name: str, *, image: bytes | None, fields: dict[str, str], limits):
     """POST to the endpoint; the answer as an ImageOutput (image or JSON)."""
     config = settings.AI_ENDPOINTS.get(name)
     if not config:
@@ -66,8 +71,9 @@ def call_endpoint(name: str, *, image: bytes, fields: dict[str, str], limits):
     try:
         response = httpx.post(
             config["url"],
-            files={"image": ("image", image)},
-            data=fields,
+            # Always multipart: with no image, the fields travel as plain form parts.
+            files={"image": ("image", image)} if image else {k: (None, v) for k, v in fields.items()},
+            data=fields if image else None,
             headers=config.get("headers") or {},
             timeout=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
             trust_env=False,

@@ -119,3 +119,27 @@ def test_the_input_is_checked_before_anything_is_sent(endpoint):
     with pytest.raises(InvalidImage):
         run("labels", data=b"%PDF-1.7 not an image at all")
     assert endpoint.requests == []
+
+
+def test_an_image_is_generated_from_a_prompt_alone(endpoint):
+    output = run("generate", data=b"", prompt="a red bicycle on a white background")
+    assert output.content_type == "image/webp" and (output.width, output.height) == (48, 16)
+    sent = endpoint.requests[-1]
+    assert b"multipart/form-data" in sent.headers["Content-Type"].encode()
+    assert b"a red bicycle" in sent.body and b'name="image"' not in sent.body
+
+
+def test_a_job_without_image_or_prompt_is_refused(endpoint):
+    with pytest.raises(InvalidParams, match="prompt"):
+        run("generate", data=b"")
+
+
+@pytest.mark.django_db
+def test_only_kinds_that_work_without_an_input_accept_none(vendor, settings):
+    from processing import services
+
+    settings.AI_ENDPOINTS = {"generate": {"url": "http://127.0.0.1:9/generate"}}
+    job = services.job_create(vendor=vendor, kind="ai_endpoint", params={"endpoint": "generate", "prompt": "a cat"})
+    assert job.record is None and job.input_url == ""
+    with pytest.raises(InvalidParams, match="exactly one input"):
+        services.job_create(vendor=vendor, kind="transform", params={"width": 10})
