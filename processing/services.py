@@ -145,6 +145,8 @@ def batch_create(
     for upload in uploads or []:
         check_upload(upload)
     image_urls = list(image_urls or [])
+    for url in image_urls:
+        check_image_url(url)
     if not records and not uploads and not image_urls:
         raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
 

@@ -88,3 +88,11 @@ def test_the_same_idempotency_key_gives_the_same_job(vendor):
 
     assert submit().pk == submit().pk
     assert Job.objects.count() == 1
+
+
+def test_a_batch_refuses_a_bad_url_whole(vendor):
+    from processing.errors import InvalidParams
+
+    with pytest.raises(InvalidParams):
+        services.batch_create(vendor=vendor, kind="transform", image_urls=["https://ok.example/a.jpg", "ftp://x/y"])
+    assert not Job.objects.exists()
