@@ -35,15 +35,36 @@ def queue_capacity(kind: str) -> int:
     return settings.JOB_QUEUE_CAPACITY.get(kind, settings.JOB_QUEUE_CAPACITY_DEFAULT)
 
 
+WAKE_CHANNEL = "darkroom:dispatch:wake"
+
+
+def request_dispatch(*, kinds: Iterable[str] | None = None) -> None:
+    """Ask the workers to admit jobs: what web requests call after they commit new jobs. It costs
+    the request one Redis round trip; a worker's maintenance thread does the admitting. Never
+    raises: a job whose wake-up is lost is admitted on a worker's next tick."""
+    from .processors import PROCESSORS
+
+    try:
+        r = get_redis()
+        r.sadd(DIRTY_KEY, *(list(kinds) if kinds else list(PROCESSORS)))
+        r.publish(WAKE_CHANNEL, "1")
+    except Exception:
+        logger.warning("could not wake the dispatcher; the next tick will admit the job", exc_info=True)
+
+
 def dispatch_pending(*, kinds: Iterable[str] | None = None) -> int:
     """Admit what capacity allows. Safe to call from anywhere, as often as wanted."""
     from .processors import PROCESSORS
 
-    wanted = list(kinds) if kinds else list(PROCESSORS)
+    get_redis().sadd(DIRTY_KEY, *(list(kinds) if kinds else list(PROCESSORS)))
+    return dispatch_marked()
+
+
+def dispatch_marked() -> int:
+    """Admit jobs of the kinds marked since the last admission."""
     r = get_redis()
-    r.sadd(DIRTY_KEY, *wanted)
     sent = 0
-    while True:
+    while r.scard(DIRTY_KEY):
         lock = r.lock(LOCK_KEY, timeout=60, blocking=False)
         if not lock.acquire():
             return sent  # the holder sees our mark before it releases
@@ -53,8 +74,7 @@ def dispatch_pending(*, kinds: Iterable[str] | None = None) -> int:
                     sent += _admit(kind)
         finally:
             lock.release()
-        if not r.scard(DIRTY_KEY):
-            return sent
+    return sent
 
 
 def _waiting(kind: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import dramatiq
 from django.conf import settings
@@ -29,14 +30,28 @@ class Maintenance(dramatiq.Middleware):
     def _loop(self) -> None:
         from django.db import close_old_connections
 
-        from .dispatch import dispatch_pending
+        from .dispatch import WAKE_CHANNEL, dispatch_marked, dispatch_pending
         from .recovery import jobs_recover_stalled
+        from .redis_client import get_redis
 
-        while not self._stop.wait(settings.DISPATCH_TICK_S):
+        wake = None
+        next_sweep = 0.0
+        while not self._stop.is_set():
             try:
-                jobs_recover_stalled()
-                dispatch_pending()
+                if wake is None:
+                    wake = get_redis().pubsub(ignore_subscribe_messages=True)
+                    wake.subscribe(WAKE_CHANNEL)
+                # Woken at once by a web request that created jobs, else once a tick.
+                if wake.get_message(timeout=settings.DISPATCH_TICK_S):
+                    dispatch_marked()  # only the kinds that the waking request marked
+                if time.monotonic() >= next_sweep:
+                    # Also admits retries whose backoff has passed and jobs of resumed vendors.
+                    jobs_recover_stalled()
+                    dispatch_pending()
+                    next_sweep = time.monotonic() + settings.DISPATCH_TICK_S
             except Exception:
                 logger.exception("maintenance tick failed")
+                wake = None
+                self._stop.wait(settings.DISPATCH_TICK_S)
             finally:
                 close_old_connections()

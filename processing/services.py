@@ -113,7 +113,7 @@ def job_create(
                 max_attempts=processor.retry.max_attempts,
                 idempotency_key=idempotency_key or None,
             )
-            transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[kind]))
+            transaction.on_commit(lambda: dispatch.request_dispatch(kinds=[kind]))
     except IntegrityError:
         if idempotency_key:  # the same key raced us: the first job wins
             return Job.objects.get(vendor=vendor, idempotency_key=idempotency_key)
@@ -173,7 +173,7 @@ def batch_create(
             ],
             batch_size=CHUNK,
         )
-        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[kind]))
+        transaction.on_commit(lambda: dispatch.request_dispatch(kinds=[kind]))
     return batch
 
 
@@ -377,7 +377,7 @@ def job_retry(*, job: Job) -> bool:
         == 1
     )
     if retried:
-        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=[job.kind]))
+        transaction.on_commit(lambda: dispatch.request_dispatch(kinds=[job.kind]))
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return retried
 
@@ -454,7 +454,7 @@ def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:
             error_traceback="",
         )
     if retried:
-        transaction.on_commit(lambda: dispatch.dispatch_pending(kinds=sorted(kinds)))
+        transaction.on_commit(lambda: dispatch.request_dispatch(kinds=sorted(kinds)))
     return retried
 
 

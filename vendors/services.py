@@ -82,9 +82,9 @@ def vendor_set_paused(*, vendor: Vendor, paused: bool) -> None:
     Vendor.objects.filter(pk=vendor.pk).update(is_paused=paused)
     vendor.is_paused = paused
     if not paused:
-        from processing.dispatch import dispatch_pending
+        from processing.dispatch import request_dispatch
 
-        transaction.on_commit(dispatch_pending)
+        transaction.on_commit(request_dispatch)
 
 
 def vendor_update(
@@ -101,7 +101,7 @@ def vendor_update(
         name=name, plan=plan, is_active=is_active, limit_overrides=limit_overrides
     )
     vendor.name, vendor.plan, vendor.is_active, vendor.limit_overrides = name, plan, is_active, limit_overrides
-    from processing.dispatch import dispatch_pending
+    from processing.dispatch import request_dispatch
 
-    transaction.on_commit(dispatch_pending)
+    transaction.on_commit(request_dispatch)
     return vendor
