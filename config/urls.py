@@ -21,6 +21,9 @@ urlpatterns = [
     path("", include("processing.portal.urls")),
 ]
 
+handler404 = "processing.api.errors.not_found_handler"
+handler500 = "processing.api.errors.server_error_handler"
+
 if settings.SERVE_MEDIA:
     # Local files only; production serves media from S3, Cloudinary or the front proxy.
     urlpatterns += [

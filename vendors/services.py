@@ -65,16 +65,34 @@ def project_default(*, vendor: Vendor) -> Project:
 def record_create(*, project: Project, upload: UploadedFile) -> Record:
     """Store an uploaded original. Its bytes go to storage; the row keeps the name."""
     filename = (upload.name or "upload").rsplit("/", 1)[-1][:200]
+    width, height = _header_dimensions(upload)
     record = Record(
         vendor_id=project.vendor_id,
         project=project,
         original_filename=filename,
         content_type=getattr(upload, "content_type", "") or "",
         size_bytes=upload.size,
+        width=width,
+        height=height,
     )
     record.original.save(filename, upload, save=False)
     record.save()
     return record
+
+
+def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:
+    """Width and height from the image header alone (no decoding); None for what is not an image.
+    The worker checks the image properly before any work."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        upload.seek(0)
+        with Image.open(upload) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None, None
+    finally:
+        upload.seek(0)
 
 
 def vendor_set_paused(*, vendor: Vendor, paused: bool) -> None:

@@ -87,3 +87,25 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"error": {"code": code, "message": str(detail), "field": None}}
     return response
+
+
+def not_found_handler(request, exception=None):
+    """JSON 404 under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": f"no such endpoint: {request.path}", "field": None}}, status=404
+        )
+    return page_not_found(request, exception)
+
+
+def server_error_handler(request):
+    """JSON 500 under /api/ (a bug, never bad input), Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "server_error", "message": "internal error", "field": None}}, status=500)
+    return server_error(request)

@@ -129,3 +129,19 @@ def test_an_empty_upload_is_refused(owner):
 
 def test_a_job_id_that_is_not_a_uuid_is_a_404(owner):
     assert client_for(owner).get("/api/v1/jobs/not-a-uuid/").status_code == 404
+
+
+def test_an_unknown_api_path_is_a_json_404(owner):
+    response = client_for(owner).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_upload_records_its_dimensions(owner, astronaut_jpeg):
+    body = (
+        client_for(owner)
+        .post("/api/v1/jobs/", {"kind": "transform", "image": upload(astronaut_jpeg)}, format="multipart")
+        .json()
+    )
+    record = Record.objects.get(pk=body["record"])
+    assert (record.width, record.height) == (512, 512)
