@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from processing import health, health_report
 from processing.metrics import metrics_view
+from processing.portal.sign_in import RateLimitedLoginView
 
 urlpatterns = [
     path("admin/queues/", include("processing.admin_views")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("health/", health_report.health_view, name="health"),
     path("health/live", health.live_view, name="health-live"),
     path("health/ready", health.ready_view, name="health-ready"),
+    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("processing.portal.urls")),
 ]
