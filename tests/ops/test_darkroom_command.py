@@ -19,6 +19,7 @@ from tests.factories import make_vendor
 from tests.ops.conftest import make_record, png_upload
 from tests.worker import ROOT
 from vendors.models import Priority
+from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,6 +55,7 @@ def refused(*args: str) -> CommandError:
 def test_submit_one_image_prints_the_job_id_and_exits_0(vendor, clean_redis, tmp_path):
     image = tmp_path / "shoe.png"
     image.write_bytes(png_upload().read())
+    vendor_set_paused(vendor=vendor, paused=True)  # so no test worker runs the transform
 
     done = darkroom("submit", str(image), "--vendor", "acme", "--kind", "transform", "--params", '{"width": 4}')
 
@@ -69,11 +71,11 @@ def test_several_images_make_a_batch_whose_id_is_printed_with_its_jobs(vendor, c
         (tmp_path / name).write_bytes(png_upload().read())
         paths.append(str(tmp_path / name))
 
-    lines = run("submit", *paths, "--vendor", "acme", "--kind", "sleepy", "--priority", "high").split()
+    lines = run("submit", *paths, "--vendor", "acme", "--kind", "isolated", "--priority", "high").split()
 
     assert lines[0] == "batch"
     batch = Batch.objects.get(pk=lines[1])
-    assert (batch.total, batch.kind, batch.priority) == (3, "sleepy", Priority.HIGH)
+    assert (batch.total, batch.kind, batch.priority) == (3, "isolated", Priority.HIGH)
     assert sorted(lines[2:]) == sorted(str(pk) for pk in batch.jobs.values_list("pk", flat=True))
 
 
@@ -96,29 +98,30 @@ def test_bad_usage_exits_2(vendor, clean_redis, tmp_path):
 
 
 def test_monitor_ends_with_0_for_a_success_and_1_for_a_failure(vendor, clean_redis):
-    ok = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
-    actor_for("sleepy")(str(ok.pk))
+    ok = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    actor_for("isolated")(str(ok.pk))
     assert run("monitor", str(ok.pk)).strip().endswith("succeeded done")
     assert "100.0%" in run("monitor", str(ok.pk))
 
-    broken = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    broken = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     broken.record.original.delete()  # its input is gone: a permanent failure
-    actor_for("sleepy")(str(broken.pk))
+    actor_for("isolated")(str(broken.pk))
     error = refused("monitor", str(broken.pk))
     assert error.returncode == 1 and "did not succeed" in str(error)
 
 
 def test_monitor_follows_a_batch_until_every_job_ended(vendor, clean_redis):
-    batch = services.batch_create(vendor=vendor, kind="sleepy", uploads=[png_upload(), png_upload()])
+    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[png_upload(), png_upload()])
     for job in batch.jobs.all():
-        actor_for("sleepy")(str(job.pk))
+        actor_for("isolated")(str(job.pk))
     output = run("monitor", str(batch.pk))
     assert "succeeded 2" in output and "100.0%" in output
 
 
 def test_status_list_and_stats(vendor, clean_redis):
     other = make_vendor("globex")
-    mine = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    mine = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    vendor_set_paused(vendor=other, paused=True)  # so no test worker runs its transform
     theirs = services.job_create(vendor=other, kind="transform", record=make_record(other))
 
     status = run("status", str(mine.pk))
@@ -126,17 +129,17 @@ def test_status_list_and_stats(vendor, clean_redis):
 
     listed = run("list", "--vendor", "globex")
     assert str(theirs.pk) in listed and str(mine.pk) not in listed
-    assert str(mine.pk) in run("list", "--kind", "sleepy", "--state", "queued")
+    assert str(mine.pk) in run("list", "--kind", "isolated", "--state", "queued")
     assert str(mine.pk) not in run("list", "--state", "succeeded")
     assert len(run("list", "--limit", "1").splitlines()) == 2  # the header and one job
 
     stats = {line.split()[0]: line.split()[1:] for line in run("stats").splitlines()}
     assert stats["kind"][-1] == "total"
-    assert stats["sleepy"][-1] == "1" and stats["transform"][-1] == "1" and stats["remove_bg"][-1] == "0"
+    assert stats["isolated"][-1] == "1" and stats["transform"][-1] == "1" and stats["remove_bg"][-1] == "0"
 
 
 def test_cancel_then_retry_a_job(vendor, clean_redis):
-    job = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     assert run("cancel", str(job.pk)).strip() == f"cancelled job {job.pk}"
     assert Job.objects.get(pk=job.pk).state == "cancelled"
     assert refused("cancel", str(job.pk)).returncode == 1, "a cancelled job cannot be cancelled again"
@@ -147,16 +150,16 @@ def test_cancel_then_retry_a_job(vendor, clean_redis):
 
 
 def test_cancel_a_batch_cancels_its_unfinished_jobs(vendor, clean_redis):
-    batch = services.batch_create(vendor=vendor, kind="sleepy", uploads=[png_upload(), png_upload()])
+    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[png_upload(), png_upload()])
     assert run("cancel", str(batch.pk)).strip() == f"cancelled 2 jobs of batch {batch.pk}"
     assert set(batch.jobs.values_list("state", flat=True)) == {"cancelled"}
 
 
 def test_cleanup_removes_finished_jobs_past_retention(vendor, clean_redis):
-    old = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
-    actor_for("sleepy")(str(old.pk))
+    old = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    actor_for("isolated")(str(old.pk))
     Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=30))
-    fresh = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    fresh = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
 
     assert run("cleanup").startswith("removed 1 jobs")
     assert list(Job.objects.values_list("pk", flat=True)) == [fresh.pk]

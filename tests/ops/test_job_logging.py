@@ -43,7 +43,7 @@ def json_lines():
 
 
 def test_a_line_logged_by_a_receiver_during_a_job_names_the_job(vendor, clean_redis, json_lines):
-    job = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     receiver_log = logging.getLogger("tests.ops.receiver")
 
     def on_finish(sender, job, state, **kwargs):
@@ -51,7 +51,7 @@ def test_a_line_logged_by_a_receiver_during_a_job_names_the_job(vendor, clean_re
 
     signals.job_finished.connect(on_finish, weak=False)
     try:
-        actor_for("sleepy")(str(job.pk))  # the actor's function, run here as a worker thread would
+        actor_for("isolated")(str(job.pk))  # the actor's function, run here as a worker thread would
     finally:
         signals.job_finished.disconnect(on_finish)
     receiver_log.info("after the job")
@@ -61,13 +61,13 @@ def test_a_line_logged_by_a_receiver_during_a_job_names_the_job(vendor, clean_re
     during = lines["receiver saw succeeded"]
     assert during["job_id"] == str(job.pk)
     assert during["vendor"] == "acme"
-    assert during["kind"] == "sleepy"
+    assert during["kind"] == "isolated"
     assert during["attempt"] == 1
     assert "job_id" not in lines["after the job"], "the context ends with the job"
 
 
 def test_the_filter_keeps_fields_a_call_site_gave_and_leaves_other_lines_alone(vendor, json_lines):
-    job = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     log = logging.getLogger("tests.ops.filter")
     log.info("before")
     with job_log_context(job):

@@ -12,6 +12,7 @@ from processing.models import Job
 from processing.tasks import actor_for
 from tests.factories import make_vendor
 from tests.ops.conftest import make_record
+from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,47 +35,49 @@ def labels(**values) -> tuple:
 def test_jobs_are_counted_by_kind_state_and_vendor(vendor, clean_redis):
     other = make_vendor("globex")
     for _ in range(3):
-        services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
-    done = services.job_create(vendor=other, kind="sleepy", record=make_record(other))
-    actor_for("sleepy")(str(done.pk))
+        services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    done = services.job_create(vendor=other, kind="isolated", record=make_record(other))
+    actor_for("isolated")(str(done.pk))
 
     samples = scrape()
-    assert samples[("darkroom_jobs", labels(kind="sleepy", state="queued", vendor="acme"))] == 3
-    assert samples[("darkroom_jobs", labels(kind="sleepy", state="succeeded", vendor="globex"))] == 1
-    assert ("darkroom_jobs", labels(kind="sleepy", state="succeeded", vendor="acme")) not in samples
-    assert samples[("darkroom_queue_depth", labels(kind="sleepy"))] == 3
+    assert samples[("darkroom_jobs", labels(kind="isolated", state="queued", vendor="acme"))] == 3
+    assert samples[("darkroom_jobs", labels(kind="isolated", state="succeeded", vendor="globex"))] == 1
+    assert ("darkroom_jobs", labels(kind="isolated", state="succeeded", vendor="acme")) not in samples
+    assert samples[("darkroom_queue_depth", labels(kind="isolated"))] == 3
     assert samples[("darkroom_queue_depth", labels(kind="remove_bg"))] == 0
-    statuses = {s: samples[("darkroom_queue_jobs", labels(kind="sleepy", status=s))] for s in ("waiting", "dispatched")}
+    statuses = {
+        s: samples[("darkroom_queue_jobs", labels(kind="isolated", status=s))] for s in ("waiting", "dispatched")
+    }
     assert sum(statuses.values()) == 3, "every unstarted job is either waiting or handed to Dramatiq"
 
 
 def test_the_oldest_waiting_job_gives_the_queue_age(vendor, clean_redis):
-    job = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=10))
-    services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
+    services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
 
     samples = scrape()
-    assert 600 <= samples[("darkroom_queue_oldest_age_seconds", labels(kind="sleepy"))] < 3600
+    assert 600 <= samples[("darkroom_queue_oldest_age_seconds", labels(kind="isolated"))] < 3600
     assert samples[("darkroom_queue_oldest_age_seconds", labels(kind="transform"))] == 0
 
 
 def test_durations_of_recently_finished_jobs_fall_in_their_buckets(vendor, clean_redis):
-    jobs = [services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor)) for _ in range(3)]
+    jobs = [services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor)) for _ in range(3)]
     for job in jobs:
-        actor_for("sleepy")(str(job.pk))
+        actor_for("isolated")(str(job.pk))
     now = timezone.now()
     # Known run times: 2 s, 2 s and 40 s; a fourth finished long before the window.
     for job, seconds in zip(jobs, (2, 2, 40), strict=True):
         Job.objects.filter(pk=job.pk).update(started_at=now - timedelta(seconds=seconds), finished_at=now)
-    old = services.job_create(vendor=vendor, kind="sleepy", record=make_record(vendor))
-    actor_for("sleepy")(str(old.pk))
+    old = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    actor_for("isolated")(str(old.pk))
     Job.objects.filter(pk=old.pk).update(
         started_at=now - timedelta(days=2, seconds=1), finished_at=now - timedelta(days=2)
     )
 
     samples = scrape()
     bucket = "darkroom_job_duration_seconds_bucket"
-    ok = {"kind": "sleepy", "state": "succeeded"}
+    ok = {"kind": "isolated", "state": "succeeded"}
     assert samples[(bucket, labels(**ok, le="1.0"))] == 0
     assert samples[(bucket, labels(**ok, le="2.5"))] == 2
     assert samples[(bucket, labels(**ok, le="30.0"))] == 2
@@ -85,6 +88,7 @@ def test_durations_of_recently_finished_jobs_fall_in_their_buckets(vendor, clean
 
 
 def test_a_failed_attempt_waiting_to_retry_counts_as_a_retry(vendor, clean_redis):
+    vendor_set_paused(vendor=vendor, paused=True)  # so no test worker takes the retry
     job = services.job_create(
         vendor=vendor, kind="flaky", params={"key": "metrics", "fail_times": 1}, record=make_record(vendor)
     )
