@@ -13,6 +13,7 @@ from dramatiq.middleware import TimeLimitExceeded
 from . import services
 from .dispatch import dispatch_pending
 from .errors import JobError, RetryableJobError
+from .logging_context import job_log_context
 from .models import Job
 from .processors import InputLimits, get_processor
 from .rate_limits import acquire_slot
@@ -42,11 +43,19 @@ def job_run(*, job_id: str, kind: str) -> None:
     job = services.job_start(job_id=uuid.UUID(job_id))
     if job is None:
         return  # finished, cancelled, or in a live worker's hands: nothing to do
+    # Every log line of the run, from any logger, carries job id, vendor, kind and attempt.
+    with job_log_context(job):
+        try:
+            _execute(job)
+        finally:
+            services.batch_finish_if_done(batch_id=job.batch_id)
+            dispatch_pending(kinds=[job.kind])
+
+
+def _execute(job: Job) -> None:
     token = job.run_token
-    log_extra = {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
     try:
         processor = get_processor(job.kind)
-
         last_report = time.monotonic()
 
         def progress(stage: str, percent: int, message: str = "") -> None:
@@ -69,18 +78,15 @@ def job_run(*, job_id: str, kind: str) -> None:
         )
         progress("uploading", 80, "storing the result")
         if services.job_succeed(job=job, run_token=token, output=output):
-            logger.info("job succeeded", extra=log_extra)
+            logger.info("job %s succeeded", job.pk)
     except services.JobCancelled:
-        logger.info("job %s cancelled while running; stopped, result dropped", job.pk, extra=log_extra)
+        logger.info("job %s cancelled while running; stopped, result dropped", job.pk)
     except JobError as exc:
         services.job_fail(job=job, run_token=token, error=exc, traceback=traceback.format_exc())
     except TimeLimitExceeded:
         error = RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
         services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
     except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
-        logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug, extra=log_extra)
+        logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug)
         error = RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
         services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
-    finally:
-        services.batch_finish_if_done(batch_id=job.batch_id)
-        dispatch_pending(kinds=[job.kind])

@@ -53,7 +53,7 @@ def test_a_waiting_job_cancelled_never_runs(worker, vendor_a):
 
 def test_a_running_job_stops_at_its_next_stage_and_keeps_no_result(worker, vendor_a):
     job = services.job_create(
-        vendor=vendor_a, kind="sleepy", params={"seconds": 4, "steps": 20}, record=make_record(vendor_a)
+        vendor=vendor_a, kind="sleepy", params={"seconds": 10, "steps": 50}, record=make_record(vendor_a)
     )
     wait_for(
         lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
