@@ -181,10 +181,10 @@ def batch_cancel(*, batch: Batch) -> int:
     """Cancel every job of the batch that has not finished. Returns how many were cancelled."""
     ids = list(batch.jobs.filter(state__in=sources_of(JobState.CANCELLED)).values_list("pk", flat=True))
     cancelled = 0
-    for start in range(0, len(ids), CHUNK):
-        cancelled += Job.objects.filter(
-            pk__in=ids[start : start + CHUNK], state__in=sources_of(JobState.CANCELLED)
-        ).update(state=JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled")
+    for chunk in _chunks(ids):
+        cancelled += Job.objects.filter(pk__in=chunk, state__in=sources_of(JobState.CANCELLED)).update(
+            state=JobState.CANCELLED, finished_at=timezone.now(), run_token=None, progress_stage="cancelled"
+        )
     batch_finish_if_done(batch_id=batch.pk)
     events.publish_change(batch_id=batch.pk, vendor_id=batch.vendor_id)
     return cancelled
@@ -355,27 +355,28 @@ def job_cancel(*, job: Job) -> bool:
     return cancelled
 
 
+# What a job run again starts from: queued, no attempts, no trace of earlier runs but their log.
+_FRESH_RUN = dict(
+    state=JobState.QUEUED,
+    attempts=0,
+    dispatched_at=None,
+    not_before=None,
+    finished_at=None,
+    started_at=None,
+    progress_percent=0,
+    progress_stage="",
+    progress_message="",
+    error_code="",
+    error_message="",
+    error_traceback="",
+)
+
+
 def job_retry(*, job: Job) -> bool:
     """Run a failed or cancelled job again, with a fresh set of attempts."""
     if job.state not in FINISHED - {JobState.SUCCEEDED}:
         raise InvalidTransition(job.state, JobState.QUEUED)
-    retried = (
-        Job.objects.filter(pk=job.pk, state__in=FINISHED - {JobState.SUCCEEDED}).update(
-            state=JobState.QUEUED,
-            attempts=0,
-            dispatched_at=None,
-            not_before=None,
-            finished_at=None,
-            started_at=None,
-            progress_percent=0,
-            progress_stage="",
-            progress_message="",
-            error_code="",
-            error_message="",
-            error_traceback="",
-        )
-        == 1
-    )
+    retried = Job.objects.filter(pk=job.pk, state__in=FINISHED - {JobState.SUCCEEDED}).update(**_FRESH_RUN) == 1
     if retried:
         transaction.on_commit(lambda: dispatch.request_dispatch(kinds=[job.kind]))
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
@@ -439,20 +440,7 @@ def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:
     for chunk in _chunks(job_ids):
         rows = Job.objects.filter(pk__in=chunk, state__in=sources)
         kinds.update(rows.order_by().values_list("kind", flat=True).distinct())
-        retried += rows.update(
-            state=JobState.QUEUED,
-            attempts=0,
-            dispatched_at=None,
-            not_before=None,
-            finished_at=None,
-            started_at=None,
-            progress_percent=0,
-            progress_stage="",
-            progress_message="",
-            error_code="",
-            error_message="",
-            error_traceback="",
-        )
+        retried += rows.update(**_FRESH_RUN)
     if retried:
         transaction.on_commit(lambda: dispatch.request_dispatch(kinds=sorted(kinds)))
     return retried
