@@ -1,11 +1,15 @@
 import io
 
+import dramatiq
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import make_member, make_vendor
+from tests.support.queues import ISOLATED_QUEUE
+from tests.worker import WorkerProcess
 
 
 def pytest_report_header(config):
@@ -63,3 +67,17 @@ def jpeg_bytes(array) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker):
+    """The one real Dramatiq worker process that e2e tests share (a session fixture defined here
+    only, so a whole run has exactly one), on the real Redis and the test database. It consumes
+    every queue but the isolated one, which tests that run their own workers use."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    import processing.tasks  # noqa: F401  (declares every actor's queue)
+
+    queues = sorted(set(dramatiq.get_broker().get_declared_queues()) - {ISOLATED_QUEUE})
+    process = WorkerProcess(threads=2, queues=queues).start()
+    yield process
+    process.stop()

@@ -5,8 +5,6 @@ import socket
 import pytest
 from django.test import Client
 
-from tests.e2e.conftest import worker  # noqa: F401
-
 pytestmark = pytest.mark.django_db
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from processing import selectors
 from tests.admin.conftest import make_job
+from tests.support.queues import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,7 +27,8 @@ def wait_for(predicate, timeout: float = 30, what: str = "the condition"):
 
 def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, vendor, superuser, client, settings):
     settings.WORKER_LOST_AFTER_S = 2
-    worker = WorkerProcess(threads=2, queues=["sleepy"], extra_env={"WORKER_HEARTBEAT_S": "0.3"}).start()
+    # The isolated queue: the shared e2e worker never takes its jobs.
+    worker = WorkerProcess(threads=2, queues=[ISOLATED_QUEUE], extra_env={"WORKER_HEARTBEAT_S": "0.3"}).start()
     try:
         pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
 
@@ -34,11 +36,11 @@ def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, v
             return next((w for w in selectors.worker_list() if w["pid"] in pids), None)
 
         seen = wait_for(ours, what="the worker's first heartbeat")
-        assert seen["queues"] == ["sleepy"]
+        assert seen["queues"] == [ISOLATED_QUEUE]
         assert seen["threads"] == 2
         assert seen["lost"] is False and seen["jobs_in_hand"] == 0
 
-        make_job(vendor, params={"seconds": 3, "steps": 3})
+        make_job(vendor, kind="isolated", params={"seconds": 3, "steps": 3})
         wait_for(lambda: ours()["jobs_in_hand"] == 1, what="the job showing in the worker's hands")
         wait_for(lambda: ours()["jobs_in_hand"] == 0, what="the job leaving the worker's hands")
 

@@ -7,7 +7,6 @@ from PIL import Image
 
 from processing.models import Job
 from processing.states import FINISHED
-from tests.e2e.conftest import worker  # noqa: F401
 from tests.factories import make_vendor
 from vendors import services as vendor_services
 

@@ -63,7 +63,7 @@ def test_a_running_job_stops_at_its_next_stage_and_keeps_no_result(worker, vendo
     assert services.job_cancel(job=job)
     # The worker notices at its next progress report (every 0.2 s), long before the 4 s job ends.
     wait_for(
-        lambda: f"job {job.pk} cancelled while running" in worker.output(), timeout=3, what="the worker to stop the job"
+        lambda: f"job {job.pk} cancelled while running" in worker.output(), timeout=6, what="the worker to stop the job"
     )
     job.refresh_from_db()
     assert job.state == "cancelled" and job.result is None

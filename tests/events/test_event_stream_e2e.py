@@ -3,7 +3,6 @@
 import httpx
 import pytest
 
-from tests.e2e.conftest import worker  # noqa: F401
 from tests.events.conftest import make_record
 from tests.events.sse import parse
 from tests.factories import make_member, make_vendor

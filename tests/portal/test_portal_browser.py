@@ -13,7 +13,6 @@ from playwright.sync_api import sync_playwright
 from skimage import data
 
 from tests.conftest import jpeg_bytes
-from tests.e2e.conftest import worker  # noqa: F401
 from tests.factories import make_member, make_vendor
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.

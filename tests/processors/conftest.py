@@ -14,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import worker  # noqa: F401
-
 
 def _free_port() -> int:
     with socket.socket() as sock:

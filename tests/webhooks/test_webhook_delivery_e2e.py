@@ -8,7 +8,6 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import worker  # noqa: F401
 from tests.events.conftest import make_record
 from tests.factories import make_member, make_vendor
 from tests.webhooks.receiver import Receiver
