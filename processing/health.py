@@ -7,32 +7,16 @@ but ok or what is down.
 
 from __future__ import annotations
 
-import logging
-
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from .redis_client import get_redis
-
-logger = logging.getLogger(__name__)
+from .health_report import database_ok, redis_and_workers
 
 
 def dependency_problems() -> list[str]:
     """The dependencies that do not answer; empty when all do."""
-    problems = []
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        logger.exception("health: the database does not answer")
-        problems.append("database")
-    try:
-        get_redis().ping()
-    except Exception:
-        logger.exception("health: Redis does not answer")
-        problems.append("redis")
-    return problems
+    redis_up, _ = redis_and_workers()
+    return [name for name, ok in (("database", database_ok()), ("redis", redis_up)) if not ok]
 
 
 @require_GET
