@@ -16,13 +16,19 @@ def pytest_report_header(config):
     """Says which database server the suite runs on (CI runs it on MariaDB)."""
     db = settings.DATABASES["default"]
     try:
-        with connection._nodb_cursor() as cursor:
-            cursor.execute("SELECT VERSION()")
-            version = cursor.fetchone()[0]
+        # Straight through the driver: pytest-django blocks Django's connections at this point.
+        import MySQLdb
+
+        server = MySQLdb.connect(
+            host=db.get("HOST") or "127.0.0.1", port=int(db.get("PORT") or 3306), user=db["USER"], passwd=db["PASSWORD"]
+        )
+        version = server.get_server_info()
+        server.close()
     except Exception as exc:  # the run will fail on its own; the header only reports
         version = f"unreachable ({exc})"
+    server = "MariaDB" if "mariadb" in version.lower() else connection.vendor
     return [
-        f"darkroom database: {connection.display_name} {version} at {db.get('HOST') or 'localhost'}:{db.get('PORT')}",
+        f"darkroom database: {server} {version} at {db.get('HOST') or 'localhost'}:{db.get('PORT')}",
         f"darkroom redis: {settings.REDIS_URL}",
     ]
 
