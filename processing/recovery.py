@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from . import events
 from .models import Job
 from .states import JobState
 
@@ -18,13 +19,14 @@ def jobs_recover_stalled() -> int:
     """Running jobs without a heartbeat for JOB_STALL_TIMEOUT_S go back to the queue; queued
     jobs handed to Dramatiq that no worker started in that time are handed over again."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-    stalled = list(Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "vendor_id"))
+    stalled = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff)
     recovered = 0
-    for job_id, vendor_id in stalled:
+    for job_id, vendor_id, batch_id in list(stalled.values_list("pk", "vendor_id", "batch_id")):
         if Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
             state=JobState.QUEUED, run_token=None, dispatched_at=None, progress_stage="requeued_after_stall"
         ):
             recovered += 1
+            events.publish_change(job_id=job_id, batch_id=batch_id, vendor_id=vendor_id)
             logger.warning(
                 "job %s of vendor %s stalled (no heartbeat since before %s); queued again",
                 job_id,

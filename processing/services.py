@@ -386,7 +386,7 @@ def job_retry(*, job: Job) -> bool:
 def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
     """Take a queued job back from Dramatiq for a while (its kind's rate limit is reached);
     the dispatcher hands it over again once `seconds` have passed."""
-    return (
+    postponed = (
         Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
             dispatched_at=None,
             not_before=timezone.now() + timedelta(seconds=seconds),
@@ -395,6 +395,9 @@ def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
         )
         == 1
     )
+    if postponed:
+        events.publish_change(job_id=job_id)
+    return postponed
 
 
 def job_set_priority(*, job: Job, priority: str | int) -> bool:
