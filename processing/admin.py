@@ -8,15 +8,18 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django_dramatiq.models import Task as DramatiqTask
 
 from vendors.models import Priority
 
 from . import selectors, services
 from .models import Batch, Job
 from .states import JobState
+from .webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 def _ids(queryset: QuerySet[Job]) -> list[uuid.UUID]:
@@ -229,3 +232,37 @@ class BatchAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "vendor", "is_active", "created_at"]
+    list_filter = ["is_active", "vendor"]
+    search_fields = ["url"]
+    # The secret signs every delivery; operators never need to read it.
+    exclude = ["secret"]
+    readonly_fields = ["vendor", "created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # vendors add endpoints through the API, which returns the secret once
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event", "endpoint", "attempt", "status_code", "error", "duration_ms", "created_at"]
+    list_filter = ["event", "status_code"]
+    search_fields = ["delivery_id", "endpoint__url", "error"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+# django_dramatiq's task log stays empty (its admin middleware is not used: the Job row is
+# the record), so its admin page would only mislead operators.
+if admin.site.is_registered(DramatiqTask):
+    admin.site.unregister(DramatiqTask)
