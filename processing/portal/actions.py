@@ -127,11 +127,19 @@ def job_cancel(request, pk, *, vendor):
 @require_POST
 @vendor_view
 def job_retry(request, pk, *, vendor):
+    """Counted like a new job, as through the API."""
     job = _job_or_404(vendor, pk)
+    charges = start_charges(kind=job.kind, count=1)
+    try:
+        usages = quotas.quota_consume(vendor=vendor, charges=charges)
+    except quotas.QuotaExceeded as exc:
+        messages.error(request, refusal_sentence(exc))
+        return _back(request)
     try:
         services.job_retry(job=job)
         messages.success(request, "The job is queued again.")
     except InvalidTransition:
+        quotas.quota_refund(vendor=vendor, usages=usages, charges=charges)
         messages.error(request, f"Only failed or cancelled jobs can be retried; this one is {job.state}.")
     return _back(request)
 
@@ -147,9 +155,20 @@ def _batch_or_404(vendor, pk):
 @vendor_view
 def batch_retry_failed(request, pk, *, vendor):
     batch = _batch_or_404(vendor, pk)
-    retried = sum(
-        services.job_retry(job=job) for job in selectors.batch_jobs(batch=batch) if job.state == JobState.FAILED
-    )
+    failed = list(selectors.batch_jobs(batch=batch).filter(state=JobState.FAILED).values_list("pk", flat=True))
+    retried = 0
+    if failed:
+        charges = start_charges(kind=batch.kind, count=len(failed))  # counted like starting them anew
+        try:
+            usages = quotas.quota_consume(vendor=vendor, charges=charges)
+        except quotas.QuotaExceeded as exc:
+            if _wants_json(request):
+                return _error("rate_limited", refusal_sentence(exc), 429)
+            messages.error(request, refusal_sentence(exc))
+            return _back(request)
+        retried = services.jobs_retry(job_ids=failed)
+        if retried < len(failed) and batch.kind == "remove_bg":  # some were retried meanwhile elsewhere
+            quotas.quota_refund(vendor=vendor, usages=usages, charges={quotas.REMOVE_BG: len(failed) - retried})
     if _wants_json(request):
         return JsonResponse({"batch": batch_snapshot(batch), "message": f"{retried} failed jobs queued again"})
     messages.success(request, f"{retried} failed jobs queued again.")

@@ -12,6 +12,7 @@ from processing.imaging.output import ImageOutput
 from processing.models import Job
 from tests.portal.conftest import png_bytes, upload
 from vendors.models import Record
+from vendors.quotas import quota_usage
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -166,4 +167,25 @@ def test_the_dashboard_meters_each_quota_with_its_reset_time(browser_for, owner,
     page = web.get("/").content.decode()
     assert "Background removals" in page and "3 / 30" in page
     assert "Bulk operations" in page and "1 / 10" in page
+    assert "resets at" in page
+
+
+def test_retries_count_against_quotas_like_new_jobs(browser_for, owner, vendor, records):
+    """As through the API: a retried background removal uses up one more."""
+    vendor.limit_overrides = {"remove_bg_limit": 2}
+    vendor.save()
+    batch = services.batch_create(vendor=vendor, kind="remove_bg", records=records[:2])
+    for job in batch.jobs.all():
+        finish(job, fail=True)
+    web = browser_for(owner)
+    web.post(reverse("portal:batch-retry", args=[batch.pk]))
+    assert batch.jobs.filter(state="queued").count() == 2
+    [usage] = [u for u in quota_usage(vendor=vendor) if u.name == "remove_bg"]
+    assert usage.used == 2
+
+    first = batch.jobs.first()
+    finish(first, fail=True)
+    page = web.post(reverse("portal:job-retry", args=[first.pk]), follow=True).content.decode()
+    first.refresh_from_db()
+    assert first.state == "failed", "no background removal left: the retry is refused"
     assert "resets at" in page
