@@ -1,0 +1,60 @@
+"""Storage is chosen by settings: local files by default, S3 or Cloudinary by STORAGE_BACKEND.
+Each case starts a fresh process, as a deployment would, and asks the storage for a result's URL
+(no network is needed to build one)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = (
+    "import django; django.setup();"
+    "from django.core.files.storage import default_storage as s;"
+    "url = s.url('results/1/out.png');"
+    "print(type(s._wrapped).__module__, url)"
+)
+
+
+def storage_in_a_process(**env) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDINARY", "STORAGE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_local_files_by_default():
+    module, url = storage_in_a_process().split()
+    assert module == "django.core.files.storage.filesystem" and url == "/media/results/1/out.png"
+
+
+def test_s3_by_setting():
+    module, url = storage_in_a_process(
+        STORAGE_BACKEND="s3",
+        AWS_STORAGE_BUCKET_NAME="darkroom-results",
+        AWS_S3_REGION_NAME="eu-west-1",
+        AWS_ACCESS_KEY_ID="key",
+        AWS_SECRET_ACCESS_KEY="secret",
+    ).split()
+    assert module == "storages.backends.s3"
+    assert url.startswith("https://darkroom-results.s3") and "results/1/out.png?" in url  # signed
+
+
+def test_cloudinary_by_setting():
+    module, url = storage_in_a_process(STORAGE_BACKEND="cloudinary", CLOUDINARY_URL="cloudinary://k:s@demo").split()
+    assert module == "cloudinary_storage.storage"
+    assert url.startswith("https://res.cloudinary.com/demo/") and url.endswith("results/1/out.png")
+
+
+def test_an_unknown_backend_is_refused_at_start():
+    with pytest.raises(AssertionError, match="STORAGE_BACKEND must be one of"):
+        storage_in_a_process(STORAGE_BACKEND="ftp")
