@@ -188,7 +188,12 @@ def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker,
     assert "1 background removals" in refusal.inner_text() and "resets at" in refusal.inner_text()
     page.screenshot(path=ARTIFACTS / "07-failure-and-refusal.png", full_page=True)
 
+    # A retry counts like a new job (as through the API): refused too, until the limit is raised.
     page.goto(live_server.url + "/jobs/?state=failed")
+    page.get_by_role("button", name="Retry").click()
+    page.locator(".toast", has_text="resets at").wait_for()
+    vendor.limit_overrides = {"remove_bg_limit": 2}
+    vendor.save()
     page.get_by_role("button", name="Retry").click()
     page.locator(".toast", has_text="The job is queued again.").wait_for()
 
