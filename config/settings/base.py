@@ -175,6 +175,9 @@ REMBG_HOME = env("REMBG_HOME", default=str(BASE_DIR / "var" / "rembg"))
 REMBG_MODEL = env("REMBG_MODEL", default="u2netp")
 # Models a job may ask for; each must be present in REMBG_HOME (manage.py fetch_models).
 REMBG_ALLOWED_MODELS = env.list("REMBG_ALLOWED_MODELS", default=[REMBG_MODEL])
+# ViTMatte edge-refinement variants a job may ask for (rembg's small-distinctions-646, …); each
+# must be installed by fetch_models first (110-380 MB each), so none is offered by default.
+REMBG_VITMATTE_MODELS = env.list("REMBG_VITMATTE_MODELS", default=[])
 REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
 # onnxruntime threads per session; 0 shares the cores out between the worker's threads
 # (cores // DRAMATIQ_THREADS), so concurrent inferences do not oversubscribe the machine.

@@ -24,6 +24,7 @@ def remove_background(
     only_mask: bool = False,
     post_process_mask: bool = False,
     decontaminate: bool = False,
+    vitmatte_model: str | None = None,
     bgcolor: tuple[int, int, int, int] | None = None,
     format: str = "PNG",
     quality: int = 90,
@@ -33,6 +34,8 @@ def remove_background(
     """The subject on a transparent background (RGBA), or on bgcolor; only_mask gives the grey mask.
 
     decontaminate removes the old background's colour fringing on soft edges (ignored with alpha_matting).
+    vitmatte_model refines the edges with that ViTMatte variant (ahead of alpha_matting); its file
+    must already be installed (processing.rembg_sessions.require_vitmatte), never downloaded here.
     """
     format = normalize_format(format, quality=quality)
     if format not in CUTOUT_FORMATS:
@@ -57,6 +60,8 @@ def remove_background(
         only_mask=only_mask,
         post_process_mask=post_process_mask,
         decontaminate=decontaminate,
+        vitmatte=vitmatte_model is not None,
+        vitmatte_model=vitmatte_model,
         bgcolor=bgcolor,
     )
     # rembg builds a fresh image; carry the colour profile so encode can convert to sRGB.

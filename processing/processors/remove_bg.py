@@ -29,6 +29,9 @@ class RemoveBgParams(serializers.Serializer):
     only_mask = serializers.BooleanField(default=False)
     post_process_mask = serializers.BooleanField(default=False)
     decontaminate = serializers.BooleanField(default=False)
+    # Edge refinement with ViTMatte (rembg's `vm`), with one of REMBG_VITMATTE_MODELS.
+    vitmatte = serializers.BooleanField(default=False)
+    vitmatte_model = serializers.CharField(required=False)
     bgcolor = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=255),
         min_length=4,
@@ -36,6 +39,19 @@ class RemoveBgParams(serializers.Serializer):
         required=False,
     )
     format = serializers.ChoiceField(choices=["png", "webp"], default="png")
+
+    def validate(self, attrs):
+        if attrs.get("vitmatte"):
+            installed = list(settings.REMBG_VITMATTE_MODELS)
+            variant = attrs.get("vitmatte_model") or (installed[0] if installed else None)
+            if variant not in installed:
+                raise serializers.ValidationError(
+                    {"vitmatte_model": f"ViTMatte variants available here: {installed or 'none'}"}
+                )
+            attrs["vitmatte_model"] = variant
+        else:
+            attrs.pop("vitmatte_model", None)
+        return attrs
 
     def validate_model(self, value):
         allowed = allowed_models()
@@ -64,7 +80,10 @@ def run(data, params, *, limits, progress):
 
 def _run_local(data, params, *, limits):
     from processing.imaging.background import remove_background
-    from processing.rembg_sessions import get_session
+    from processing.rembg_sessions import get_session, require_vitmatte
+
+    if params.get("vitmatte"):
+        require_vitmatte(params["vitmatte_model"], home=settings.REMBG_HOME)
 
     session = get_session(
         params.get("model") or settings.REMBG_MODEL,
@@ -82,6 +101,7 @@ def _run_local(data, params, *, limits):
         only_mask=params["only_mask"],
         post_process_mask=params["post_process_mask"],
         decontaminate=params.get("decontaminate", False),
+        vitmatte_model=params.get("vitmatte_model") if params.get("vitmatte") else None,
         bgcolor=tuple(params["bgcolor"]) if params.get("bgcolor") else None,
         format=params["format"],
         max_bytes=limits.max_bytes,
@@ -103,6 +123,7 @@ def _run_remote(data, params, *, limits):
         "om": _flag(params["only_mask"]),
         "ppm": _flag(params["post_process_mask"]),
         "dc": _flag(params.get("decontaminate", False)),
+        "vm": _flag(params.get("vitmatte", False)),
     }
     # rembg s reads bgcolor from the query string even on a POST.
     query = {"bgc": ",".join(map(str, params["bgcolor"]))} if params.get("bgcolor") else {}
