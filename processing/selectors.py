@@ -198,9 +198,7 @@ def ops_batch_get(*, batch_id: uuid.UUID | str) -> Batch | None:
         return None
 
 
-def ops_job_list(
-    *, vendor_slug: str | None = None, state: str | None = None, kind: str | None = None
-) -> QuerySet[Job]:
+def ops_job_list(*, vendor_slug: str | None = None, state: str | None = None, kind: str | None = None) -> QuerySet[Job]:
     """Every vendor's jobs, newest first, narrowed by vendor slug, state and kind when given."""
     jobs = Job.objects.select_related("vendor").order_by("-created_at")
     if vendor_slug:
