@@ -96,8 +96,10 @@ def priority(args) -> None:
     high_job = Job.objects.get(pk=high)
     ahead = Job.objects.filter(pk__in=normals, started_at__gt=high_job.created_at, started_at__lt=high_job.started_at)
     waited = high_job.started_at.timestamp() - submitted
-    print(f"priority: {args.normal} normal jobs queued; a high job submitted behind them started after "
-          f"{ahead.count()} of them (queue capacity {capacity()}), {waited * 1000:.0f} ms after submission")
+    print(
+        f"priority: {args.normal} normal jobs queued; a high job submitted behind them started after "
+        f"{ahead.count()} of them (queue capacity {capacity()}), {waited * 1000:.0f} ms after submission"
+    )
 
 
 def fairness(args) -> None:
@@ -115,11 +117,15 @@ def fairness(args) -> None:
     ahead = Job.objects.filter(pk__in=flood, started_at__gt=lone_job.created_at, started_at__lt=lone_job.started_at)
     behind = Job.objects.filter(pk__in=flood, started_at__gt=lone_job.started_at).count()
     waited = (lone_job.started_at - lone_job.created_at).total_seconds()
-    print(f"fairness: vendor A flooded {args.flood} jobs (plan unlimited); vendor B's one job started after "
-          f"{ahead.count()} of A's (queue capacity {capacity()}), {waited * 1000:.0f} ms after submission, "
-          f"with {behind} of A's still behind it")
-    print(f"throughput: {args.flood + 1} jobs of {args.seconds * 1000:.0f} ms in {elapsed:.1f} s "
-          f"= {(args.flood + 1) / elapsed:.0f} jobs/s on 2 worker threads")
+    print(
+        f"fairness: vendor A flooded {args.flood} jobs (plan unlimited); vendor B's one job started after "
+        f"{ahead.count()} of A's (queue capacity {capacity()}), {waited * 1000:.0f} ms after submission, "
+        f"with {behind} of A's still behind it"
+    )
+    print(
+        f"throughput: {args.flood + 1} jobs of {args.seconds * 1000:.0f} ms in {elapsed:.1f} s "
+        f"= {(args.flood + 1) / elapsed:.0f} jobs/s on 2 worker threads"
+    )
 
 
 def capacity() -> int:
