@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -35,16 +35,35 @@ def check_webhook_url(url: str, *, resolve: bool = True) -> str:
     if parts.username or parts.password:
         raise InvalidParams("url must not carry credentials", code="invalid_url")
     if resolve and not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        _check_public(parts.hostname, port)
+        _public_addresses(parts.hostname, port)
     return url
 
 
-def _check_public(host: str, port: int) -> None:
+def pinned_target(url: str) -> tuple[str, str, str]:
+    """Where to send a delivery: (the URL with its host replaced by a checked address, the Host
+    header, the TLS server name). Connecting to the address that was checked means a second DNS
+    answer cannot turn the delivery towards a private network (DNS rebinding)."""
+    check_webhook_url(url, resolve=False)
+    parts = urlsplit(url)
+    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        return url, parts.netloc, parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = _public_addresses(parts.hostname, port)[0]
+    literal = f"[{address}]" if ":" in address else address
+    pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+    return pinned, parts.netloc, parts.hostname
+
+
+def _public_addresses(host: str, port: int) -> list[str]:
+    """Every address the host resolves to, refusing it if any one is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise InvalidParams(f"the host {host!r} does not resolve", code="url_unresolvable") from None
+    addresses = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if is_refused_address(address):
             raise RefusedDestination(f"url points at a private, loopback or link-local address ({host} -> {address})")
+        addresses.append(str(address))
+    return addresses

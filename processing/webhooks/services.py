@@ -19,7 +19,7 @@ from processing.errors import InvalidParams
 from vendors.models import Vendor
 
 from . import selectors
-from .destinations import check_webhook_url
+from .destinations import check_webhook_url, pinned_target
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .signing import new_secret, signed_headers
 
@@ -83,9 +83,17 @@ def delivery_attempt(
     status_code, excerpt, error, retry = None, "", "", True
     started = time.monotonic()
     try:
-        check_webhook_url(endpoint.url)  # the name may resolve elsewhere now
-        with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
-            response = client.post(endpoint.url, content=body, headers=headers)
+        # Checked again now (the name may resolve elsewhere since), and sent to the checked address.
+        target, host, server_name = pinned_target(endpoint.url)
+        with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False) as client:
+            request = client.build_request(
+                "POST",
+                target,
+                content=body,
+                headers={**headers, "Host": host},
+                extensions={"sni_hostname": server_name},
+            )
+            response = client.send(request)
         status_code, excerpt = response.status_code, response.text[:EXCERPT_CHARS]
         retry = not 200 <= status_code < 300
     except InvalidParams as exc:
