@@ -47,6 +47,19 @@ def _away_from_a_quota_window_edge():
 
 
 @pytest.fixture
+def http(live_server):
+    """An integrator's HTTP client on the live server, with the token of acme's owner."""
+    import httpx
+
+    from vendors.services import api_token_for
+
+    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
+    headers = {"Authorization": f"Token {api_token_for(user=owner)}"}
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
 def api():
     return APIClient()
 

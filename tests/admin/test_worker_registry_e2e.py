@@ -2,7 +2,6 @@
 in its hands, and is shown as lost once it is killed."""
 
 import signal
-import time
 
 import psutil
 import pytest
@@ -10,19 +9,10 @@ import pytest
 from processing import selectors
 from tests.admin.conftest import make_job
 from tests.support.queues import ISOLATED_QUEUE
+from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 30, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, vendor, superuser, client, settings):
@@ -35,21 +25,21 @@ def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, v
         def ours():
             return next((w for w in selectors.worker_list() if w["pid"] in pids), None)
 
-        seen = wait_for(ours, what="the worker's first heartbeat")
+        seen = wait_for(ours, timeout=30, what="the worker's first heartbeat")
         assert seen["queues"] == [ISOLATED_QUEUE]
         assert seen["threads"] == 2
         assert seen["lost"] is False and seen["jobs_in_hand"] == 0
 
         make_job(vendor, kind="isolated", params={"seconds": 3, "steps": 3})
-        wait_for(lambda: ours()["jobs_in_hand"] == 1, what="the job showing in the worker's hands")
-        wait_for(lambda: ours()["jobs_in_hand"] == 0, what="the job leaving the worker's hands")
+        wait_for(lambda: ours()["jobs_in_hand"] == 1, timeout=30, what="the job showing in the worker's hands")
+        wait_for(lambda: ours()["jobs_in_hand"] == 0, timeout=30, what="the job leaving the worker's hands")
 
         client.force_login(superuser)
         listed = client.get("/admin/queues/data.json").json()["workers"]
         assert [w["pid"] for w in listed if w["pid"] in pids] == [seen["pid"]]
 
         worker.kill(signal.SIGKILL)
-        lost = wait_for(lambda: ours()["lost"] and ours(), what="the killed worker being shown as lost")
+        lost = wait_for(lambda: ours()["lost"] and ours(), timeout=30, what="the killed worker being shown as lost")
         assert lost["silent_s"] >= 2
         assert next(w for w in client.get("/admin/queues/data.json").json()["workers"] if w["pid"] in pids)["lost"]
     finally:

@@ -3,37 +3,16 @@
 import io
 import time
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
 from tests.conftest import jpeg_bytes
-from tests.factories import make_member, make_vendor
+from tests.support.waiting import wait_until_finished
 from vendors.models import Record
-from vendors.services import api_token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def http(live_server):
-    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Token {api_token_for(user=owner)}"}, timeout=10
-    ) as client:
-        yield client
-
-
-def wait_until_finished(http: httpx.Client, job_id: str, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = http.get(f"/api/v1/jobs/{job_id}/").json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s: {job}")
 
 
 def test_a_jpeg_becomes_a_real_cutout(worker, http):

@@ -1,5 +1,4 @@
 import io
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,6 +7,7 @@ from PIL import Image
 from processing.models import Job
 from processing.states import FINISHED
 from tests.factories import make_vendor
+from tests.support.waiting import wait_for
 from vendors import services as vendor_services
 
 
@@ -30,16 +30,6 @@ def vendor_a(transactional_db):
 @pytest.fixture
 def vendor_b(transactional_db):
     return make_vendor("vendor-b", plan="standard")
-
-
-def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def wait_finished(jobs, timeout: float = 120):

@@ -11,8 +11,9 @@ from processing import services
 from processing.dispatch import dispatch_pending
 from processing.models import Job
 from processing.retention import jobs_purge_finished
-from tests.engine.conftest import make_record, wait_for
+from tests.engine.conftest import make_record
 from tests.factories import make_vendor
+from tests.support.waiting import wait_for
 from vendors.models import Record
 
 pytestmark = pytest.mark.django_db

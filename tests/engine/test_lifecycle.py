@@ -6,7 +6,8 @@ import pytest
 
 from processing import services
 from processing.models import Job
-from tests.engine.conftest import make_record, wait_finished, wait_for
+from tests.engine.conftest import make_record, wait_finished
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

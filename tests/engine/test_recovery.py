@@ -8,8 +8,9 @@ from django.core.files.storage import default_storage
 
 from processing import services
 from processing.models import Job
-from tests.engine.conftest import make_record, wait_finished, wait_for
+from tests.engine.conftest import make_record, wait_finished
 from tests.support.queues import ISOLATED_QUEUE
+from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,7 +1,6 @@
 """A real worker serves Dramatiq's own metrics on DRAMATIQ_PROMETHEUS_PORT."""
 
 import socket
-import time
 
 import httpx
 import pytest
@@ -10,6 +9,7 @@ from processing import services
 from processing.models import Job
 from tests.ops.conftest import make_record
 from tests.support.queues import ISOLATED_QUEUE
+from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -19,15 +19,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(condition, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
 
 
 def metrics_text(port: int) -> str | None:

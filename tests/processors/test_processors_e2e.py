@@ -3,36 +3,14 @@ loopback server, and an AI endpoint that fails with 503 once and then answers.""
 
 import io
 import os
-import time
 
-import httpx
 import pytest
 from PIL import Image
 
-from tests.factories import make_member, make_vendor
 from tests.processors.conftest import png_bytes
-from vendors.services import api_token_for
+from tests.support.waiting import wait_until_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def http(live_server):
-    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
-    with httpx.Client(
-        base_url=live_server.url, headers={"Authorization": f"Token {api_token_for(user=owner)}"}, timeout=10
-    ) as client:
-        yield client
-
-
-def wait_until_finished(http: httpx.Client, job_id: str, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = http.get(f"/api/v1/jobs/{job_id}/").json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s: {job}")
 
 
 def test_an_image_fetched_by_url_is_transformed(worker, http, serve):
