@@ -31,8 +31,8 @@ class Maintenance(dramatiq.Middleware):
         from django.db import close_old_connections
 
         from .dispatch import WAKE_CHANNEL, dispatch_marked, dispatch_pending
-        from .recovery import jobs_recover_stalled
         from .redis_client import get_redis
+        from .services import jobs_recover_stalled
 
         wake = None
         next_sweep = 0.0

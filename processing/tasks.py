@@ -9,8 +9,8 @@ from periodiq import cron
 
 from .errors import JobError
 from .processors import PROCESSORS
-from .retention import jobs_purge_finished
 from .runner import job_run
+from .services import jobs_purge_finished
 
 
 def _make_actor(kind: str, queue: str) -> dramatiq.Actor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from processing import services
 from processing.health import dependency_problems
 from processing.models import Batch
-from processing.retention import jobs_purge_finished
+from processing.services import jobs_purge_finished
 from processing.states import InvalidTransition
 
 from .common import fail, find

@@ -10,7 +10,7 @@ from django.utils import timezone
 from processing import services
 from processing.dispatch import dispatch_pending
 from processing.models import Job
-from processing.retention import jobs_purge_finished
+from processing.services import jobs_purge_finished
 from tests.engine.conftest import make_record
 from tests.factories import make_vendor
 from tests.support.waiting import wait_for

@@ -50,7 +50,7 @@ def test_a_stalled_running_job_is_requeued_within_the_stall_timeout(vendor_a, se
 
     from django.utils import timezone
 
-    from processing.recovery import jobs_recover_stalled
+    from processing.services import jobs_recover_stalled
 
     settings.JOB_STALL_TIMEOUT_S = 5
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
@@ -70,7 +70,7 @@ def test_a_dispatched_message_that_never_arrives_is_dispatched_again(vendor_a, s
 
     from django.utils import timezone
 
-    from processing.recovery import jobs_recover_stalled
+    from processing.services import jobs_recover_stalled
 
     settings.JOB_STALL_TIMEOUT_S = 5
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from processing.retention import jobs_purge_finished
+from processing.services import jobs_purge_finished
 
 
 class Command(BaseCommand):
