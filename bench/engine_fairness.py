@@ -42,7 +42,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
-    from processing.models import Job
+    from processing.jobs.models import Job
     from tests.worker import WorkerProcess
 
     Job.objects.all().delete()
@@ -66,7 +66,7 @@ def vendor(slug: str, plan: str):
 
 
 def submit(owner, record, n, seconds, priority=None):
-    from processing import services
+    from processing.jobs import services
 
     batch = services.batch_create(
         vendor=owner, kind="sleepy", params={"seconds": seconds}, records=[record] * n, priority=priority
@@ -75,7 +75,7 @@ def submit(owner, record, n, seconds, priority=None):
 
 
 def wait_done(ids, timeout=900):
-    from processing.models import Job
+    from processing.jobs.models import Job
 
     deadline = time.monotonic() + timeout
     while Job.objects.filter(pk__in=ids).exclude(state__in=["succeeded", "failed", "cancelled"]).exists():
@@ -85,7 +85,7 @@ def wait_done(ids, timeout=900):
 
 
 def priority(args) -> None:
-    from processing.models import Job
+    from processing.jobs.models import Job
 
     owner, record = vendor("bench-a", "unlimited")
     normals = submit(owner, record, args.normal, args.seconds)
@@ -103,7 +103,7 @@ def priority(args) -> None:
 
 
 def fairness(args) -> None:
-    from processing.models import Job
+    from processing.jobs.models import Job
 
     a, record_a = vendor("bench-flood", "unlimited")
     b, record_b = vendor("bench-lone", "standard")

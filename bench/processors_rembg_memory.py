@@ -24,8 +24,8 @@ from django.conf import settings  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage import data as samples  # noqa: E402
 
-from processing.processors import InputLimits, get_processor  # noqa: E402
-from processing.processors.remove_bg import onnx_threads_per_session  # noqa: E402
+from processing.jobs.kinds import InputLimits, get_processor  # noqa: E402
+from processing.jobs.kinds.remove_bg import onnx_threads_per_session  # noqa: E402
 
 
 def main() -> None:

@@ -4,12 +4,12 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from processing import health, health_report
-from processing.metrics import metrics_view
+from processing.ops import health, health_report
+from processing.ops.metrics import metrics_view
 from processing.portal.sign_in import RateLimitedLoginView
 
 urlpatterns = [
-    path("admin/queues/", include("processing.admin_views")),
+    path("admin/queues/", include("processing.admin.dashboard")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("processing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -107,9 +107,24 @@ def worker(django_db_setup, django_db_blocker):
     only, so a whole run has exactly one), on the real Redis and the test database. It consumes
     every queue but the isolated one, which tests that run their own workers use."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    import processing.tasks  # noqa: F401  (declares every actor's queue)
+    import processing.engine.tasks  # noqa: F401  (declares every actor's queue)
 
     queues = sorted(set(dramatiq.get_broker().get_declared_queues()) - {ISOLATED_QUEUE})
     process = WorkerProcess(threads=2, queues=queues).start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Redis as every part of Darkroom sees it (the cache's pool, REDIS_URL) points at a port
+    where nothing listens."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    return url

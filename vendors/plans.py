@@ -46,7 +46,7 @@ PLANS = [
 
 def ensure_default_plans() -> None:
     """Create the default plans that are missing; never overwrite an operator's edits."""
-    from .models import Plan
+    from vendors.models import Plan
 
     for plan in PLANS:
         Plan.objects.get_or_create(slug=plan["slug"], defaults=plan)

@@ -9,14 +9,14 @@ bulk request that does not fit is refused whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django_redis import get_redis_connection
-
-from .models import Vendor
-from .selectors import vendor_limits
+from processing.lib.redis import get_redis
+from vendors.models import Vendor
+from vendors.selectors import vendor_limits
 
 IMAGE_REQUESTS = "image_requests"
 REMOVE_BG = "remove_bg"
@@ -114,10 +114,6 @@ return out
 """
 
 
-def _redis():
-    return get_redis_connection("default")
-
-
 def _base_key(vendor: Vendor, name: str) -> str:
     return f"{KEY_PREFIX}:{vendor.pk}:{name}"
 
@@ -133,7 +129,7 @@ def _run(vendor: Vendor, charges: Mapping[str, int]) -> tuple[bool, int, list[Qu
     for name in names:
         limit, window = _limit_and_window(limits, name)
         argv += [NO_LIMIT if limit is None else limit, window, max(0, int(charges[name]))]
-    reply = _redis().eval(_CONSUME, len(names), *[_base_key(vendor, n) for n in names], *argv)
+    reply = get_redis().eval(_CONSUME, len(names), *[_base_key(vendor, n) for n in names], *argv)
     admitted, refused = bool(reply[0]), int(reply[1])
     usages = []
     for index, name in enumerate(names):
@@ -170,18 +166,18 @@ REFUSALS_KEY = f"{KEY_PREFIX}:refusals"
 
 
 def _count_refusal(quota: str, vendor_slug: str) -> None:
-    _redis().hincrby(REFUSALS_KEY, f"{quota}|{vendor_slug}", 1)
+    get_redis().hincrby(REFUSALS_KEY, f"{quota}|{vendor_slug}", 1)
 
 
 def quota_refusals() -> dict[tuple[str, str], int]:
     """{(quota, vendor slug): refusals}; the vendor is "" for anonymous callers."""
-    counts = _redis().hgetall(REFUSALS_KEY)
+    counts = get_redis().hgetall(REFUSALS_KEY)
     return {tuple(field.decode().split("|", 1)): int(n) for field, n in counts.items()}
 
 
 def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[str, int]) -> None:
     """Give back charges counted by quota_consume for a request that then failed."""
-    client = _redis()
+    client = get_redis()
     for usage in usages:
         amount = int(charges.get(usage.name, 0))
         if amount <= 0 or usage.reset_at is None:
@@ -190,6 +186,31 @@ def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[s
         key = f"{_base_key(vendor, usage.name)}:{start}"
         if client.decrby(key, amount) < 0:
             client.delete(key)
+
+
+@dataclass
+class Charge:
+    """What quota_charged counted for one operation, so part of it can be given back."""
+
+    vendor: Vendor
+    charges: Mapping[str, int]
+    usages: list[QuotaUsage]
+
+    def refund(self, charges: Mapping[str, int] | None = None) -> None:
+        """Give back `charges` (all that was counted when None)."""
+        quota_refund(vendor=self.vendor, usages=self.usages, charges=self.charges if charges is None else charges)
+
+
+@contextmanager
+def quota_charged(*, vendor: Vendor, charges: Mapping[str, int]) -> Iterator[Charge]:
+    """The one rule for charging an operation: count `charges` all or none before it runs
+    (QuotaExceeded when they do not fit), and give them all back if it raises, whatever it raises."""
+    charge = Charge(vendor=vendor, charges=charges, usages=quota_consume(vendor=vendor, charges=charges))
+    try:
+        yield charge
+    except BaseException:
+        charge.refund()
+        raise
 
 
 def quota_usage(*, vendor: Vendor) -> list[QuotaUsage]:

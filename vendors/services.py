@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
-from .models import Membership, Plan, Project, Record, Vendor
+from vendors.models import Membership, Plan, Project, Record, Vendor
+from vendors.selectors import LIMIT_FIELDS
+from vendors.signals import vendor_limits_changed
 
 DEFAULT_PROJECT_NAME = "Uploads"
 
@@ -100,9 +102,7 @@ def vendor_set_paused(*, vendor: Vendor, paused: bool) -> None:
     Vendor.objects.filter(pk=vendor.pk).update(is_paused=paused)
     vendor.is_paused = paused
     if not paused:
-        from processing.dispatch import request_dispatch
-
-        transaction.on_commit(request_dispatch)
+        _announce_limits_changed(vendor)
 
 
 def vendor_update(
@@ -110,8 +110,6 @@ def vendor_update(
 ) -> Vendor:
     """Change a vendor's plan, overrides (keys: the plan's limit fields) and standing. A larger
     in-flight cap or a reactivated vendor may let waiting jobs start, so admission runs after."""
-    from .selectors import LIMIT_FIELDS
-
     unknown = sorted(set(limit_overrides) - set(LIMIT_FIELDS))
     if unknown:
         raise ValueError(f"unknown limits {unknown}; use any of {list(LIMIT_FIELDS)}")
@@ -119,7 +117,9 @@ def vendor_update(
         name=name, plan=plan, is_active=is_active, limit_overrides=limit_overrides
     )
     vendor.name, vendor.plan, vendor.is_active, vendor.limit_overrides = name, plan, is_active, limit_overrides
-    from processing.dispatch import request_dispatch
-
-    transaction.on_commit(request_dispatch)
+    _announce_limits_changed(vendor)
     return vendor
+
+
+def _announce_limits_changed(vendor: Vendor) -> None:
+    transaction.on_commit(lambda: vendor_limits_changed.send(sender=Vendor, vendor=vendor))

@@ -27,7 +27,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_dramatiq",
     "vendors",
-    "processing",
+    "processing.jobs",
+    "processing.webhooks",
+    "processing.engine",
+    "processing.api",
+    "processing.portal",
+    "processing.admin",
+    "processing.ops",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +88,10 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="darkroom"),
+        "OPTIONS": {
+            # Short timeouts: a Redis outage must not hold up a request or a worker for long.
+            "CONNECTION_POOL_KWARGS": {"health_check_interval": 30, "socket_connect_timeout": 2, "socket_timeout": 5},
+        },
     }
 }
 
@@ -102,9 +112,9 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "periodiq.PeriodiqMiddleware",
-        "processing.model_check.ModelCheck",
-        "processing.middleware.Maintenance",
-        "processing.workers.WorkerRegistry",
+        "processing.engine.model_check.ModelCheck",
+        "processing.engine.maintenance.Maintenance",
+        "processing.engine.registry.WorkerRegistry",
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
@@ -132,7 +142,7 @@ if DRAMATIQ_PROMETHEUS_PORT:
     # Per-worker files the worker's processes share; cleared by Dramatiq when the worker starts.
     os.environ.setdefault("dramatiq_prom_db", env("DRAMATIQ_PROMETHEUS_DB", default="/tmp/dramatiq-prometheus"))
 
-# --- Metrics (/metrics, processing/metrics.py): a bearer token, or empty to serve loopback only.
+# --- Metrics (/metrics, processing/ops/metrics.py): a bearer token, or empty to serve loopback only.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Job durations and retries on /metrics describe the jobs finished in this many last seconds.
 METRICS_WINDOW_S = env.int("METRICS_WINDOW_S", default=3600)
@@ -212,11 +222,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Jobs.
 # Each module defines PROCESSOR: its kind, queue, parameters, inputs and retry policy.
 DARKROOM_PROCESSORS = [
-    "processing.processors.remove_bg",
-    "processing.processors.face_crop",
-    "processing.processors.transform",
-    "processing.processors.pipeline",
-    "processing.processors.ai_endpoint",
+    "processing.jobs.kinds.remove_bg",
+    "processing.jobs.kinds.face_crop",
+    "processing.jobs.kinds.transform",
+    "processing.jobs.kinds.pipeline",
+    "processing.jobs.kinds.ai_endpoint",
 ]
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
@@ -224,7 +234,6 @@ JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, d
 JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
-JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
 # A running job whose heartbeat is older than this is considered stalled.
 JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
@@ -240,7 +249,7 @@ JOB_QUEUE_CAPACITY = env.dict(
 JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
 # How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
-# Worker registry (processing/workers.py): each worker process beats this often; the admin shows
+# Worker registry (processing/engine/registry.py): each worker process beats this often; the admin shows
 # a worker silent for longer than WORKER_LOST_AFTER_S as lost, until its record expires.
 WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
 WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
@@ -308,8 +317,8 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
-    # job_id, vendor, kind and attempt on every line logged while a job runs (processing/logging_context.py).
-    "filters": {"job_context": {"()": "processing.logging_context.JobContextFilter"}},
+    # job_id, vendor, kind and attempt on every line logged while a job runs (processing/lib/logcontext.py).
+    "filters": {"job_context": {"()": "processing.lib.logcontext.JobContextFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

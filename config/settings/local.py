@@ -1,7 +1,7 @@
 """Developer machine and the `make run` quick start: SQLite and local files unless told otherwise."""
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)

@@ -1,7 +1,7 @@
 """Production: secrets must come from the environment, logs are JSON, cookies are secure."""
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False

@@ -2,8 +2,8 @@
 
 import tempfile
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DATABASES = {"default": env.db("TEST_DATABASE_URL", default="mysql://root@127.0.0.1:3306/darkroom")}
 DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.views import APIView
 
+from processing.api import limits
+from processing.api.vendor_context import VendorScopedMixin
 from vendors import quotas
-
-from . import limits
-from .vendor_context import VendorScopedMixin
 
 
 class DarkroomApiView(VendorScopedMixin, APIView):
@@ -33,7 +32,7 @@ class DarkroomApiView(VendorScopedMixin, APIView):
         return response
 
 
-from .serializers import MAX_ID  # noqa: E402
+from processing.api.serializers import MAX_ID  # noqa: E402
 
 
 def parse_id(value) -> int | None:

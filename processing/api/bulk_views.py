@@ -6,14 +6,14 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing import selectors, services
-from vendors.quotas import quota_refund
+from processing.api import limits
+from processing.api.base import DarkroomApiView, path_parameter
+from processing.api.schema import RATE_LIMIT_NOTE, errors
+from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateOutput
+from processing.jobs import selectors, services
+from processing.jobs.charges import charges_for_jobs
+from processing.lib.found import found
 from vendors.selectors import project_get, record_list
-
-from . import limits
-from .base import DarkroomApiView, path_parameter
-from .schema import RATE_LIMIT_NOTE, errors
-from .serializers import BatchOutput, BulkCreateInput, BulkCreateOutput
 
 
 class BulkCreateApi(DarkroomApiView):
@@ -46,13 +46,10 @@ class BulkCreateApi(DarkroomApiView):
             records = [by_id[record_id] for record_id in values["records"]]
         project = None
         if "project" in values:
-            project = project_get(vendor=vendor, project_id=values["project"])
-            if project is None:
-                raise Http404("project not found")
+            project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
         count = len(records or values.get("image_urls") or values.get("images") or [])
-        charges = limits.charges_for_jobs(kind=values["kind"], count=count, bulk=True)
-        usages = limits.consume(request, vendor=vendor, charges=charges)
-        try:
+        charges = charges_for_jobs(kind=values["kind"], count=count, bulk=True)
+        with limits.charged(request, vendor=vendor, charges=charges):
             batch = services.batch_create(
                 vendor=vendor,
                 kind=values["kind"],
@@ -63,9 +60,6 @@ class BulkCreateApi(DarkroomApiView):
                 image_urls=values.get("image_urls"),
                 project=project,
             )
-        except Exception:
-            quota_refund(vendor=vendor, usages=usages, charges=charges)
-            raise
         job_ids = selectors.batch_job_ids(batch=batch)
         body = {
             "batch": batch.pk,
@@ -74,13 +68,6 @@ class BulkCreateApi(DarkroomApiView):
             "estimated_seconds": selectors.backlog_eta_s(kind=batch.kind),
         }
         return Response(BulkCreateOutput(body).data, status=status.HTTP_202_ACCEPTED)
-
-
-def batch_or_404(view: DarkroomApiView, request, batch_id):
-    batch = selectors.batch_get(vendor=view.vendor(request), batch_id=batch_id)
-    if batch is None:
-        raise Http404("batch not found")
-    return batch
 
 
 def batch_body(batch) -> dict:
@@ -97,7 +84,14 @@ def batch_body(batch) -> dict:
     ).data
 
 
-class BatchDetailApi(DarkroomApiView):
+class OneBatchApi(DarkroomApiView):
+    # The views of one batch, found among the caller's vendor's batches.
+
+    def get_object(self, request, batch_id):
+        return found(selectors.batch_get(vendor=self.vendor(request), batch_id=batch_id), "batch")
+
+
+class BatchDetailApi(OneBatchApi):
     @extend_schema(
         operation_id="batches_retrieve",
         parameters=[path_parameter("batch_id", "uuid")],
@@ -106,10 +100,10 @@ class BatchDetailApi(DarkroomApiView):
         description="Jobs by state, percent finished and an estimate of the time left from the rate so far.",
     )
     def get(self, request, batch_id):
-        return Response(batch_body(batch_or_404(self, request, batch_id)))
+        return Response(batch_body(self.get_object(request, batch_id)))
 
 
-class BatchCancelApi(DarkroomApiView):
+class BatchCancelApi(OneBatchApi):
     @extend_schema(
         operation_id="batches_cancel",
         parameters=[path_parameter("batch_id", "uuid")],
@@ -123,7 +117,7 @@ class BatchCancelApi(DarkroomApiView):
         summary="Cancel every unfinished job of a batch",
     )
     def post(self, request, batch_id):
-        batch = batch_or_404(self, request, batch_id)
+        batch = self.get_object(request, batch_id)
         cancelled = services.batch_cancel(batch=batch)
         batch.refresh_from_db()
         return Response({"cancelled": cancelled, "batch": batch_body(batch)})

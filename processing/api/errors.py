@@ -11,11 +11,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from processing.errors import JobError
-from processing.states import InvalidTransition
+from processing.api.limits import rate_limit_headers
+from processing.jobs.errors import JobError
+from processing.jobs.states import InvalidTransition
 from vendors.quotas import QuotaExceeded
-
-from .limits import rate_limit_headers
 
 
 def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:

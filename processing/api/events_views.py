@@ -14,18 +14,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 
-from processing import selectors
-from processing.errors import InvalidParams
-from processing.events.response import EventStreamResponse
-from processing.events.stream import (
+from processing.api.base import DarkroomApiView
+from processing.api.events.response import EventStreamResponse
+from processing.api.events.stream import (
     async_frames,
     batch_snapshot_reader,
     channel_for,
     job_snapshot_reader,
     sync_frames,
 )
-
-from .base import DarkroomApiView
+from processing.jobs import selectors
+from processing.jobs.errors import InvalidParams
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:

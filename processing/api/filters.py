@@ -3,11 +3,10 @@
 import django_filters
 from django import forms
 
-from processing.models import Job
-from processing.processors import PROCESSORS
-from processing.states import JobState
-
-from .serializers import MAX_ID
+from processing.api.serializers import MAX_ID
+from processing.jobs.kinds import PROCESSORS
+from processing.jobs.models import Job
+from processing.jobs.states import JobState
 
 
 class IdFilter(django_filters.Filter):

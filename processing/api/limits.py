@@ -3,7 +3,8 @@ where the caller stands. The counting itself lives in vendors/quotas.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -14,24 +15,23 @@ from vendors.models import Vendor
 USAGES_ATTR = "_darkroom_quota_usages"
 
 
-def charges_for_jobs(*, kind: str, count: int, bulk: bool) -> dict[str, int]:
-    """A single job counts as one image-processing request, a bulk request as one bulk
-    operation; background removals are counted per image on top."""
-    charges = {quotas.BULK if bulk else quotas.IMAGE_REQUESTS: 1}
-    if kind == "remove_bg":
-        charges[quotas.REMOVE_BG] = count
-    return charges
-
-
 def remember(request, usages: list[quotas.QuotaUsage]) -> None:
     setattr(request, USAGES_ATTR, [*getattr(request, USAGES_ATTR, []), *usages])
 
 
 def consume(request, *, vendor: Vendor, charges: Mapping[str, int]) -> list[quotas.QuotaUsage]:
-    """Count the request's charges, all or none; QuotaExceeded (a 429) when they do not fit."""
+    """Count a read's charges, all or none; QuotaExceeded (a 429) when they do not fit."""
     usages = quotas.quota_consume(vendor=vendor, charges=charges)
     remember(request, usages)
     return usages
+
+
+@contextmanager
+def charged(request, *, vendor: Vendor, charges: Mapping[str, int]) -> Iterator[quotas.Charge]:
+    """quota_charged, with the usages kept for the response's rate-limit headers."""
+    with quotas.quota_charged(vendor=vendor, charges=charges) as charge:
+        remember(request, charge.usages)
+        yield charge
 
 
 def limit_anonymous(request) -> None:

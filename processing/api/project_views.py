@@ -1,22 +1,21 @@
 """Projects and the records (photos) in them."""
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing.services import check_upload
+from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.pagination import Pagination
+from processing.api.schema import errors
+from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
+from processing.jobs.services import check_upload
+from processing.lib.found import found
 from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
 from vendors.models import Project, Record
-
-from .base import DarkroomApiView, parse_id, path_parameter
-from .pagination import Pagination
-from .schema import errors
-from .serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
 
 
 def paginated(view: DarkroomApiView, request, rows, serializer_class) -> Response:
@@ -55,18 +54,14 @@ class ProjectListCreateApi(DarkroomApiView):
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
 
-def project_or_404(view: DarkroomApiView, request, project_id: int) -> Project:
-    number = parse_id(project_id)
-    project = number and vendor_selectors.project_get(vendor=view.vendor(request), project_id=number)
-    if not project:
-        raise Http404("project not found")
-    return project
-
-
 class ProjectRecordsApi(DarkroomApiView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = Record.objects.none()  # for the schema generator only
     pagination_class = Pagination
+
+    def get_object(self, request, project_id) -> Project:
+        project = vendor_selectors.project_get(vendor=self.vendor(request), project_id=parse_id(project_id))
+        return found(project, "project")
 
     @extend_schema(
         operation_id="projects_records_list",
@@ -75,7 +70,7 @@ class ProjectRecordsApi(DarkroomApiView):
         summary="List a project's records",
     )
     def get(self, request, project_id):
-        project = project_or_404(self, request, project_id)
+        project = self.get_object(request, project_id)
         records = vendor_selectors.record_list(vendor=self.vendor(request), project=project)
         return paginated(self, request, records, RecordOutput)
 
@@ -88,7 +83,7 @@ class ProjectRecordsApi(DarkroomApiView):
         description="Stores the original; start jobs on it with its id as `record`.",
     )
     def post(self, request, project_id):
-        project = project_or_404(self, request, project_id)
+        project = self.get_object(request, project_id)
         data = RecordUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["image"]
@@ -106,8 +101,7 @@ class RecordDetailApi(DarkroomApiView):
         description="Original and latest processed image URLs, size, dimensions and times.",
     )
     def get(self, request, record_id):
-        number = parse_id(record_id)
-        record = number and vendor_selectors.record_get(vendor=self.vendor(request), record_id=number)
-        if not record:
-            raise Http404("record not found")
+        record = found(
+            vendor_selectors.record_get(vendor=self.vendor(request), record_id=parse_id(record_id)), "record"
+        )
         return Response(RecordOutput(record, context={"request": request}).data)

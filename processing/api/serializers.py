@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import json
 
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.models import Job
-from processing.processors import PROCESSORS
+from processing.jobs.kinds import PROCESSORS
+from processing.jobs.models import Job
+from processing.jobs.representation import job_representation, result_url
 from vendors.models import Priority, Project, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
@@ -118,10 +118,6 @@ class BatchOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class CancelOutput(serializers.Serializer):
-    cancelled = serializers.IntegerField()
-
-
 class ProjectInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
 
@@ -216,8 +212,7 @@ class ResultOutput(serializers.Serializer):
 
 
 def absolute_url(request, name: str) -> str:
-    url = default_storage.url(name)
-    return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
+    return result_url(name, absolute=request.build_absolute_uri if request is not None else None)
 
 
 class JobOutput(serializers.ModelSerializer):
@@ -244,27 +239,19 @@ class JobOutput(serializers.ModelSerializer):
             "finished_at",
         ]
 
+    def to_representation(self, job: Job) -> dict:
+        request = self.context.get("request")
+        return job_representation(job, absolute=request.build_absolute_uri if request is not None else None)
+
+    # The getters only type these fields in the schema: to_representation builds the whole job.
     @extend_schema_field(serializers.ChoiceField(choices=PRIORITY_LABELS))
-    def get_priority(self, job: Job) -> str:
-        return job.priority_label
+    def get_priority(self, job: Job) -> str: ...
 
     @extend_schema_field(ProgressOutput)
-    def get_progress(self, job: Job) -> dict:
-        return {"percent": job.progress_percent, "stage": job.progress_stage, "message": job.progress_message}
+    def get_progress(self, job: Job) -> dict: ...
 
     @extend_schema_field(ErrorOutput(allow_null=True))
-    def get_error(self, job: Job) -> dict | None:
-        if not job.error_code:
-            return None
-        return {"code": job.error_code, "message": job.error_message}
+    def get_error(self, job: Job) -> dict | None: ...
 
     @extend_schema_field(ResultOutput(allow_null=True))
-    def get_result(self, job: Job) -> dict | None:
-        if not job.result:
-            return None
-        return {
-            "url": absolute_url(self.context.get("request"), job.result["name"]),
-            "content_type": job.result["content_type"],
-            "width": job.result["width"],
-            "height": job.result["height"],
-        }
+    def get_result(self, job: Job) -> dict | None: ...

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bulk_views, events_views, project_views, usage_views, views, webhook_views
+from processing.api import bulk_views, events_views, project_views, usage_views, views, webhook_views
 
 # Object ids are matched as any text and looked up by the selectors, so a malformed id is the
 # same JSON 404 as an unknown one (a converter would answer Django's HTML 404).

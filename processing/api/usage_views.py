@@ -3,13 +3,12 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from processing import selectors
-from processing.processors import PROCESSORS
+from processing.api.base import DarkroomApiView
+from processing.api.schema import RATE_LIMIT_NOTE, errors
+from processing.api.serializers import QueueStatsOutput, QuotaListOutput
+from processing.jobs import selectors
+from processing.jobs.kinds import PROCESSORS
 from vendors.quotas import quota_usage
-
-from .base import DarkroomApiView
-from .schema import RATE_LIMIT_NOTE, errors
-from .serializers import QueueStatsOutput, QuotaListOutput
 
 
 class QueueStatsApi(DarkroomApiView):

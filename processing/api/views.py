@@ -1,6 +1,5 @@
 """Jobs: start one, list and filter, read, cancel, retry."""
 
-from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -8,17 +7,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing import selectors, services
-from processing.models import Job
-from vendors.quotas import quota_refund
+from processing.api import limits
+from processing.api.base import DarkroomApiView, path_parameter
+from processing.api.filters import JobFilter
+from processing.api.pagination import Pagination
+from processing.api.schema import RATE_LIMIT_NOTE, errors
+from processing.api.serializers import JobCreateInput, JobOutput
+from processing.jobs import selectors, services
+from processing.jobs.charges import charges_for_jobs
+from processing.jobs.models import Job
+from processing.lib.found import found
 from vendors.selectors import project_get, record_get
-
-from . import limits
-from .base import DarkroomApiView, path_parameter
-from .filters import JobFilter
-from .pagination import Pagination
-from .schema import RATE_LIMIT_NOTE, errors
-from .serializers import JobCreateInput, JobOutput
 
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -36,13 +35,6 @@ def idempotency_key(request) -> str | None:
     if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
         raise ValidationError({"Idempotency-Key": f"at most {IDEMPOTENCY_KEY_MAX} characters"})
     return key
-
-
-def job_or_404(view: DarkroomApiView, request, job_id):
-    job = selectors.job_get(vendor=view.vendor(request), job_id=job_id)
-    if job is None:
-        raise Http404("job not found")
-    return job
 
 
 def job_response(request, job, http_status=status.HTTP_200_OK) -> Response:
@@ -94,16 +86,11 @@ class JobListCreateApi(DarkroomApiView):
             return job_response(request, existing, status.HTTP_202_ACCEPTED)
         record = project = None
         if "record" in values:
-            record = record_get(vendor=vendor, record_id=values["record"])
-            if record is None:
-                raise Http404("record not found")
+            record = found(record_get(vendor=vendor, record_id=values["record"]), "record")
         if "project" in values:
-            project = project_get(vendor=vendor, project_id=values["project"])
-            if project is None:
-                raise Http404("project not found")
-        charges = limits.charges_for_jobs(kind=values["kind"], count=1, bulk=False)
-        usages = limits.consume(request, vendor=vendor, charges=charges)
-        try:
+            project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
+        charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False)
+        with limits.charged(request, vendor=vendor, charges=charges):
             job = services.job_create(
                 vendor=vendor,
                 kind=values["kind"],
@@ -115,13 +102,17 @@ class JobListCreateApi(DarkroomApiView):
                 project=project,
                 idempotency_key=key,
             )
-        except Exception:
-            quota_refund(vendor=vendor, usages=usages, charges=charges)
-            raise
         return job_response(request, job, status.HTTP_202_ACCEPTED)
 
 
-class JobDetailApi(DarkroomApiView):
+class OneJobApi(DarkroomApiView):
+    # The views of one job, found among the caller's vendor's jobs.
+
+    def get_object(self, request, job_id):
+        return found(selectors.job_get(vendor=self.vendor(request), job_id=job_id), "job")
+
+
+class JobDetailApi(OneJobApi):
     @extend_schema(
         operation_id="jobs_retrieve",
         parameters=[path_parameter("job_id", "uuid")],
@@ -130,10 +121,10 @@ class JobDetailApi(DarkroomApiView):
         description="State, progress, error and result. Polling is counted against the loose read limit.",
     )
     def get(self, request, job_id):
-        return job_response(request, job_or_404(self, request, job_id))
+        return job_response(request, self.get_object(request, job_id))
 
 
-class JobCancelApi(DarkroomApiView):
+class JobCancelApi(OneJobApi):
     @extend_schema(
         operation_id="jobs_cancel",
         parameters=[path_parameter("job_id", "uuid")],
@@ -143,13 +134,13 @@ class JobCancelApi(DarkroomApiView):
         description="A waiting job never runs; a running one stops at its next stage. 409 once it has finished.",
     )
     def post(self, request, job_id):
-        job = job_or_404(self, request, job_id)
+        job = self.get_object(request, job_id)
         services.job_cancel(job=job)
         job.refresh_from_db()
         return job_response(request, job)
 
 
-class JobRetryApi(DarkroomApiView):
+class JobRetryApi(OneJobApi):
     self_charging_methods = frozenset({"post"})
 
     @extend_schema(
@@ -162,13 +153,8 @@ class JobRetryApi(DarkroomApiView):
     )
     def post(self, request, job_id):
         vendor = self.vendor(request)
-        job = job_or_404(self, request, job_id)
-        charges = limits.charges_for_jobs(kind=job.kind, count=1, bulk=False)
-        usages = limits.consume(request, vendor=vendor, charges=charges)
-        try:
+        job = self.get_object(request, job_id)
+        with limits.charged(request, vendor=vendor, charges=charges_for_jobs(kind=job.kind, count=1, bulk=False)):
             services.job_retry(job=job)
-        except Exception:
-            quota_refund(vendor=vendor, usages=usages, charges=charges)
-            raise
         job.refresh_from_db()
         return job_response(request, job, status.HTTP_202_ACCEPTED)

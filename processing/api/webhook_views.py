@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.webhook_serializers import (
+    WebhookCreatedOutput,
+    WebhookCreateInput,
+    WebhookDeliveryOutput,
+    WebhookOutput,
+)
+from processing.lib.found import found
 from processing.webhooks import selectors, services
 from vendors.models import Membership
 from vendors.selectors import membership_role
-
-from .base import DarkroomApiView, parse_id, path_parameter
-from .webhook_serializers import WebhookCreatedOutput, WebhookCreateInput, WebhookDeliveryOutput, WebhookOutput
 
 DELIVERIES_SHOWN = 100
 
@@ -25,12 +29,8 @@ class WebhookBase(DarkroomApiView):
             raise PermissionDenied("only the vendor's owners manage webhooks")
         return vendor
 
-    def endpoint(self, request, endpoint_id):
-        pk = parse_id(endpoint_id)
-        endpoint = selectors.endpoint_get(vendor=self.vendor(request), endpoint_id=pk) if pk else None
-        if endpoint is None:
-            raise Http404("webhook not found")
-        return endpoint
+    def get_object(self, request, endpoint_id):
+        return found(selectors.endpoint_get(vendor=self.vendor(request), endpoint_id=parse_id(endpoint_id)), "webhook")
 
 
 class WebhookListCreateApi(WebhookBase):
@@ -57,11 +57,11 @@ class WebhookListCreateApi(WebhookBase):
 class WebhookDetailApi(WebhookBase):
     @extend_schema(parameters=[path_parameter("endpoint_id", "int")], responses={200: WebhookOutput})
     def get(self, request, endpoint_id):
-        return Response(WebhookOutput(self.endpoint(request, endpoint_id)).data)
+        return Response(WebhookOutput(self.get_object(request, endpoint_id)).data)
 
     @extend_schema(parameters=[path_parameter("endpoint_id", "int")], responses={204: None})
     def delete(self, request, endpoint_id):
-        endpoint = self.endpoint(request, endpoint_id)
+        endpoint = self.get_object(request, endpoint_id)
         self.require_owner(request)
         services.endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -74,5 +74,5 @@ class WebhookDeliveriesApi(WebhookBase):
         summary=f"The latest {DELIVERIES_SHOWN} delivery attempts to an endpoint",
     )
     def get(self, request, endpoint_id):
-        deliveries = selectors.delivery_list(endpoint=self.endpoint(request, endpoint_id))[:DELIVERIES_SHOWN]
+        deliveries = selectors.delivery_list(endpoint=self.get_object(request, endpoint_id))[:DELIVERIES_SHOWN]
         return Response(WebhookDeliveryOutput(deliveries, many=True).data)

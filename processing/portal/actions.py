@@ -4,25 +4,25 @@ script, a redirect with a message to a plain form); the work itself runs on the 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from processing import selectors, services
-from processing.errors import JobError
-from processing.states import InvalidTransition, JobState
+from processing.jobs import selectors, services
+from processing.jobs.charges import per_image_charges
+from processing.jobs.errors import JobError
+from processing.jobs.states import InvalidTransition, JobState
+from processing.lib.found import found
+from processing.portal.forms import StartForm, UploadForm
+from processing.portal.kind_options import params_from_post
+from processing.portal.quota_charges import refusal_sentence, start_charges
+from processing.portal.snapshots import batch_snapshot
+from processing.portal.vendor_context import vendor_view
 from vendors import quotas
 from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
-
-from .forms import StartForm, UploadForm
-from .kind_options import params_from_post
-from .quota_charges import refusal_sentence, start_charges
-from .snapshots import batch_snapshot
-from .vendor_context import vendor_view
-from .views import project_or_404
 
 
 def _wants_json(request) -> bool:
@@ -44,7 +44,7 @@ def _back(request, fallback: str = "portal:jobs"):
 @vendor_view
 def record_upload(request, pk, *, vendor):
     """One photo per request, so the page can show each file's upload progress."""
-    project = project_or_404(vendor, pk)
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error("invalid_upload", "Choose an image file to upload.", 400)
@@ -62,7 +62,7 @@ def record_upload(request, pk, *, vendor):
 @vendor_view
 def jobs_start(request, pk, *, vendor):
     """Start one kind of work on the selected photos: one batch, answered before any of it runs."""
-    project = project_or_404(vendor, pk)
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
     all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
     form = StartForm(request.POST, record_ids=all_ids)
     if not form.is_valid():
@@ -71,24 +71,20 @@ def jobs_start(request, pk, *, vendor):
     ids = all_ids if form.cleaned_data["all_records"] else form.cleaned_data["records"]
     records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
     kind = form.cleaned_data["kind"]
-    charges = start_charges(kind=kind, count=len(records))
     try:
-        usages = quotas.quota_consume(vendor=vendor, charges=charges)
+        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records))):
+            batch = services.batch_create(
+                vendor=vendor,
+                kind=kind,
+                params=params_from_post(kind, request.POST),
+                priority=form.cleaned_data["priority"] or None,
+                records=records,
+            )
     except quotas.QuotaExceeded as exc:
         sentence = refusal_sentence(exc)
         reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
         return _start_refused(request, project, "rate_limited", sentence, 429, reset_at=reset)
-    try:
-        params = params_from_post(kind, request.POST)
-        batch = services.batch_create(
-            vendor=vendor,
-            kind=kind,
-            params=params,
-            priority=form.cleaned_data["priority"] or None,
-            records=records,
-        )
     except JobError as exc:
-        quotas.quota_refund(vendor=vendor, usages=usages, charges=charges)
         return _start_refused(request, project, exc.code, exc.message, 400)
     noun = "image" if batch.total == 1 else "images"
     message = f"{batch.total} {noun} queued"
@@ -105,17 +101,10 @@ def _start_refused(request, project, code: str, message: str, status: int, **ext
     return redirect("portal:project", project.pk)
 
 
-def _job_or_404(vendor, pk):
-    job = selectors.job_get(vendor=vendor, job_id=pk)
-    if job is None:
-        raise Http404("job not found")
-    return job
-
-
 @require_POST
 @vendor_view
 def job_cancel(request, pk, *, vendor):
-    job = _job_or_404(vendor, pk)
+    job = found(selectors.job_get(vendor=vendor, job_id=pk), "job")
     try:
         services.job_cancel(job=job)
         messages.success(request, "The job was cancelled.")
@@ -128,47 +117,36 @@ def job_cancel(request, pk, *, vendor):
 @vendor_view
 def job_retry(request, pk, *, vendor):
     """Counted like a new job, as through the API."""
-    job = _job_or_404(vendor, pk)
-    charges = start_charges(kind=job.kind, count=1)
+    job = found(selectors.job_get(vendor=vendor, job_id=pk), "job")
     try:
-        usages = quotas.quota_consume(vendor=vendor, charges=charges)
+        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=job.kind, count=1)):
+            services.job_retry(job=job)
+        messages.success(request, "The job is queued again.")
     except quotas.QuotaExceeded as exc:
         messages.error(request, refusal_sentence(exc))
-        return _back(request)
-    try:
-        services.job_retry(job=job)
-        messages.success(request, "The job is queued again.")
     except InvalidTransition:
-        quotas.quota_refund(vendor=vendor, usages=usages, charges=charges)
         messages.error(request, f"Only failed or cancelled jobs can be retried; this one is {job.state}.")
     return _back(request)
-
-
-def _batch_or_404(vendor, pk):
-    batch = selectors.batch_get(vendor=vendor, batch_id=pk)
-    if batch is None:
-        raise Http404("batch not found")
-    return batch
 
 
 @require_POST
 @vendor_view
 def batch_retry_failed(request, pk, *, vendor):
-    batch = _batch_or_404(vendor, pk)
+    batch = found(selectors.batch_get(vendor=vendor, batch_id=pk), "batch")
     failed = list(selectors.batch_jobs(batch=batch).filter(state=JobState.FAILED).values_list("pk", flat=True))
     retried = 0
     if failed:
-        charges = start_charges(kind=batch.kind, count=len(failed))  # counted like starting them anew
         try:
-            usages = quotas.quota_consume(vendor=vendor, charges=charges)
+            # Counted like starting them anew.
+            with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=batch.kind, count=len(failed))) as c:
+                retried = services.jobs_retry(job_ids=failed)
+                # Some may have been retried meanwhile elsewhere: those images are not counted.
+                c.refund(per_image_charges(kind=batch.kind, count=len(failed) - retried))
         except quotas.QuotaExceeded as exc:
             if _wants_json(request):
                 return _error("rate_limited", refusal_sentence(exc), 429)
             messages.error(request, refusal_sentence(exc))
             return _back(request)
-        retried = services.jobs_retry(job_ids=failed)
-        if retried < len(failed) and batch.kind == "remove_bg":  # some were retried meanwhile elsewhere
-            quotas.quota_refund(vendor=vendor, usages=usages, charges={quotas.REMOVE_BG: len(failed) - retried})
     if _wants_json(request):
         return JsonResponse({"batch": batch_snapshot(batch), "message": f"{retried} failed jobs queued again"})
     messages.success(request, f"{retried} failed jobs queued again.")
@@ -179,4 +157,4 @@ def batch_retry_failed(request, pk, *, vendor):
 @vendor_view
 def batch_status(request, pk, *, vendor):
     """The page's polling fallback when server-sent events are unavailable."""
-    return JsonResponse(batch_snapshot(_batch_or_404(vendor, pk)))
+    return JsonResponse(batch_snapshot(found(selectors.batch_get(vendor=vendor, batch_id=pk), "batch")))

@@ -8,12 +8,12 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from processing import selectors
-from processing.states import JobState
+from processing.jobs import selectors
+from processing.jobs.states import JobState
+from processing.lib.found import found
+from processing.portal.vendor_context import vendor_view
+from processing.portal.zip_stream import stream_zip
 from vendors import selectors as vendor_selectors
-
-from .vendor_context import vendor_view
-from .zip_stream import stream_zip
 
 
 def _download_name(original: str, kind: str, storage_name: str) -> str:
@@ -48,9 +48,7 @@ def record_download(request, pk, *, vendor):
 @require_GET
 @vendor_view
 def batch_download(request, pk, *, vendor):
-    batch = selectors.batch_get(vendor=vendor, batch_id=pk)
-    if batch is None:
-        raise Http404("batch not found")
+    batch = found(selectors.batch_get(vendor=vendor, batch_id=pk), "batch")
     jobs = [j for j in selectors.batch_jobs(batch=batch) if j.state == JobState.SUCCEEDED and j.result]
     if not jobs:
         raise Http404("nothing in this batch has finished yet")

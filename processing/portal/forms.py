@@ -1,7 +1,7 @@
 from django import forms
 
-from processing.processors import PROCESSORS
-from processing.states import JobState
+from processing.jobs.kinds import PROCESSORS
+from processing.jobs.states import JobState
 
 
 class ProjectForm(forms.Form):

@@ -10,8 +10,8 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from processing.errors import InvalidParams
-from processing.processors import PROCESSORS
+from processing.jobs.errors import InvalidParams
+from processing.jobs.kinds import PROCESSORS
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""What starting jobs from the portal costs against the vendor's quotas (vendors/quotas.py),
-the same as through the API, and the sentence a refusal is shown as."""
+"""What starting jobs from the portal counts (processing/jobs/charges.py, as through the API),
+and the sentence a refusal is shown as."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from processing.api.limits import charges_for_jobs
+from processing.jobs.charges import charges_for_jobs
 from vendors import quotas
 
 

@@ -6,9 +6,9 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from processing import selectors
-from processing.models import Batch, Job
-from processing.states import ACTIVE, JobState
+from processing.jobs import selectors
+from processing.jobs.models import Batch, Job
+from processing.jobs.states import JobState
 
 
 def _seconds_left(elapsed_s: float, fraction_done: float) -> float | None:
@@ -39,25 +39,21 @@ def job_snapshot(job: Job) -> dict:
 
 
 def batch_snapshot(batch: Batch) -> dict:
+    progress = selectors.batch_progress(batch=batch)
     jobs = [job_snapshot(job) for job in selectors.batch_jobs(batch=batch)]
-    counts = {state: sum(1 for j in jobs if j["state"] == state) for state in JobState.values}
-    active = sum(counts[state] for state in ACTIVE)
-    finished = len(jobs) - active
-    # Running jobs count by their own progress, so the bar moves before the first job ends.
-    units_done = finished + sum(j["percent"] / 100 for j in jobs if j["state"] == JobState.RUNNING)
-    elapsed_s = (timezone.now() - batch.created_at).total_seconds()
     failures = sorted({j["error"]["message"] for j in jobs if j["state"] == JobState.FAILED and j["error"]})
+    finished = progress["succeeded"] + progress["failed"] + progress["cancelled"]
     return {
         "id": str(batch.pk),
         "kind": batch.kind,
-        "total": len(jobs),
+        "total": progress["total"],
         "finished": finished,
-        "succeeded": counts[JobState.SUCCEEDED],
-        "failed": counts[JobState.FAILED],
-        "cancelled": counts[JobState.CANCELLED],
-        "percent": round(100 * units_done / len(jobs)) if jobs else 100,
-        "done": active == 0,
-        "seconds_left": _seconds_left(elapsed_s, units_done / len(jobs)) if jobs else None,
+        "succeeded": progress["succeeded"],
+        "failed": progress["failed"],
+        "cancelled": progress["cancelled"],
+        "percent": round(progress["percent"]),
+        "done": finished == progress["total"],
+        "seconds_left": progress["eta_s"] if finished < progress["total"] else None,
         "failure_reasons": failures,
         "jobs": jobs,
         "download_url": reverse("portal:batch-download", args=[batch.pk]),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import actions, downloads, views
+from processing.portal import actions, downloads, views
 
 app_name = "portal"
 

@@ -7,30 +7,25 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from processing import selectors
+from processing.jobs import selectors
+from processing.lib.found import found
+from processing.portal.forms import JobFilterForm, ProjectForm
+from processing.portal.kind_options import kind_options
+from processing.portal.vendor_context import choose_vendor, render_portal, vendor_view
 from vendors import quotas
 from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
 
-from .forms import JobFilterForm, ProjectForm
-from .kind_options import kind_options
-from .vendor_context import choose_vendor, render_portal, vendor_view
-
-EVENTS_PATH = "/api/v1/events/"
 RECENT_JOBS = 10
 GRID_LIMIT = 500
 
 
 def events_url() -> str:
-    """The server-sent events endpoint, when this installation has one; else the page polls."""
-    try:
-        resolve(EVENTS_PATH)
-    except Resolver404:
-        return ""
-    return EVENTS_PATH
+    """The server-sent events endpoint; the page polls where the browser cannot use it."""
+    return reverse("events")
 
 
 @require_GET
@@ -73,17 +68,10 @@ def project_create(request, *, vendor):
     return redirect("portal:dashboard")
 
 
-def project_or_404(vendor, pk):
-    project = vendor_selectors.project_get(vendor=vendor, project_id=pk)
-    if project is None:
-        raise Http404("project not found")
-    return project
-
-
 @require_GET
 @vendor_view
 def project_detail(request, pk, *, vendor):
-    project = project_or_404(vendor, pk)
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
     records = list(vendor_selectors.record_list(vendor=vendor, project=project)[:GRID_LIMIT])
     latest = selectors.latest_jobs_by_record(vendor=vendor, record_ids=[r.pk for r in records])
     return render_portal(
@@ -102,9 +90,7 @@ def project_detail(request, pk, *, vendor):
 @require_GET
 @vendor_view
 def record_detail(request, pk, *, vendor):
-    record = vendor_selectors.record_get(vendor=vendor, record_id=pk)
-    if record is None:
-        raise Http404("record not found")
+    record = found(vendor_selectors.record_get(vendor=vendor, record_id=pk), "record")
     jobs = selectors.job_list(vendor=vendor).filter(record=record)[:20]
     return render_portal(request, "portal/record.html", {"record": record, "jobs": jobs})
 

@@ -29,7 +29,7 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "processing"
+        db_table = "processing_webhookendpoint"  # created when webhooks lived in the processing app
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -52,10 +52,10 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "processing"
+        db_table = "processing_webhookdelivery"
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["endpoint", "-created_at"])]
+        indexes = [models.Index(fields=["endpoint", "-created_at"], name="processing__endpoin_2ccc0c_idx")]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} attempt {self.attempt}: {self.status_code or self.error}"

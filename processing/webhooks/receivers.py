@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from processing.states import JobState
-
-from . import services
-from .models import WebhookEvent
+from processing.jobs.representation import job_representation
+from processing.jobs.selectors import batch_progress
+from processing.jobs.states import JobState
+from processing.webhooks.models import WebhookEvent
+from processing.webhooks.tasks import deliveries_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +21,19 @@ def on_job_finished(sender, job, state, **kwargs) -> None:
     if event is None:
         return
     try:
-        from processing.api.serializers import JobOutput
-
-        services.deliveries_enqueue(vendor_id=job.vendor_id, event=event, data=dict(JobOutput(job).data))
+        deliveries_enqueue(vendor_id=job.vendor_id, event=event, data=job_representation(job))
     except Exception:
         logger.exception("could not queue webhook %s for job %s of vendor %s", event, job.pk, job.vendor_id)
 
 
 def on_batch_finished(sender, batch, **kwargs) -> None:
     try:
-        from processing.events.stream import batch_totals
-
-        data = {"id": str(batch.pk), "kind": batch.kind, **batch_totals(batch=batch), "finished_at": batch.finished_at}
-        services.deliveries_enqueue(vendor_id=batch.vendor_id, event=WebhookEvent.BATCH_FINISHED, data=data)
+        data = {
+            "id": str(batch.pk),
+            "kind": batch.kind,
+            **batch_progress(batch=batch),
+            "finished_at": batch.finished_at,
+        }
+        deliveries_enqueue(vendor_id=batch.vendor_id, event=WebhookEvent.BATCH_FINISHED, data=data)
     except Exception:
         logger.exception("could not queue webhook batch.finished for batch %s of vendor %s", batch.pk, batch.vendor_id)

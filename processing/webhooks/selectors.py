@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from processing.webhooks.models import WebhookDelivery, WebhookEndpoint
 from vendors.models import Vendor
-
-from .models import WebhookDelivery, WebhookEndpoint
 
 
 def endpoint_list(*, vendor: Vendor) -> QuerySet[WebhookEndpoint]:

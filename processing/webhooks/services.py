@@ -5,27 +5,35 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-from rest_framework.utils.encoders import JSONEncoder
 
-from processing.errors import InvalidParams
+from processing.jobs.errors import InvalidParams
+from processing.lib.http.client import safe_request
+from processing.lib.http.guard import AddressPolicy, check_url, checked_addresses, port_of
+from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from processing.webhooks.signing import new_secret, signed_headers
 from vendors.models import Vendor
-
-from . import selectors
-from .destinations import check_webhook_url, pinned_target
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .signing import new_secret, signed_headers
 
 logger = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 500
+
+
+def _policy() -> AddressPolicy:
+    return AddressPolicy(allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+
+
+def _checked_url(url: str) -> str:
+    """The URL, if it may receive webhooks: its host must resolve to addresses the policy allows."""
+    parts = check_url(url)
+    policy = _policy()
+    if not policy.allow_private:
+        checked_addresses(parts.hostname, port_of(parts), policy)
+    return url
 
 
 def endpoint_create(*, vendor: Vendor, url: str, events: list[str] | None = None) -> WebhookEndpoint:
@@ -34,29 +42,11 @@ def endpoint_create(*, vendor: Vendor, url: str, events: list[str] | None = None
     unknown = [e for e in chosen if e not in WebhookEvent.values]
     if unknown:
         raise InvalidParams(f"unknown event {unknown[0]!r}; events are {', '.join(WebhookEvent.values)}")
-    return WebhookEndpoint.objects.create(vendor=vendor, url=check_webhook_url(url), secret=new_secret(), events=chosen)
+    return WebhookEndpoint.objects.create(vendor=vendor, url=_checked_url(url), secret=new_secret(), events=chosen)
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
-
-
-def deliveries_enqueue(*, vendor_id: int, event: str, data: dict[str, Any]) -> int:
-    """Send `event` to every active endpoint of the vendor that asked for it, after commit."""
-    from .tasks import deliver_webhook
-
-    endpoints = selectors.endpoints_for_event(vendor_id=vendor_id, event=event)
-    for endpoint in endpoints:
-        delivery_id = str(uuid.uuid4())
-        payload = json.loads(
-            json.dumps({"id": delivery_id, "event": event, "created_at": timezone.now(), "data": data}, cls=JSONEncoder)
-        )
-        transaction.on_commit(
-            lambda e=endpoint, d=delivery_id, p=payload: deliver_webhook.send(
-                endpoint_id=e.pk, delivery_id=d, event=event, payload=p
-            )
-        )
-    return len(endpoints)
 
 
 @dataclass(frozen=True)
@@ -84,17 +74,17 @@ def delivery_attempt(
     started = time.monotonic()
     try:
         # Checked again now (the name may resolve elsewhere since), and sent to the checked address.
-        target, host, server_name = pinned_target(endpoint.url)
-        with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False) as client:
-            request = client.build_request(
-                "POST",
-                target,
-                content=body,
-                headers={**headers, "Host": host},
-                extensions={"sni_hostname": server_name},
-            )
-            response = client.send(request)
-        status_code, excerpt = response.status_code, response.text[:EXCERPT_CHARS]
+        answer = safe_request(
+            "POST",
+            endpoint.url,
+            policy=_policy(),
+            timeout_s=settings.WEBHOOK_TIMEOUT_S,
+            max_bytes=EXCERPT_CHARS,
+            truncate=True,
+            headers=headers,
+            content=body,
+        )
+        status_code, excerpt = answer.status, answer.text[:EXCERPT_CHARS]
         retry = not 200 <= status_code < 300
     except InvalidParams as exc:
         error, retry = exc.message, False

@@ -1,16 +1,22 @@
-"""The delivery actor, on its own `webhooks` queue so slow receivers never hold up jobs.
-Dramatiq's retries are the backoff: each failed attempt raises, the last one only logs."""
+"""Deliveries are queued here and sent by the delivery actor, on its own `webhooks` queue so slow
+receivers never hold up jobs. Dramatiq's retries are the backoff: each failed attempt raises,
+the last one only logs."""
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from typing import Any
 
 import dramatiq
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from dramatiq.middleware import CurrentMessage
+from rest_framework.utils.encoders import JSONEncoder
 
-from . import services
+from processing.webhooks import selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +55,19 @@ def deliver_webhook(endpoint_id: int, delivery_id: str, event: str, payload: dic
         )
         return
     raise DeliveryFailed(f"webhook {event} to endpoint {endpoint_id} attempt {retries + 1}: {reason}")
+
+
+def deliveries_enqueue(*, vendor_id: int, event: str, data: dict[str, Any]) -> int:
+    """Send `event` to every active endpoint of the vendor that asked for it, after commit."""
+    endpoints = selectors.endpoints_for_event(vendor_id=vendor_id, event=event)
+    for endpoint in endpoints:
+        delivery_id = str(uuid.uuid4())
+        payload = json.loads(
+            json.dumps({"id": delivery_id, "event": event, "created_at": timezone.now(), "data": data}, cls=JSONEncoder)
+        )
+        transaction.on_commit(
+            lambda e=endpoint, d=delivery_id, p=payload: deliver_webhook.send(
+                endpoint_id=e.pk, delivery_id=d, event=event, payload=p
+            )
+        )
+    return len(endpoints)

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from processing import services
-from processing.errors import PermanentJobError
-from processing.imaging.output import ImageOutput, json_output
+from processing.jobs import services
+from processing.jobs.errors import PermanentJobError
+from processing.lib.imaging.output import ImageOutput, json_output
 from vendors.services import project_default, record_create
 
 

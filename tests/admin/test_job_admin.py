@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from processing import services
-from processing.models import Job
-from processing.states import JobState
+from processing.jobs import services
+from processing.jobs.models import Job
+from processing.jobs.states import JobState
 from tests.admin.conftest import fail_job, make_job, succeed_job, succeed_with_json
 from tests.factories import make_vendor
 from vendors.models import Priority

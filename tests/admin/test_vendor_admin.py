@@ -3,8 +3,8 @@ and plans created without a deploy. Changes go through vendors.services."""
 
 import pytest
 
-from processing.models import Job
-from processing.states import JobState
+from processing.jobs.models import Job
+from processing.jobs.states import JobState
 from tests.admin.conftest import fail_job, make_job
 from vendors.models import Plan, Vendor
 from vendors.quotas import quota_consume

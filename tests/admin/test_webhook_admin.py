@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 def test_operators_see_webhook_endpoints_and_deliveries_but_never_the_secret(staff, vendor):
     endpoint = WebhookEndpoint.objects.create(vendor=vendor, url="https://hooks.example/in", secret="s3cr3t-value")
     WebhookDelivery.objects.create(endpoint=endpoint, event="job.failed", payload={}, status_code=500, error="boom")
-    listed = staff.get("/admin/processing/webhookdelivery/")
+    listed = staff.get("/admin/webhooks/webhookdelivery/")
     assert listed.status_code == 200 and b"job.failed" in listed.content
-    detail = staff.get(f"/admin/processing/webhookendpoint/{endpoint.pk}/change/")
+    detail = staff.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
     assert detail.status_code == 200 and b"hooks.example" in detail.content
     assert b"s3cr3t-value" not in detail.content
 

@@ -6,7 +6,7 @@ import signal
 import psutil
 import pytest
 
-from processing import selectors
+from processing.engine.registry import worker_list
 from tests.admin.conftest import make_job
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
@@ -23,7 +23,7 @@ def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, v
         pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
 
         def ours():
-            return next((w for w in selectors.worker_list() if w["pid"] in pids), None)
+            return next((w for w in worker_list() if w["pid"] in pids), None)
 
         seen = wait_for(ours, timeout=30, what="the worker's first heartbeat")
         assert seen["queues"] == [ISOLATED_QUEUE]

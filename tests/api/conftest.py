@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_redis import get_redis_connection
 from PIL import Image
 
-from processing import services
+from processing.jobs import services
 from vendors import services as vendor_services
 
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from processing.models import Batch, Job
+from processing.jobs.models import Batch, Job
 from tests.api.conftest import jpeg_upload
 from tests.conftest import client_for
 from vendors.models import Project, Record

@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from processing import services
-from processing.models import Batch, Job
+from processing.jobs import services
+from processing.jobs.models import Batch, Job
 from tests.api.conftest import jpeg_upload, small_jpeg
 from tests.conftest import client_for
 from vendors.models import Record

@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from skimage import data
 
-from processing.models import Job
+from processing.jobs.models import Job
 from tests.conftest import client_for, jpeg_bytes
 from vendors.models import Record
 

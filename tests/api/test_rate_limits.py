@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from processing.models import Batch, Job
+from processing.jobs.models import Batch, Job
 from tests.conftest import client_for
 from tests.factories import make_member, make_vendor
 from vendors.services import api_token_for
@@ -84,7 +84,7 @@ def test_the_eleventh_bulk_operation_in_an_hour_is_refused(owner):
 
 @pytest.mark.django_db
 def test_a_poller_reading_once_a_second_for_a_minute_is_never_refused(owner, vendor):
-    from processing import services
+    from processing.jobs import services
 
     job = services.job_create(vendor=vendor, kind="transform", image_url="https://example.com/a.jpg")
     client = client_for(owner)

@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from processing.models import Job
-from processing.states import FINISHED
+from processing.jobs.models import Job
+from processing.jobs.states import FINISHED
 from tests.factories import make_vendor
 from tests.support.waiting import wait_for
 from vendors import services as vendor_services

@@ -4,8 +4,8 @@ Small numbers here; bench/engine_fairness.py runs the sizes of the issue."""
 import pytest
 from django.conf import settings
 
-from processing import services
-from processing.models import Job
+from processing.jobs import services
+from processing.jobs.models import Job
 from tests.engine.conftest import make_record, wait_finished
 from tests.factories import make_vendor
 

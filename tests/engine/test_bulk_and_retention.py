@@ -7,10 +7,10 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
-from processing import services
-from processing.dispatch import dispatch_pending
-from processing.models import Job
-from processing.services import jobs_purge_finished
+from processing.engine.admission import dispatch_pending
+from processing.jobs import services
+from processing.jobs.models import Job
+from processing.jobs.services import jobs_purge_finished
 from tests.engine.conftest import make_record
 from tests.factories import make_vendor
 from tests.support.waiting import wait_for
@@ -109,10 +109,10 @@ def test_retention_removes_old_finished_jobs_and_their_unreferenced_files(vendor
 def test_cleanup_command_and_the_periodic_schedule(vendor):
     from io import StringIO
 
-    from processing.tasks import purge_finished_jobs
+    from processing.engine.tasks import purge_finished_jobs
 
     finished_job(vendor, "succeeded", 30)
     out = StringIO()
-    call_command("cleanup", stdout=out)
+    call_command("darkroom", "cleanup", stdout=out)
     assert "removed 1 jobs" in out.getvalue()
     assert str(purge_finished_jobs.options["periodic"]) == str(__import__("periodiq").cron(settings.JOB_RETENTION_CRON))

@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from processing.models import Job
+from processing.jobs.models import Job
 from tests.conftest import client_for
 from tests.engine.conftest import small_png
 

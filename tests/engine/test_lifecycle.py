@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from processing import services
-from processing.models import Job
+from processing.jobs import services
+from processing.jobs.models import Job
 from tests.engine.conftest import make_record, wait_finished
 from tests.support.waiting import wait_for
 

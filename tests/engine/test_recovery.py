@@ -6,8 +6,8 @@ import signal
 import pytest
 from django.core.files.storage import default_storage
 
-from processing import services
-from processing.models import Job
+from processing.jobs import services
+from processing.jobs.models import Job
 from tests.engine.conftest import make_record, wait_finished
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
@@ -50,7 +50,7 @@ def test_a_stalled_running_job_is_requeued_within_the_stall_timeout(vendor_a, se
 
     from django.utils import timezone
 
-    from processing.services import jobs_recover_stalled
+    from processing.jobs.services import jobs_recover_stalled
 
     settings.JOB_STALL_TIMEOUT_S = 5
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
@@ -70,7 +70,7 @@ def test_a_dispatched_message_that_never_arrives_is_dispatched_again(vendor_a, s
 
     from django.utils import timezone
 
-    from processing.services import jobs_recover_stalled
+    from processing.jobs.services import jobs_recover_stalled
 
     settings.JOB_STALL_TIMEOUT_S = 5
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))

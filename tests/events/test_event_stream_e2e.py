@@ -54,7 +54,7 @@ def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, li
 
 
 def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, live_server, acme):  # noqa: F811
-    from processing import services
+    from processing.jobs import services
 
     vendor, headers = acme
     batch = services.batch_create(

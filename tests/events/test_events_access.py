@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from processing import services
+from processing.jobs import services
 from tests.conftest import client_for
 from tests.events.conftest import make_job, make_record
 from tests.events.sse import events_of

@@ -77,6 +77,6 @@ def rembg_home() -> str:
 
 @pytest.fixture(scope="session")
 def u2netp_session(rembg_home):
-    from processing.rembg_sessions import get_session
+    from processing.lib.rembg.sessions import get_session
 
     return get_session("u2netp", home=rembg_home)

@@ -3,8 +3,8 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.errors import InvalidImage, InvalidParams
-from processing.imaging.background import remove_background
+from processing.jobs.errors import InvalidImage, InvalidParams
+from processing.lib.imaging.background import remove_background
 from tests.imaging.conftest import ASTRONAUT_FACE, LIMITS, decode, jpeg_bytes, rotated_jpeg
 
 # u2netp's mask tops out at 254, not 255.

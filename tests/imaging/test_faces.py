@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.errors import InvalidParams, NoFaceFound
-from processing.imaging.faces import detect_faces, face_crop
+from processing.jobs.errors import InvalidParams, NoFaceFound
+from processing.lib.imaging.faces import detect_faces, face_crop
 from tests.imaging.conftest import ASTRONAUT_FACE, LIMITS, decode, image_bytes, jpeg_bytes
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from processing.errors import ImageTooLarge, InvalidImage
-from processing.imaging.inspect import load_image, sniff_content_type
+from processing.jobs.errors import ImageTooLarge, InvalidImage
+from processing.lib.imaging.inspect import load_image, sniff_content_type
 from tests.imaging.conftest import LIMITS, image_bytes, rotated_jpeg
 
 

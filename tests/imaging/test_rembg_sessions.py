@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from processing import rembg_sessions
-from processing.errors import InvalidParams, ModelMissing
-from processing.rembg_sessions import (
+from processing.jobs.errors import InvalidParams, ModelMissing
+from processing.lib.rembg import sessions as rembg_sessions
+from processing.lib.rembg.sessions import (
     available_models,
     clear_sessions,
     expected_md5,

@@ -4,9 +4,9 @@ import pytest
 from PIL import Image, ImageCms
 from skimage import data as samples
 
-from processing.errors import InvalidImage, InvalidParams
-from processing.imaging.encode import encode
-from processing.imaging.transform import resize, thumbnail, transform
+from processing.jobs.errors import InvalidImage, InvalidParams
+from processing.lib.imaging.encode import encode
+from processing.lib.imaging.transform import resize, thumbnail, transform
 from tests.imaging.conftest import LIMITS, ORIENTATION, decode, jpeg_bytes, rotated_jpeg
 
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

@@ -84,14 +84,14 @@ def parse_management_command(words: list[str]):
 
 
 def declared_queues() -> set[str]:
-    import processing.tasks  # noqa: F401  (declares every actor's queue)
+    import processing.engine.tasks  # noqa: F401  (declares every actor's queue)
 
     return set(dramatiq.get_broker().get_declared_queues())
 
 
 def production_queues() -> set[str]:
     """Every declared queue but those of the test-only kinds the test settings add."""
-    from processing.processors import PROCESSORS
+    from processing.jobs.kinds import PROCESSORS
 
     test_kinds = {
         import_string(f"{path}.PROCESSOR").kind for path in settings.DARKROOM_PROCESSORS if path.startswith("tests.")

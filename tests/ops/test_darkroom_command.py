@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from processing import services
-from processing.models import Batch, Job
-from processing.tasks import actor_for
+from processing.engine.tasks import actor_for
+from processing.jobs import services
+from processing.jobs.models import Batch, Job
 from tests.factories import make_vendor
 from tests.ops.conftest import make_record, png_upload
 from tests.worker import ROOT

@@ -7,10 +7,10 @@ import logging
 import pytest
 from pythonjsonlogger.json import JsonFormatter
 
-from processing import services, signals
-from processing.logging_context import JobContextFilter, job_log_context
-from processing.models import Job
-from processing.tasks import actor_for
+from processing.engine.tasks import actor_for
+from processing.jobs import services, signals
+from processing.jobs.models import Job
+from processing.lib.logcontext import JobContextFilter, job_log_context
 from tests.ops.conftest import make_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +70,7 @@ def test_the_filter_keeps_fields_a_call_site_gave_and_leaves_other_lines_alone(v
     job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
     log = logging.getLogger("tests.ops.filter")
     log.info("before")
-    with job_log_context(job):
+    with job_log_context({"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}):
         log.info("inside")
         log.info("explicit", extra={"kind": "override"})
     log.info("outside")

@@ -7,9 +7,9 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from processing import services
-from processing.models import Job
-from processing.tasks import actor_for
+from processing.engine.tasks import actor_for
+from processing.jobs import services
+from processing.jobs.models import Job
 from tests.factories import make_vendor
 from tests.ops.conftest import make_record
 from vendors.services import vendor_set_paused

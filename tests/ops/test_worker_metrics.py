@@ -5,8 +5,8 @@ import socket
 import httpx
 import pytest
 
-from processing import services
-from processing.models import Job
+from processing.jobs import services
+from processing.jobs.models import Job
 from tests.ops.conftest import make_record
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for

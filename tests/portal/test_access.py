@@ -4,7 +4,7 @@ them; an anonymous visitor is sent to sign in."""
 import pytest
 from django.urls import reverse
 
-from processing import services
+from processing.jobs import services
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from processing import services
-from processing.errors import PermanentJobError
-from processing.imaging.output import ImageOutput
-from processing.models import Job
+from processing.jobs import services
+from processing.jobs.errors import PermanentJobError
+from processing.jobs.models import Job
+from processing.lib.imaging.output import ImageOutput
 from tests.portal.conftest import png_bytes, upload
 from vendors.models import Record
 from vendors.quotas import quota_usage

@@ -6,11 +6,11 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from processing import services
-from processing.errors import InvalidImage, RetryableJobError
-from processing.imaging.output import ImageOutput
-from processing.models import Job
-from processing.states import InvalidTransition, JobState
+from processing.jobs import services
+from processing.jobs.errors import InvalidImage, RetryableJobError
+from processing.jobs.models import Job
+from processing.jobs.states import InvalidTransition, JobState
+from processing.lib.imaging.output import ImageOutput
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_the_same_idempotency_key_gives_the_same_job(vendor):
 
 
 def test_a_batch_refuses_a_bad_url_whole(vendor):
-    from processing.errors import InvalidParams
+    from processing.jobs.errors import InvalidParams
 
     with pytest.raises(InvalidParams):
         services.batch_create(vendor=vendor, kind="transform", image_urls=["https://ok.example/a.jpg", "ftp://x/y"])

@@ -1,4 +1,4 @@
-from processing.states import FINISHED, TRANSITIONS, JobState, sources_of
+from processing.jobs.states import FINISHED, TRANSITIONS, JobState, sources_of
 
 
 def test_every_state_has_its_transitions_declared():

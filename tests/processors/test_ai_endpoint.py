@@ -7,10 +7,10 @@ import json
 import pytest
 from PIL import Image
 
-from processing.circuit import CircuitBreaker
-from processing.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
-from processing.processors import InputLimits, get_processor
-from processing.redis_client import get_redis
+from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
+from processing.jobs.kinds import InputLimits, get_processor
+from processing.lib.circuit import CircuitBreaker
+from processing.lib.redis import get_redis
 from tests.processors.conftest import png_bytes
 
 LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
@@ -136,7 +136,7 @@ def test_a_job_without_image_or_prompt_is_refused(endpoint):
 
 @pytest.mark.django_db
 def test_only_kinds_that_work_without_an_input_accept_none(vendor, settings):
-    from processing import services
+    from processing.jobs import services
 
     settings.AI_ENDPOINTS = {"generate": {"url": "http://127.0.0.1:9/generate"}}
     job = services.job_create(vendor=vendor, kind="ai_endpoint", params={"endpoint": "generate", "prompt": "a cat"})

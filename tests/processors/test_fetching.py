@@ -4,12 +4,18 @@ import time
 
 import pytest
 
-from processing.errors import ImageTooLarge, InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
-from processing.fetching import check_image_url, fetch_image
+from processing.jobs.errors import ImageTooLarge, InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
+from processing.jobs.outbound import url_input_policy
+from processing.lib.http.fetch import check_image_url, fetch_image
 from tests.processors.conftest import png_bytes
 
 PNG = png_bytes()
 LIMITS = {"max_bytes": 64 * 1024, "timeout_s": 2.0}
+
+
+def fetch(url, **limits):
+    """As the runner fetches a job's input: with the address policy the settings give."""
+    return fetch_image(url, policy=url_input_policy(), **limits)
 
 
 def _slow(request):
@@ -47,8 +53,8 @@ def private_refused(settings):
 
 
 def test_an_image_is_fetched_and_redirects_are_followed(images, private_allowed):
-    assert fetch_image(images.url("/cat.png"), **LIMITS) == PNG
-    assert fetch_image(images.url("/moved"), **LIMITS) == PNG
+    assert fetch(images.url("/cat.png"), **LIMITS) == PNG
+    assert fetch(images.url("/moved"), **LIMITS) == PNG
     assert images.calls("/moved") == 1 and images.calls("/cat.png") == 2
 
 
@@ -63,28 +69,28 @@ def test_an_image_is_fetched_and_redirects_are_followed(images, private_allowed)
 )
 def test_what_retrying_cannot_fix_is_a_permanent_failure(images, private_allowed, path, error, code):
     with pytest.raises(error) as failure:
-        fetch_image(images.url(path), **LIMITS)
+        fetch(images.url(path), **LIMITS)
     assert failure.value.code == code
     assert not failure.value.retryable
 
 
 def test_outages_and_timeouts_are_retried(images, private_allowed):
     with pytest.raises(RetryableJobError) as down:
-        fetch_image(images.url("/down"), **LIMITS)
+        fetch(images.url("/down"), **LIMITS)
     assert down.value.code == "url_unavailable"
 
     with pytest.raises(RetryableJobError) as busy:
-        fetch_image(images.url("/busy"), **LIMITS)
+        fetch(images.url("/busy"), **LIMITS)
     assert busy.value.retry_after_s == 7
 
     with pytest.raises(RetryableJobError) as slow:
-        fetch_image(images.url("/slow.png"), max_bytes=LIMITS["max_bytes"], timeout_s=0.5)
+        fetch(images.url("/slow.png"), max_bytes=LIMITS["max_bytes"], timeout_s=0.5)
     assert slow.value.code == "url_timeout"
 
 
 def test_nothing_listening_is_retried(private_allowed):
     with pytest.raises(RetryableJobError) as failure:
-        fetch_image("http://127.0.0.1:1/x.png", **LIMITS)
+        fetch("http://127.0.0.1:1/x.png", **LIMITS)
     assert failure.value.code == "url_unreachable"
 
 
@@ -106,7 +112,7 @@ def test_nothing_listening_is_retried(private_allowed):
 )
 def test_private_loopback_and_link_local_addresses_are_refused(images, private_refused, url):
     with pytest.raises(InvalidParams) as refused:
-        fetch_image(url.format(port=images.port), **LIMITS)
+        fetch(url.format(port=images.port), **LIMITS)
     assert refused.value.code == "url_refused"
     assert not refused.value.retryable
     assert images.requests == [], "nothing may be sent to a refused address"
@@ -119,7 +125,7 @@ def test_a_redirect_to_loopback_is_refused(private_refused, serve):
     private_refused.IMAGE_FETCH_PRIVATE_ALLOWLIST = [f"127.0.0.1:{redirector.port}"]
 
     with pytest.raises(InvalidParams) as refused:
-        fetch_image(redirector.url("/go"), **LIMITS)
+        fetch(redirector.url("/go"), **LIMITS)
     assert refused.value.code == "url_refused"
     assert redirector.calls("/go") == 1
     assert target.requests == [], "the redirect target must never be contacted"
@@ -137,8 +143,8 @@ def test_only_plain_http_and_https_urls_are_accepted(url):
 
 @pytest.mark.django_db
 def test_a_job_with_a_bad_url_is_refused_when_created(vendor):
-    from processing import services
-    from processing.models import Job
+    from processing.jobs import services
+    from processing.jobs.models import Job
 
     with pytest.raises(InvalidParams) as refused:
         services.job_create(vendor=vendor, kind="transform", params={"width": 10}, image_url="gopher://x/y.png")

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.errors import InvalidParams
-from processing.processors import InputLimits, get_processor
+from processing.jobs.errors import InvalidParams
+from processing.jobs.kinds import InputLimits, get_processor
 
 LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 PIPELINE = get_processor("pipeline")

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.errors import InvalidImage, RetryableJobError
-from processing.processors import InputLimits, get_processor
-from processing.remote_rembg import servers_for
+from processing.jobs.errors import InvalidImage, RetryableJobError
+from processing.jobs.kinds import InputLimits, get_processor
+from processing.lib.rembg.remote import servers_for
 
 ROOT = Path(__file__).resolve().parents[2]
 REMBG_HOME = ROOT / "var" / "rembg"

@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from processing import services
-from processing.errors import RetryableJobError
-from processing.states import JobState
+from processing.jobs import services
+from processing.jobs.errors import RetryableJobError
+from processing.jobs.states import JobState
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,3 @@
-from .processors import isolated as PROCESSOR  # noqa: N812
+from tests.support.processors import isolated as PROCESSOR  # noqa: N812
 
 __all__ = ["PROCESSOR"]

@@ -1,3 +1,3 @@
-from .processors import limited as PROCESSOR  # noqa: N812
+from tests.support.processors import limited as PROCESSOR  # noqa: N812
 
 __all__ = ["PROCESSOR"]

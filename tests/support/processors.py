@@ -8,12 +8,11 @@ from django.conf import settings
 from PIL import Image
 from rest_framework import serializers
 
-from processing.errors import RetryableJobError
-from processing.imaging.output import ImageOutput
-from processing.processors.base import Processor, RetryPolicy
-from processing.redis_client import get_redis
-
-from .queues import ISOLATED_QUEUE
+from processing.jobs.errors import RetryableJobError
+from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.lib.imaging.output import ImageOutput
+from processing.lib.redis import get_redis
+from tests.support.queues import ISOLATED_QUEUE
 
 
 def tiny_png() -> ImageOutput:

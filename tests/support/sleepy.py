@@ -1,3 +1,3 @@
-from .processors import sleepy as PROCESSOR  # noqa: N812
+from tests.support.processors import sleepy as PROCESSOR  # noqa: N812
 
 __all__ = ["PROCESSOR"]

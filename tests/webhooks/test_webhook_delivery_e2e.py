@@ -100,7 +100,7 @@ def test_an_unreachable_receiver_is_logged_with_its_error(worker, acme):  # noqa
 
 
 def test_a_finished_batch_is_posted_once(worker, acme):  # noqa: F811
-    from processing import services
+    from processing.jobs import services
 
     vendor, client = acme
     with Receiver() as receiver:

@@ -1,0 +1,229 @@
+"""Operators' view of plans and vendors: limits with their live usage, pause and resume, and
+each vendor's jobs by state. Changes go through vendors.services, as from the API."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from processing.jobs.selectors import queue_stats
+from vendors import services
+from vendors.models import Membership, Plan, Project, Record, Vendor
+from vendors.quotas import quota_usage
+
+STATES = ["waiting", "delayed", "dispatched", "active", "completed", "failed", "cancelled"]
+# queue_stats names -> the job state to filter the job list by.
+STATE_FILTERS = {
+    "waiting": "queued",
+    "delayed": "queued",
+    "dispatched": "queued",
+    "active": "running",
+    "completed": "succeeded",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "slug",
+        "name",
+        "image_requests_limit",
+        "remove_bg_limit",
+        "bulk_limit",
+        "read_requests_limit",
+        "max_in_flight",
+        "default_priority",
+    ]
+    search_fields = ["slug", "name"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name"]}),
+        (
+            "Request limits (empty: no limit) and their windows in seconds",
+            {
+                "fields": [
+                    ("image_requests_limit", "image_requests_window_s"),
+                    ("remove_bg_limit", "remove_bg_window_s"),
+                    ("bulk_limit", "bulk_window_s"),
+                    ("read_requests_limit", "read_requests_window_s"),
+                ]
+            },
+        ),
+        ("Scheduling", {"fields": ["max_in_flight", "default_priority"]}),
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        # A plan in use cannot go (its vendors would lose their limits).
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.vendors.exists())
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.action(description="Pause selected vendors (their waiting jobs hold)", permissions=["change"])
+def pause_vendors(modeladmin, request, queryset):
+    for vendor in queryset:
+        services.vendor_set_paused(vendor=vendor, paused=True)
+    modeladmin.message_user(request, f"{len(queryset)} vendor(s) paused.", messages.SUCCESS)
+
+
+@admin.action(description="Resume selected vendors", permissions=["change"])
+def resume_vendors(modeladmin, request, queryset):
+    for vendor in queryset:
+        services.vendor_set_paused(vendor=vendor, paused=False)
+    modeladmin.message_user(request, f"{len(queryset)} vendor(s) resumed.", messages.SUCCESS)
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "plan", "is_active", "is_paused", "created_at"]
+    list_filter = ["plan", "is_active", "is_paused"]
+    list_select_related = ["plan"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+    actions = [pause_vendors, resume_vendors]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "is_active", "paused_display"]}),
+        ("Plan and limits", {"fields": ["plan", "limit_overrides", "quota_table"]}),
+        ("Jobs", {"fields": ["jobs_by_state"]}),
+    ]
+    readonly_fields = ["paused_display", "quota_table", "jobs_by_state"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # usage and jobs only exist once the vendor does
+            return [(None, {"fields": ["slug", "name", "is_active"]}), ("Plan and limits", {"fields": ["plan"]})]
+        return self.fieldsets
+
+    def save_model(self, request, obj: Vendor, form, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.vendor_create(slug=data["slug"], name=data["name"], plan_slug=data["plan"].slug)
+            obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
+            obj._state.adding = False
+        overrides = data.get("limit_overrides", obj.limit_overrides) or {}
+        try:
+            services.vendor_update(
+                vendor=obj, name=data["name"], plan=data["plan"], is_active=data["is_active"], limit_overrides=overrides
+            )
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def get_urls(self):
+        own = [
+            path("<int:vendor_id>/pause/", self.admin_site.admin_view(self.pause_view), name="vendors_vendor_pause"),
+            path("<int:vendor_id>/resume/", self.admin_site.admin_view(self.resume_view), name="vendors_vendor_resume"),
+        ]
+        return own + super().get_urls()
+
+    def _set_paused(self, request: HttpRequest, vendor_id: int, paused: bool):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        vendor = get_object_or_404(Vendor, pk=vendor_id)
+        if not self.has_change_permission(request, vendor):
+            return HttpResponseRedirect(reverse("admin:index"))
+        services.vendor_set_paused(vendor=vendor, paused=paused)
+        self.message_user(request, f"{vendor} {'paused' if paused else 'resumed'}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:vendors_vendor_change", args=[vendor.pk]))
+
+    def pause_view(self, request: HttpRequest, vendor_id: int):
+        return self._set_paused(request, vendor_id, True)
+
+    def resume_view(self, request: HttpRequest, vendor_id: int):
+        return self._set_paused(request, vendor_id, False)
+
+    @admin.display(description="Paused")
+    def paused_display(self, vendor: Vendor) -> str:
+        # The buttons submit the change form (and its CSRF token) to the pause/resume views.
+        if vendor.is_paused:
+            return format_html(
+                'Paused: waiting jobs hold. <button type="submit" formaction="{}" class="button">Resume</button>',
+                reverse("admin:vendors_vendor_resume", args=[vendor.pk]),
+            )
+        return format_html(
+            'Running. <button type="submit" formaction="{}" class="button">Pause</button>',
+            reverse("admin:vendors_vendor_pause", args=[vendor.pk]),
+        )
+
+    @admin.display(description="Limits and live usage")
+    def quota_table(self, vendor: Vendor) -> str:
+        try:
+            usages = quota_usage(vendor=vendor)
+        except Exception as exc:  # Redis unreachable: the rest of the page still works
+            return f"usage unavailable ({type(exc).__name__})"
+        rows = format_html_join(
+            "",
+            '<tr data-quota="{}"><td>{}</td><td class="dr-used">{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    u.name,
+                    u.description,
+                    u.used,
+                    "no limit" if u.limit is None else u.limit,
+                    "—" if u.remaining is None else u.remaining,
+                    f"{u.window_s} s",
+                    u.reset_at.strftime("%Y-%m-%d %H:%M:%S UTC") if u.reset_at else "—",
+                )
+                for u in usages
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Limit</th><th>Used / limit</th><th>Remaining</th><th>Window</th>"
+            "<th>Resets at</th></tr></thead><tbody>{}</tbody></table>"
+            "<p>Limits come from the plan; <code>limit_overrides</code> above replaces any of them for "
+            'this vendor, e.g. <code>{{"remove_bg_limit": 100}}</code>.</p>',
+            rows,
+        )
+
+    @admin.display(description="Jobs by state")
+    def jobs_by_state(self, vendor: Vendor) -> str:
+        stats = queue_stats(vendor=vendor)
+        jobs_url = reverse("admin:processing_job_changelist")
+
+        def link(kind: str | None, state: str, count: int) -> str:
+            query = f"?vendor__id__exact={vendor.pk}&state={STATE_FILTERS[state]}" + (f"&kind={kind}" if kind else "")
+            return format_html('<a href="{}{}">{}</a>', jobs_url, query, count) if count else "0"
+
+        totals = {state: sum(s[state] for s in stats.values()) for state in STATES}
+        header = format_html_join("", "<th>{}</th>", ((s,) for s in STATES))
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td>{}</tr>",
+            (
+                (kind, format_html_join("", "<td>{}</td>", ((link(kind, s, counts[s]),) for s in STATES)))
+                for kind, counts in sorted(stats.items())
+                if counts["total"]
+            ),
+        )
+        total_row = format_html_join("", "<td>{}</td>", ((link(None, s, totals[s]),) for s in STATES))
+        return format_html(
+            '<table class="dr-jobs-by-state"><thead><tr><th>Kind</th>{}</tr></thead><tbody>{}'
+            "<tr><th>All</th>{}</tr></tbody></table>",
+            header,
+            body,
+            total_row,
+        )
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "vendor", "created_at"]
+    list_filter = ["vendor"]
+    search_fields = ["name"]
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin):
+    list_display = ["id", "original_filename", "vendor", "project", "processed_at", "created_at"]
+    list_filter = ["vendor"]
+    search_fields = ["original_filename"]
+    raw_id_fields = ["project"]

@@ -1,0 +1,156 @@
+"""Server-Sent Events of one job or one batch, until it ends.
+
+A stream subscribes to its channel first, then reads the row, and reads it again whenever a
+notice arrives or EVENTS_REREAD_S passes (the safety net for a lost notice or a change made
+outside the services). It sends an event only when what the API shows has changed, a comment
+line when it has been quiet for EVENTS_HEARTBEAT_S (so proxies keep the connection), and `end`
+with the final payload when the job or batch is finished.
+
+The same loop runs as an async generator under ASGI (waiting on redis.asyncio, so an open
+stream holds no thread) and as a plain generator under WSGI (runserver, live_server).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+
+import redis.asyncio
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection
+from rest_framework.utils.encoders import JSONEncoder
+
+from processing.api.serializers import JobOutput
+from processing.jobs import selectors
+from processing.jobs.events import batch_channel, job_channel
+from processing.jobs.states import FINISHED
+from processing.lib.redis import get_redis
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    event: str  # "job" or "batch"
+    data: dict
+    finished: bool
+
+
+def frame(event: str, data: dict) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, cls=JSONEncoder, separators=(',', ':'))}\n\n".encode()
+
+
+HEARTBEAT_FRAME = b": keepalive\n\n"
+
+
+def job_snapshot_reader(*, vendor, job_id: uuid.UUID, request=None) -> Callable[[], Snapshot]:
+    def read() -> Snapshot:
+        job = selectors.job_get(vendor=vendor, job_id=job_id)
+        if job is None:  # removed while watched (retention, vendor deleted)
+            return Snapshot("job", {"id": str(job_id), "state": "gone"}, finished=True)
+        return Snapshot("job", dict(JobOutput(job, context={"request": request}).data), job.state in FINISHED)
+
+    return read
+
+
+def batch_snapshot_reader(*, vendor, batch_id: uuid.UUID) -> Callable[[], Snapshot]:
+    def read() -> Snapshot:
+        batch = selectors.batch_get(vendor=vendor, batch_id=batch_id)
+        if batch is None:
+            return Snapshot("batch", {"id": str(batch_id), "state": "gone"}, finished=True)
+        data = {"id": str(batch.pk), "kind": batch.kind, **selectors.batch_progress(batch=batch)}
+        data["finished"] = batch.finished_at is not None
+        data["finished_at"] = batch.finished_at
+        return Snapshot("batch", data, batch.finished_at is not None)
+
+    return read
+
+
+def _fresh_read(read: Callable[[], Snapshot]) -> Snapshot:
+    # A stream outlives many reads: drop a connection the server closed or that outlived
+    # CONN_MAX_AGE. Never inside a transaction (a test's), which closing would break.
+    if not connection.in_atomic_block:
+        close_old_connections()
+    return read()
+
+
+@dataclass
+class StreamState:
+    """What the stream has sent, and so what the next read should produce."""
+
+    reread_s: float
+    heartbeat_s: float
+    last_data: dict | None = None
+    last_sent_at: float = field(default_factory=time.monotonic)
+    done: bool = False
+
+    def frames_for(self, snapshot: Snapshot) -> list[bytes]:
+        frames = []
+        if snapshot.finished:
+            self.done = True
+            frames.append(frame("end", snapshot.data))
+        elif snapshot.data != self.last_data:
+            frames.append(frame(snapshot.event, snapshot.data))
+        elif time.monotonic() - self.last_sent_at >= self.heartbeat_s:
+            frames.append(HEARTBEAT_FRAME)
+        if frames:
+            self.last_data = snapshot.data
+            self.last_sent_at = time.monotonic()
+        return frames
+
+    def wait_s(self) -> float:
+        until_heartbeat = self.heartbeat_s - (time.monotonic() - self.last_sent_at)
+        return max(0.05, min(self.reread_s, until_heartbeat))
+
+
+def _new_state() -> StreamState:
+    return StreamState(reread_s=settings.EVENTS_REREAD_S, heartbeat_s=settings.EVENTS_HEARTBEAT_S)
+
+
+def _retry_frame(state: StreamState) -> bytes:
+    return f"retry: {int(state.reread_s * 1000)}\n\n".encode()
+
+
+def sync_frames(*, channel: str, read: Callable[[], Snapshot]) -> Iterator[bytes]:
+    pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(channel)
+        state = _new_state()
+        yield _retry_frame(state)
+        yield from state.frames_for(_fresh_read(read))
+        while not state.done:
+            if pubsub.get_message(timeout=state.wait_s()):
+                while pubsub.get_message(timeout=0):  # a burst of progress notices: one read
+                    pass
+            yield from state.frames_for(_fresh_read(read))
+    finally:
+        pubsub.close()
+
+
+async def async_frames(*, channel: str, read: Callable[[], Snapshot]) -> AsyncIterator[bytes]:
+    client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    # Reads go to the shared executor, not the request's own thread: a few DB connections
+    # serve every open stream.
+    aread = sync_to_async(_fresh_read, thread_sensitive=False)
+    try:
+        await pubsub.subscribe(channel)
+        state = _new_state()
+        yield _retry_frame(state)
+        for part in state.frames_for(await aread(read)):
+            yield part
+        while not state.done:
+            if await pubsub.get_message(timeout=state.wait_s()):
+                while await pubsub.get_message(timeout=0):
+                    pass
+            for part in state.frames_for(await aread(read)):
+                yield part
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
+
+
+def channel_for(*, job_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None) -> str:
+    return job_channel(job_id) if job_id else batch_channel(batch_id)

@@ -1,0 +1,58 @@
+"""A Dramatiq middleware that keeps admission moving inside every worker process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import dramatiq
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class Maintenance(dramatiq.Middleware):
+    """Each tick admits jobs whose retry delay has passed and takes back stalled ones.
+    Every worker runs it; the dispatcher's lock makes concurrent ticks harmless."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker, worker) -> None:
+        self._thread = threading.Thread(target=self._loop, name="darkroom-maintenance", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        from django.db import close_old_connections
+
+        from processing.engine.admission import dispatch_marked, dispatch_pending
+        from processing.jobs.services import jobs_recover_stalled
+        from processing.jobs.wakeup import WAKE_CHANNEL
+        from processing.lib.redis import get_redis
+
+        wake = None
+        next_sweep = 0.0
+        while not self._stop.is_set():
+            try:
+                if wake is None:
+                    wake = get_redis().pubsub(ignore_subscribe_messages=True)
+                    wake.subscribe(WAKE_CHANNEL)
+                # Woken at once by a web request that created jobs, else once a tick.
+                if wake.get_message(timeout=settings.DISPATCH_TICK_S):
+                    dispatch_marked()  # only the kinds that the waking request marked
+                if time.monotonic() >= next_sweep:
+                    # Also admits retries whose backoff has passed and jobs of resumed vendors.
+                    jobs_recover_stalled()
+                    dispatch_pending()
+                    next_sweep = time.monotonic() + settings.DISPATCH_TICK_S
+            except Exception:
+                logger.exception("maintenance tick failed")
+                wake = None
+                self._stop.wait(settings.DISPATCH_TICK_S)
+            finally:
+                close_old_connections()

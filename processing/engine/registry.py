@@ -1,0 +1,122 @@
+"""The worker registry: every worker process writes a heartbeat record to Redis every few
+seconds, so operators see each worker (host, pid, queues, threads, jobs in hand) and notice
+one that fell silent. Records outlive the lost threshold by far, so a dead worker stays on
+show as lost for a while before its record expires."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import dramatiq
+from django.conf import settings
+from dramatiq.common import q_name
+
+from processing.lib.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "darkroom:workers:"
+
+
+def worker_key(host: str, pid: int) -> str:
+    return f"{KEY_PREFIX}{host}:{pid}"
+
+
+def read_heartbeats() -> list[dict[str, Any]]:
+    """Every heartbeat record still in Redis, as written by the workers."""
+    r = get_redis()
+    keys = sorted(r.scan_iter(match=f"{KEY_PREFIX}*", count=500))
+    records = []
+    for raw in r.mget(keys) if keys else []:
+        if raw:  # expired between SCAN and MGET
+            records.append(json.loads(raw))
+    return records
+
+
+class WorkerRegistry(dramatiq.Middleware):
+    """Runs in each worker process: counts the messages in hand and beats every
+    WORKER_HEARTBEAT_S seconds until the worker shuts down."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._in_hand: set[str] = set()
+        self._stop = threading.Event()
+        self._worker: dramatiq.Worker | None = None
+        self._started_at = 0.0
+        self._host = socket.gethostname()
+
+    def after_worker_boot(self, broker, worker) -> None:
+        self._worker = worker
+        self._started_at = time.time()
+        self._beat()
+        threading.Thread(target=self._loop, name="darkroom-worker-registry", daemon=True).start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        self._stop.set()
+        # A worker that stops cleanly is not lost: it simply leaves the registry.
+        try:
+            get_redis().delete(worker_key(self._host, os.getpid()))
+        except Exception:
+            logger.warning("could not remove this worker's heartbeat record", exc_info=True)
+
+    def before_process_message(self, broker, message) -> None:
+        with self._lock:
+            self._in_hand.add(message.message_id)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        self._release(message)
+
+    def after_skip_message(self, broker, message) -> None:
+        self._release(message)
+
+    def _release(self, message) -> None:
+        with self._lock:
+            self._in_hand.discard(message.message_id)
+
+    def _queues(self) -> list[str]:
+        # Consumers are keyed by queue, delay queues included ("x.DQ"); queues declared late
+        # get a consumer late, so this is read at every beat.
+        consumers = list(self._worker.consumers) if self._worker else []
+        return sorted({q_name(name) for name in consumers})
+
+    def record(self) -> dict[str, Any]:
+        with self._lock:
+            in_hand = len(self._in_hand)
+        return {
+            "host": self._host,
+            "pid": os.getpid(),
+            "queues": self._queues(),
+            "threads": self._worker.worker_threads if self._worker else 0,
+            "jobs_in_hand": in_hand,
+            "started_at": self._started_at,
+            "heartbeat_at": time.time(),
+        }
+
+    def _beat(self) -> None:
+        record = self.record()
+        get_redis().set(worker_key(record["host"], record["pid"]), json.dumps(record), ex=settings.WORKER_RECORD_TTL_S)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(settings.WORKER_HEARTBEAT_S):
+            try:
+                self._beat()
+            except Exception:
+                logger.warning("worker heartbeat failed", exc_info=True)
+
+
+def worker_list(*, lost_after_s: float | None = None) -> list[dict]:
+    """Every worker process seen recently , newest heartbeat first,
+    each with `lost` set when it has been silent for longer than the threshold."""
+    threshold = settings.WORKER_LOST_AFTER_S if lost_after_s is None else lost_after_s
+    now = time.time()
+    workers = []
+    for record in read_heartbeats():
+        silent_s = max(0.0, now - record["heartbeat_at"])
+        workers.append({**record, "silent_s": round(silent_s, 1), "lost": silent_s > threshold})
+    return sorted(workers, key=lambda w: (w["lost"], w["host"], w["pid"]))

@@ -1,0 +1,101 @@
+"""Runs one job inside a worker: read the input, process it, store and apply the result."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+
+from django.conf import settings
+from dramatiq.middleware import TimeLimitExceeded
+
+from processing.engine.admission import dispatch_pending
+from processing.engine.rate_limits import acquire_slot
+from processing.jobs import services
+from processing.jobs.errors import JobError, RetryableJobError
+from processing.jobs.kinds import InputLimits, get_processor
+from processing.jobs.models import Job
+from processing.jobs.outbound import url_input_policy
+from processing.lib.http.fetch import fetch_image
+from processing.lib.logcontext import job_log_context
+
+logger = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.25
+
+
+def _read_input(job: Job) -> bytes:
+    if job.input_url:
+        return fetch_image(
+            job.input_url,
+            policy=url_input_policy(),
+            max_bytes=settings.IMAGE_MAX_BYTES,
+            timeout_s=settings.IMAGE_FETCH_TIMEOUT_S,
+        )
+    if job.record_id is None and "none" in get_processor(job.kind).inputs:
+        return b""  # a kind that works from its parameters alone, e.g. a prompt
+    if job.record is None or not job.record.original:
+        raise JobError("the job's input record no longer exists", code="input_missing")
+    with job.record.original.open("rb") as handle:
+        return handle.read()
+
+
+def job_run(*, job_id: str, kind: str) -> None:
+    # The kind's global rate limit is taken before the job starts, so started_at is honest.
+    if not acquire_slot(kind, wait_s=settings.JOB_RATE_LIMIT_WAIT_S):
+        services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {kind} rate limit")
+        return
+    job = services.job_start(job_id=uuid.UUID(job_id))
+    if job is None:
+        return  # finished, cancelled, or in a live worker's hands: nothing to do
+    # Every log line of the run, from any logger, carries job id, vendor, kind and attempt.
+    with job_log_context(_log_fields(job)):
+        try:
+            _execute(job)
+        finally:
+            services.batch_finish_if_done(batch_id=job.batch_id)
+            dispatch_pending(kinds=[job.kind])
+
+
+def _log_fields(job: Job) -> dict[str, object]:
+    return {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+
+
+def _execute(job: Job) -> None:
+    token = job.run_token
+    try:
+        processor = get_processor(job.kind)
+        last_report = time.monotonic()
+
+        def progress(stage: str, percent: int, message: str = "") -> None:
+            # A write per report would dominate short jobs; one every PROGRESS_INTERVAL_S is
+            # enough to watch progress, beat the heart and notice a cancel.
+            nonlocal last_report
+            if time.monotonic() - last_report < PROGRESS_INTERVAL_S:
+                return
+            last_report = time.monotonic()
+            services.job_report_progress(job_id=job.pk, run_token=token, stage=stage, percent=percent, message=message)
+
+        progress("downloading", 5, "reading the input image")
+        data = _read_input(job)
+        progress("processing", 20, f"running {job.kind}")
+        output = processor.run(
+            data,
+            job.params,
+            limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS),
+            progress=progress,
+        )
+        progress("uploading", 80, "storing the result")
+        if services.job_succeed(job=job, run_token=token, output=output):
+            logger.info("job %s succeeded", job.pk)
+    except services.JobCancelled:
+        logger.info("job %s cancelled while running; stopped, result dropped", job.pk)
+    except JobError as exc:
+        services.job_fail(job=job, run_token=token, error=exc, traceback=traceback.format_exc())
+    except TimeLimitExceeded:
+        error = RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
+        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+    except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
+        logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug)
+        error = RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
+        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())

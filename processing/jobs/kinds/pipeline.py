@@ -1,0 +1,73 @@
+"""Several kinds chained as one job: each step's output image is the next step's input, e.g.
+remove_bg, then transform {"trim": true}, then transform {"width": 1024, "format": "webp"}.
+
+Each step's params are validated by its own processor when the job is created; progress is
+reported per step.
+"""
+
+from rest_framework import serializers
+
+from processing.jobs.errors import InvalidParams
+from processing.jobs.kinds.base import Processor, RetryPolicy
+
+MAX_STEPS = 10
+# Progress the runner leaves to processing (between "reading" at 20 % and "storing" at 80 %).
+_START, _SPAN = 20, 60
+
+
+class StepParams(serializers.Serializer):
+    kind = serializers.CharField()
+    params = serializers.DictField(required=False, default=dict)
+
+
+class PipelineParams(serializers.Serializer):
+    steps = serializers.ListField(child=StepParams(), min_length=1, max_length=MAX_STEPS)
+
+    def validate_steps(self, steps):
+        # Imported here: this module is itself loaded while the registry is built.
+        from processing.jobs.kinds import get_processor
+
+        cleaned = []
+        for index, step in enumerate(steps):
+            if step["kind"] == PROCESSOR.kind:
+                raise serializers.ValidationError(f"steps[{index}]: a pipeline cannot contain a pipeline")
+            try:
+                processor = get_processor(step["kind"])
+                params = processor.clean_params(step["params"])
+            except InvalidParams as exc:
+                raise serializers.ValidationError(f"steps[{index}] ({step['kind']}): {exc.message}") from None
+            cleaned.append({"kind": step["kind"], "params": params})
+        return cleaned
+
+
+def run(data, params, *, limits, progress):
+    from processing.jobs.kinds import get_processor
+
+    steps = params["steps"]
+    output = None
+    for index, step in enumerate(steps):
+        progress(
+            f"step {index + 1}/{len(steps)}",
+            _START + _SPAN * index // len(steps),
+            f"running {step['kind']}",
+        )
+        if output is not None:
+            if not output.is_image:
+                raise InvalidParams(f"step {index} ({steps[index - 1]['kind']}) gave no image for {step['kind']}")
+            data = output.data
+
+        output = get_processor(step["kind"]).run(data, step["params"], limits=limits, progress=_quiet)
+    return output
+
+
+def _quiet(stage: str, percent: int, message: str = "") -> None:
+    """Steps report through the pipeline, not on their own scale."""
+
+
+PROCESSOR = Processor(
+    kind="pipeline",
+    queue="pipeline",
+    params=PipelineParams,
+    run=run,
+    retry=RetryPolicy(max_attempts=3),
+)

@@ -1,0 +1,147 @@
+"""Background removal: every option of `rembg s`, run here (REMBG_BACKEND=local) or on a pool
+of `rembg s` servers (REMBG_BACKEND=remote, REMBG_URLS)."""
+
+import os
+
+from django.conf import settings
+from rest_framework import serializers
+
+from processing.jobs.kinds.base import Processor
+
+
+def allowed_models() -> list[str]:
+    """REMBG_ALLOWED_MODELS, where "*" means the installed rembg's whole catalogue."""
+    allowed = list(settings.REMBG_ALLOWED_MODELS)
+    if "*" in allowed:
+        # Only then: importing rembg loads onnxruntime, which web processes otherwise never do.
+        from processing.lib.rembg.sessions import available_models
+
+        allowed = available_models()
+    return allowed
+
+
+class RemoveBgParams(serializers.Serializer):
+    model = serializers.CharField(required=False)
+    alpha_matting = serializers.BooleanField(default=False)
+    alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=255, default=240)
+    alpha_matting_background_threshold = serializers.IntegerField(min_value=0, max_value=255, default=10)
+    alpha_matting_erode_size = serializers.IntegerField(min_value=0, max_value=100, default=10)
+    only_mask = serializers.BooleanField(default=False)
+    post_process_mask = serializers.BooleanField(default=False)
+    decontaminate = serializers.BooleanField(default=False)
+    # Edge refinement with ViTMatte (rembg's `vm`), with one of REMBG_VITMATTE_MODELS.
+    vitmatte = serializers.BooleanField(default=False)
+    vitmatte_model = serializers.CharField(required=False)
+    bgcolor = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=255),
+        min_length=4,
+        max_length=4,
+        required=False,
+    )
+    format = serializers.ChoiceField(choices=["png", "webp"], default="png")
+
+    def validate(self, attrs):
+        if attrs.get("vitmatte"):
+            installed = list(settings.REMBG_VITMATTE_MODELS)
+            variant = attrs.get("vitmatte_model") or (installed[0] if installed else None)
+            if variant not in installed:
+                raise serializers.ValidationError(
+                    {"vitmatte_model": f"ViTMatte variants available here: {installed or 'none'}"}
+                )
+            attrs["vitmatte_model"] = variant
+        else:
+            attrs.pop("vitmatte_model", None)
+        return attrs
+
+    def validate_model(self, value):
+        allowed = allowed_models()
+        if value not in allowed:
+            raise serializers.ValidationError(f"model must be one of {allowed}")
+        return value
+
+
+def onnx_threads_per_session() -> int:
+    """ONNX_INTRA_OP_THREADS, or (when 0) the cores shared out between the worker's threads, so
+    DRAMATIQ_THREADS concurrent inferences never ask for more threads than there are cores."""
+    if settings.ONNX_INTRA_OP_THREADS > 0:
+        return settings.ONNX_INTRA_OP_THREADS
+    return max(1, (os.cpu_count() or 1) // max(1, settings.DRAMATIQ_THREADS))
+
+
+def run(data, params, *, limits, progress):
+    # Imported here so web processes never load OpenCV, rembg or onnxruntime.
+    from processing.lib.imaging.inspect import load_image
+
+    if settings.REMBG_BACKEND == "remote":
+        load_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)  # refuse bad input before sending
+        return _run_remote(data, params, limits=limits)
+    return _run_local(data, params, limits=limits)
+
+
+def _run_local(data, params, *, limits):
+    from processing.lib.imaging.background import remove_background
+    from processing.lib.rembg.sessions import get_session, require_vitmatte
+
+    if params.get("vitmatte"):
+        require_vitmatte(params["vitmatte_model"], home=settings.REMBG_HOME)
+
+    session = get_session(
+        params.get("model") or settings.REMBG_MODEL,
+        home=settings.REMBG_HOME,
+        max_sessions=settings.REMBG_MAX_SESSIONS,
+        intra_op_threads=onnx_threads_per_session(),
+    )
+    return remove_background(
+        data,
+        session=session,
+        alpha_matting=params["alpha_matting"],
+        alpha_matting_foreground_threshold=params["alpha_matting_foreground_threshold"],
+        alpha_matting_background_threshold=params["alpha_matting_background_threshold"],
+        alpha_matting_erode_size=params["alpha_matting_erode_size"],
+        only_mask=params["only_mask"],
+        post_process_mask=params["post_process_mask"],
+        decontaminate=params.get("decontaminate", False),
+        vitmatte_model=params.get("vitmatte_model") if params.get("vitmatte") else None,
+        bgcolor=tuple(params["bgcolor"]) if params.get("bgcolor") else None,
+        format=params["format"],
+        max_bytes=limits.max_bytes,
+        max_pixels=limits.max_pixels,
+    )
+
+
+def _run_remote(data, params, *, limits):
+    from processing.lib.imaging.encode import encode
+    from processing.lib.imaging.inspect import load_image
+    from processing.lib.rembg.remote import remove_remote, servers_for
+
+    form = {
+        "model": params.get("model") or settings.REMBG_MODEL,
+        "a": _flag(params["alpha_matting"]),
+        "af": str(params["alpha_matting_foreground_threshold"]),
+        "ab": str(params["alpha_matting_background_threshold"]),
+        "ae": str(params["alpha_matting_erode_size"]),
+        "om": _flag(params["only_mask"]),
+        "ppm": _flag(params["post_process_mask"]),
+        "dc": _flag(params.get("decontaminate", False)),
+        "vm": _flag(params.get("vitmatte", False)),
+    }
+    # rembg s reads bgcolor from the query string even on a POST.
+    query = {"bgc": ",".join(map(str, params["bgcolor"]))} if params.get("bgcolor") else {}
+    servers = servers_for(tuple(settings.REMBG_URLS), settings.REMBG_URL_RETRY_S)
+    png = remove_remote(
+        data,
+        servers=servers,
+        form=form,
+        query=query,
+        timeout_s=settings.REMBG_REMOTE_TIMEOUT_S,
+        max_bytes=limits.max_bytes * 4,  # a lossless cut-out may be larger than the photo sent
+    )
+    cutout = load_image(png, max_bytes=max(limits.max_bytes, len(png)), max_pixels=limits.max_pixels)
+    return encode(cutout, format=params["format"])
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+PROCESSOR = Processor(kind="remove_bg", queue="remove_bg", params=RemoveBgParams, run=run)

@@ -1,0 +1,46 @@
+from rest_framework import serializers
+
+from processing.jobs.kinds.base import IMAGE_FORMATS, Processor
+
+
+class TransformParams(serializers.Serializer):
+    width = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
+    height = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
+    mode = serializers.ChoiceField(choices=["fit", "fill", "exact", "thumbnail"], default="fit")
+    format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
+    quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
+    strip_metadata = serializers.BooleanField(default=True)
+    # Crop to the subject: cut fully transparent borders (after a remove_bg step), before resizing.
+    trim = serializers.BooleanField(default=False)
+    trim_padding = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    upscale = serializers.BooleanField(default=False)
+
+    def validate(self, attrs):
+        if attrs.get("mode") in ("fill", "exact") and not (attrs.get("width") and attrs.get("height")):
+            raise serializers.ValidationError({"width": f"mode {attrs['mode']} needs both width and height"})
+        if attrs.get("mode") == "thumbnail" and not attrs.get("width"):
+            raise serializers.ValidationError({"width": "mode thumbnail needs width (the longest side)"})
+        return attrs
+
+
+def run(data, params, *, limits, progress):
+    # Imported here so web processes never load OpenCV, rembg or onnxruntime.
+    from processing.lib.imaging.transform import transform
+
+    return transform(
+        data,
+        width=params.get("width"),
+        height=params.get("height"),
+        mode=params["mode"],
+        format=params["format"],
+        quality=params["quality"],
+        strip_metadata=params["strip_metadata"],
+        trim=params.get("trim", False),
+        trim_padding=params.get("trim_padding", 0),
+        upscale=params.get("upscale", False),
+        max_bytes=limits.max_bytes,
+        max_pixels=limits.max_pixels,
+    )
+
+
+PROCESSOR = Processor(kind="transform", queue="transform", params=TransformParams, run=run)

@@ -1,0 +1,49 @@
+"""Every read of jobs and batches, split by concern. Reads for vendors are scoped by a vendor;
+the `ops_*` reads are for operators only. Callers use `from processing.jobs import selectors`."""
+
+from processing.jobs.selectors.batches import batch_get, batch_job_ids, batch_jobs, batch_list, batch_progress
+from processing.jobs.selectors.jobs import (
+    job_filter,
+    job_get,
+    job_get_by_idempotency_key,
+    job_list,
+    job_result_document,
+    latest_jobs_by_record,
+)
+from processing.jobs.selectors.ops import (
+    ops_batch_get,
+    ops_duration_buckets,
+    ops_job_counts,
+    ops_job_get,
+    ops_job_list,
+    ops_queue_oldest_age_s,
+    ops_recent_retries,
+    ops_recent_runs,
+)
+from processing.jobs.selectors.stats import backlog_eta_s, queue_oldest_waiting_age_s, queue_stats, queue_throughput
+
+__all__ = [
+    "backlog_eta_s",
+    "batch_get",
+    "batch_job_ids",
+    "batch_jobs",
+    "batch_list",
+    "batch_progress",
+    "job_filter",
+    "job_get",
+    "job_get_by_idempotency_key",
+    "job_list",
+    "job_result_document",
+    "latest_jobs_by_record",
+    "ops_batch_get",
+    "ops_duration_buckets",
+    "ops_job_counts",
+    "ops_job_get",
+    "ops_job_list",
+    "ops_queue_oldest_age_s",
+    "ops_recent_retries",
+    "ops_recent_runs",
+    "queue_oldest_waiting_age_s",
+    "queue_stats",
+    "queue_throughput",
+]

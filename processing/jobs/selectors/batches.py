@@ -1,0 +1,78 @@
+"""Reads of a vendor's batches and their progress."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from processing.jobs.models import Batch, Job
+from processing.jobs.states import JobState
+from vendors.models import Vendor
+
+
+def batch_get(*, vendor: Vendor, batch_id: uuid.UUID | str) -> Batch | None:
+    try:
+        return Batch.objects.filter(vendor=vendor, pk=uuid.UUID(str(batch_id))).first()
+    except ValueError:
+        return None
+
+
+def batch_list(*, vendor: Vendor, project_id: int | None = None, unfinished: bool = False) -> QuerySet[Batch]:
+    """The vendor's batches, newest first, each with its `failed_count`; with a project, those
+    with a record in it."""
+
+    batches = Batch.objects.filter(vendor=vendor).annotate(failed_count=Count("jobs", filter=Q(jobs__state="failed")))
+    if project_id is not None:
+        batches = batches.filter(
+            pk__in=Job.objects.filter(vendor=vendor, record__project_id=project_id).values("batch")
+        )
+    if unfinished:
+        batches = batches.filter(finished_at__isnull=True)
+    return batches
+
+
+def batch_jobs(*, batch: Batch) -> QuerySet[Job]:
+    return Job.objects.filter(vendor_id=batch.vendor_id, batch=batch).select_related("record").order_by("created_at")
+
+
+def batch_job_ids(*, batch: Batch) -> list[uuid.UUID]:
+    return list(Job.objects.filter(batch=batch).order_by("created_at", "pk").values_list("pk", flat=True))
+
+
+def batch_progress(*, batch: Batch) -> dict:
+    """Counts by state, percent done (running jobs count by their own progress, so the bar moves
+    before the first job ends), and an estimate of the seconds left from the rate at which the
+    batch's jobs have finished since its first one started (None before one has)."""
+
+    running = Q(state=JobState.RUNNING)
+    counts = Job.objects.filter(batch=batch).aggregate(
+        total=Count("pk"),
+        queued=Count("pk", filter=Q(state=JobState.QUEUED)),
+        running=Count("pk", filter=running),
+        succeeded=Count("pk", filter=Q(state=JobState.SUCCEEDED)),
+        failed=Count("pk", filter=Q(state=JobState.FAILED)),
+        cancelled=Count("pk", filter=Q(state=JobState.CANCELLED)),
+        running_percent=Sum("progress_percent", filter=running),
+        first_started=Min("started_at"),
+    )
+    first_started = counts.pop("first_started")
+    running_units = (counts.pop("running_percent") or 0) / 100
+    total = counts["total"]
+    finished = counts["succeeded"] + counts["failed"] + counts["cancelled"]
+    left = total - finished
+    eta_s = None
+    if left == 0:
+        eta_s = 0.0
+    elif first_started is not None and finished > counts["cancelled"]:
+        # Cancelled jobs finish instantly: they say nothing about the processing rate.
+        processed = finished - counts["cancelled"]
+        elapsed = max((timezone.now() - first_started).total_seconds(), 0.001)
+        eta_s = round(left * elapsed / processed, 1)
+    return {
+        **counts,
+        "percent": round(100 * (finished + running_units) / total, 1) if total else 100.0,
+        "eta_s": eta_s,
+        "finished_at": batch.finished_at,
+    }

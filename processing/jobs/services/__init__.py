@@ -1,0 +1,50 @@
+"""Every change of a job's or batch's state, split by concern. Each change is a compare-and-set
+on the row, so it holds across many web and worker processes and on SQLite, which has no row
+locks. Callers use `from processing.jobs import services` and the names below."""
+
+from processing.jobs.services.control import (
+    batch_cancel,
+    batch_finish_if_done,
+    job_cancel,
+    job_retry,
+    job_set_priority,
+    jobs_cancel,
+    jobs_retry,
+    jobs_set_priority,
+)
+from processing.jobs.services.creation import batch_create, check_upload, job_create
+from processing.jobs.services.housekeeping import PurgeReport, jobs_purge_finished, jobs_recover_stalled
+from processing.jobs.services.runs import (
+    _backoff_s,
+    job_fail,
+    job_postpone,
+    job_report_progress,
+    job_start,
+    job_succeed,
+)
+from processing.jobs.services.transitions import CHUNK, JobCancelled
+
+__all__ = [
+    "CHUNK",
+    "JobCancelled",
+    "PurgeReport",
+    "_backoff_s",
+    "batch_cancel",
+    "batch_create",
+    "batch_finish_if_done",
+    "check_upload",
+    "job_cancel",
+    "job_create",
+    "job_fail",
+    "job_postpone",
+    "job_report_progress",
+    "job_retry",
+    "job_set_priority",
+    "job_start",
+    "job_succeed",
+    "jobs_cancel",
+    "jobs_purge_finished",
+    "jobs_recover_stalled",
+    "jobs_retry",
+    "jobs_set_priority",
+]

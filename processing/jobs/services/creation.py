@@ -1,0 +1,153 @@
+"""Creating jobs and batches: validated at the edge of the core, committed, then admitted."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from processing.jobs.errors import ImageTooLarge, InvalidParams
+from processing.jobs.kinds import get_processor
+from processing.jobs.models import Batch, Job
+from processing.jobs.services.transitions import CHUNK
+from processing.jobs.wakeup import request_admission
+from processing.lib.http.fetch import check_image_url
+from vendors import services as vendor_services
+from vendors.models import Priority, Project, Record, Vendor
+from vendors.selectors import vendor_limits
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_priority(*, vendor: Vendor, priority: str | int | None) -> int:
+    if priority is None or priority == "":
+        return vendor_limits(vendor=vendor)["default_priority"]
+    return parse_priority(priority)
+
+
+def parse_priority(priority: str | int) -> Priority:
+    try:
+        return Priority(priority) if isinstance(priority, int) else Priority.from_label(priority)
+    except ValueError as exc:
+        raise InvalidParams(str(exc), code="invalid_priority") from None
+
+
+def check_upload(upload: UploadedFile) -> None:
+    """The only image work on the request path: is there something, and is it small enough."""
+    if not upload.size:
+        raise InvalidParams("the uploaded image is empty", code="empty_upload")
+    if upload.size > settings.IMAGE_MAX_BYTES:
+        raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
+
+
+def job_create(
+    *,
+    vendor: Vendor,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    priority: str | int | None = None,
+    record: Record | None = None,
+    upload: UploadedFile | None = None,
+    image_url: str | None = None,
+    project: Project | None = None,
+    batch: Batch | None = None,
+    idempotency_key: str | None = None,
+) -> Job:
+    """Create a job and hand it to the dispatcher once the row is committed."""
+    processor = get_processor(kind)
+    clean_params = processor.clean_params(params)
+    job_priority = resolve_priority(vendor=vendor, priority=priority)
+    given = {name for name, value in (("record", record), ("upload", upload), ("url", image_url)) if value}
+    if len(given) > 1 or (not given and "none" not in processor.inputs):
+        raise InvalidParams("give exactly one input: an uploaded image, a record or an image URL", code="invalid_input")
+    if not given <= processor.inputs:
+        raise InvalidParams(f"{kind} does not take a {given.pop()} as input", code="invalid_input")
+    if record is not None and record.vendor_id != vendor.pk:
+        raise InvalidParams("record not found", code="not_found")
+    if image_url:
+        check_image_url(image_url)  # syntax and scheme only: the worker resolves and fetches
+    if idempotency_key:
+        existing = Job.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    if upload is not None:
+        check_upload(upload)
+
+    try:
+        with transaction.atomic():
+            if upload is not None:
+                target = project or vendor_services.project_default(vendor=vendor)
+                record = vendor_services.record_create(project=target, upload=upload)
+            job = Job.objects.create(
+                vendor=vendor,
+                record=record,
+                batch=batch,
+                kind=kind,
+                params=clean_params,
+                input_url=image_url or "",
+                priority=job_priority,
+                max_attempts=processor.retry.max_attempts,
+                idempotency_key=idempotency_key or None,
+            )
+            transaction.on_commit(lambda: request_admission(kinds=[kind]))
+    except IntegrityError:
+        if idempotency_key:  # the same key raced us: the first job wins
+            return Job.objects.get(vendor=vendor, idempotency_key=idempotency_key)
+        raise
+    return job
+
+
+def batch_create(
+    *,
+    vendor: Vendor,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    priority: str | int | None = None,
+    records: list[Record] | None = None,
+    uploads: list[UploadedFile] | None = None,
+    image_urls: list[str] | None = None,
+    project: Project | None = None,
+) -> Batch:
+    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up."""
+    processor = get_processor(kind)
+    clean_params = processor.clean_params(params)
+    job_priority = resolve_priority(vendor=vendor, priority=priority)
+    records = list(records or [])
+    if any(record.vendor_id != vendor.pk for record in records):
+        raise InvalidParams("record not found", code="not_found")
+    for upload in uploads or []:
+        check_upload(upload)
+    image_urls = list(image_urls or [])
+    for url in image_urls:
+        check_image_url(url)
+    if not records and not uploads and not image_urls:
+        raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
+
+    with transaction.atomic():
+        if uploads:
+            target = project or vendor_services.project_default(vendor=vendor)
+            records += [vendor_services.record_create(project=target, upload=upload) for upload in uploads]
+        batch = Batch.objects.create(
+            vendor=vendor, kind=kind, params=clean_params, priority=job_priority, total=len(records) + len(image_urls)
+        )
+        inputs = [{"record": record} for record in records] + [{"input_url": url} for url in image_urls]
+        Job.objects.bulk_create(
+            [
+                Job(
+                    vendor=vendor,
+                    batch=batch,
+                    kind=kind,
+                    params=clean_params,
+                    priority=job_priority,
+                    max_attempts=processor.retry.max_attempts,
+                    **given,
+                )
+                for given in inputs
+            ],
+            batch_size=CHUNK,
+        )
+        transaction.on_commit(lambda: request_admission(kinds=[kind]))
+    return batch

@@ -1,0 +1,77 @@
+"""Stalled and lost jobs back in line; finished jobs removed after their retention."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from processing.jobs import events
+from processing.jobs.models import Job
+from processing.jobs.services.transitions import CHUNK
+from processing.jobs.states import JobState
+from vendors.models import Record
+
+logger = logging.getLogger(__name__)
+
+
+def jobs_recover_stalled() -> int:
+    """Running jobs without a heartbeat for JOB_STALL_TIMEOUT_S go back to the queue; queued
+    jobs handed to Dramatiq that no worker started in that time are handed over again."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
+    stalled = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff)
+    recovered = 0
+    for job_id, vendor_id, batch_id in list(stalled.values_list("pk", "vendor_id", "batch_id")):
+        if Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
+            state=JobState.QUEUED, run_token=None, dispatched_at=None, progress_stage="requeued_after_stall"
+        ):
+            recovered += 1
+            events.publish_change(job_id=job_id, batch_id=batch_id, vendor_id=vendor_id)
+            logger.warning(
+                "job %s of vendor %s stalled (no heartbeat since before %s); queued again",
+                job_id,
+                vendor_id,
+                cutoff.isoformat(),
+                extra={"job_id": str(job_id), "vendor": vendor_id},
+            )
+    lost = Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).update(dispatched_at=None)
+    return recovered + lost
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    jobs: int
+    files: int
+
+
+def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
+    now = now or timezone.now()
+    ages = {
+        JobState.SUCCEEDED: timedelta(hours=settings.JOB_RETENTION_SUCCEEDED_H),
+        JobState.FAILED: timedelta(hours=settings.JOB_RETENTION_FAILED_H),
+        JobState.CANCELLED: timedelta(hours=settings.JOB_RETENTION_FAILED_H),
+    }
+    jobs = files = 0
+    for state, age in ages.items():
+        expired = Job.objects.filter(state=state, finished_at__lt=now - age)
+        while chunk := list(expired.values_list("pk", "result")[:CHUNK]):
+            files += _delete_unreferenced_results([result["name"] for _, result in chunk if result])
+            deleted, _ = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
+            jobs += deleted
+    if jobs:
+        logger.info("retention removed %s finished jobs and %s result files", jobs, files)
+    return PurgeReport(jobs=jobs, files=files)
+
+
+def _delete_unreferenced_results(names: list[str]) -> int:
+    kept = set(Record.objects.filter(processed__in=names).values_list("processed", flat=True))
+    removed = 0
+    for name in names:
+        if name not in kept and default_storage.exists(name):
+            default_storage.delete(name)
+            removed += 1
+    return removed

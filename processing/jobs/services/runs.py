@@ -1,0 +1,175 @@
+"""A worker's run of a job: start, progress, success, failure, postponement. Only the run that holds
+the job (its run token) may record anything."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from processing.jobs import events
+from processing.jobs.errors import JobError
+from processing.jobs.kinds import get_processor
+from processing.jobs.models import Job
+from processing.jobs.services.transitions import JobCancelled, announce_finished, transition
+from processing.jobs.states import JobState
+from processing.lib.imaging.output import ImageOutput
+from vendors.models import Record
+
+logger = logging.getLogger(__name__)
+
+
+def job_start(*, job_id: uuid.UUID) -> Job | None:
+    """Take a job for this worker. None if it is finished, cancelled, or held by a live worker."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    take = dict(
+        run_token=token,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        progress_stage="starting",
+        progress_percent=0,
+        progress_message="",
+    )
+    taken = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(state=JobState.RUNNING, **take)
+    if not taken:
+        # A redelivered message for a job whose worker died: take it over once its heartbeat is stale.
+        stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
+        taken = Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=stale_before).update(**take)
+    if not taken:
+        return None
+    job = Job.objects.select_related("vendor", "record").get(pk=job_id)
+    events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
+    return job
+
+
+def job_report_progress(
+    *, job_id: uuid.UUID, run_token: uuid.UUID, stage: str, percent: int, message: str = ""
+) -> None:
+    """Record progress and beat the heart; raise JobCancelled if the job is no longer ours."""
+    updated = Job.objects.filter(pk=job_id, state=JobState.RUNNING, run_token=run_token).update(
+        progress_stage=stage,
+        progress_percent=max(0, min(100, percent)),
+        progress_message=message[:255],
+        heartbeat_at=timezone.now(),
+    )
+    if not updated:
+        raise JobCancelled(str(job_id))
+    events.publish_change(job_id=job_id)
+
+
+def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
+    return f"results/{job.vendor_id}/{job.pk}/{run_token.hex}.{output.extension}"
+
+
+def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
+    """Store the output and apply it, once: only the current run of a running job may."""
+    name = default_storage.save(_result_name(job, run_token, output), ContentFile(output.data))
+    result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
+    now = timezone.now()
+    with transaction.atomic():
+        applied = transition(
+            job.pk,
+            JobState.SUCCEEDED,
+            held_by=run_token,
+            result=result,
+            finished_at=now,
+            progress_percent=100,
+            progress_stage="done",
+            progress_message="",
+            error_code="",
+            error_message="",
+        )
+        if applied and job.record_id and output.is_image:  # JSON (labels) is not a processed image
+            Record.objects.filter(pk=job.record_id).update(
+                processed=name, processed_content_type=output.content_type, processed_at=now
+            )
+    if applied:
+        announce_finished(job.pk, JobState.SUCCEEDED)
+    else:
+        default_storage.delete(name)  # cancelled meanwhile, or another run won
+    return applied
+
+
+def _backoff_s(job: Job) -> float:
+    policy = get_processor(job.kind).retry
+    base = settings.JOB_RETRY_BASE_S.get(job.kind, policy.base_s)
+    delay = min(policy.max_s, base * 2 ** max(0, job.attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str = "") -> str:
+    """Record a failed attempt: queue it again if it may be retried, else end it failed.
+    Returns the job's new state (or its current one if this run no longer holds it)."""
+    job.refresh_from_db(fields=["attempts", "attempt_errors"])
+    now = timezone.now()
+    entry = {"attempt": job.attempts, "code": error.code, "message": error.message, "at": now.isoformat()}
+    common = dict(
+        error_code=error.code,
+        error_message=error.message,
+        error_traceback=traceback,
+        attempt_errors=[*job.attempt_errors, entry],
+        run_token=None,
+    )
+    if error.retryable and job.attempts < job.max_attempts:
+        delay = max(_backoff_s(job), getattr(error, "retry_after_s", None) or 0)
+        if transition(
+            job.pk,
+            JobState.QUEUED,
+            held_by=run_token,
+            dispatched_at=None,
+            not_before=now + timedelta(seconds=delay),
+            progress_stage="waiting_retry",
+            progress_message=f"attempt {job.attempts} failed; retrying in {delay:.0f} s",
+            **common,
+        ):
+            logger.warning(
+                "job %s of vendor %s attempt %s failed (%s): %s; retrying",
+                job.pk,
+                job.vendor_id,
+                job.attempts,
+                error.code,
+                error.message,
+                extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+            )
+            events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
+            return JobState.QUEUED
+    elif transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
+        announce_finished(job.pk, JobState.FAILED)
+        logger.error(
+            "job %s of vendor %s failed after %s attempt(s) (%s): %s",
+            job.pk,
+            job.vendor_id,
+            job.attempts,
+            error.code,
+            error.message,
+            extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+        )
+        return JobState.FAILED
+    return Job.objects.values_list("state", flat=True).get(pk=job.pk)
+
+
+def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
+    """Take a queued job back from Dramatiq for a while (its kind's rate limit is reached);
+    the dispatcher hands it over again once `seconds` have passed."""
+    postponed = (
+        Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+            dispatched_at=None,
+            not_before=timezone.now() + timedelta(seconds=seconds),
+            progress_stage="waiting",
+            progress_message=reason[:255],
+        )
+        == 1
+    )
+    if postponed:
+        events.publish_change(job_id=job_id)
+    return postponed

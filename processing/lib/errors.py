@@ -1,0 +1,57 @@
+"""The library's own failures. Each carries a stable `code` (shown to clients) and whether
+retrying can help; callers above decide what a failure means for them."""
+
+
+class ProcessingError(Exception):
+    code = "processing_error"
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class PermanentError(ProcessingError):
+    """Retrying cannot help: bad input, bad options, nothing to find."""
+
+
+class InvalidImage(PermanentError):
+    code = "invalid_image"
+
+
+class ImageTooLarge(PermanentError):
+    code = "image_too_large"
+
+
+class NoFaceFound(PermanentError):
+    code = "no_face_found"
+
+
+class InvalidOptions(PermanentError):
+    code = "invalid_params"
+
+
+class ModelMissing(PermanentError):
+    """The rembg model file is not on this machine; `manage.py fetch_models` puts it there."""
+
+    code = "model_missing"
+
+
+class RefusedAddress(InvalidOptions):
+    """An outbound request would reach a private, loopback or otherwise non-public address."""
+
+    code = "url_refused"
+
+
+class TemporaryError(ProcessingError):
+    """A passing fault: a remote endpoint down, a timeout. Worth retrying later."""
+
+    code = "temporary_failure"
+    retryable = True
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_s: float | None = None):
+        super().__init__(message, code=code)
+        # When the far side said how long to wait (HTTP 429 Retry-After, an open circuit).
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,101 @@
+"""The one private-address guard for every outbound request (URL inputs, webhook deliveries,
+AI endpoints, remote rembg): which URLs are acceptable, and which addresses may be reached."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit
+
+from processing.lib.errors import InvalidOptions, RefusedAddress, TemporaryError
+
+MAX_URL_LENGTH = 2000
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which addresses a request may reach: public ones only, unless private ones are allowed
+    altogether (tests, a destination the operator configured) or listed as "address:port"."""
+
+    allow_private: bool = False
+    allowlist: frozenset[str] = field(default_factory=frozenset)
+
+    def refuses(self, address: str, port: int) -> bool:
+        if self.allow_private or f"{address}:{port}" in self.allowlist:
+            return False
+        return is_refused_address(ipaddress.ip_address(address))
+
+
+PUBLIC_ONLY = AddressPolicy()
+# Destinations an operator configured (AI_ENDPOINTS, REMBG_URLS) usually live on a private network.
+OPERATOR_CONFIGURED = AddressPolicy(allow_private=True)
+
+
+def check_url(url: str, *, name: str = "url") -> SplitResult:
+    """Syntax and scheme only (no network: this runs on the request path). `name` is how the
+    caller's field is called in the error."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        raise InvalidOptions(f"{name} must be a URL of at most {MAX_URL_LENGTH} characters", code="invalid_url")
+    if any(ch.isspace() for ch in url):
+        raise InvalidOptions(f"{name} must not contain spaces", code="invalid_url")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError as exc:
+        raise InvalidOptions(f"{name} is not a valid URL ({exc})", code="invalid_url") from None
+    if parts.scheme not in DEFAULT_PORTS:
+        raise InvalidOptions(f"{name} must be an http or https URL", code="invalid_url")
+    if not parts.hostname:
+        raise InvalidOptions(f"{name} has no host", code="invalid_url")
+    if parts.username or parts.password:
+        raise InvalidOptions(f"{name} must not carry credentials", code="invalid_url")
+    return parts
+
+
+def port_of(parts: SplitResult) -> int:
+    return parts.port or DEFAULT_PORTS[parts.scheme]
+
+
+def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
+    """Every address host resolves to, refusing the host if any one of them is refused."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_NONAME:
+            raise InvalidOptions(f"the host {host!r} does not exist", code="url_unresolvable") from None
+        raise TemporaryError(f"could not resolve {host!r}: {exc}", code="url_unresolvable") from None
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    for address in addresses:
+        if policy.refuses(address, port):
+            raise RefusedAddress(f"the URL points at a private, loopback or link-local address ({host} -> {address})")
+    if not addresses:
+        raise TemporaryError(f"{host!r} resolved to no address", code="url_unresolvable")
+    return addresses
+
+
+def is_refused_address(ip: IpAddress) -> bool:
+    """Anything but a public unicast address, also when wrapped in an IPv6 transition address."""
+
+    def refused(address: IpAddress) -> bool:
+        return not address.is_global or address.is_multicast
+
+    return refused(ip) or refused(_unwrap_ipv6(ip))
+
+
+def _unwrap_ipv6(ip: IpAddress) -> IpAddress:
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip

@@ -1,0 +1,83 @@
+"""Background removal with rembg; the caller supplies the (cached) model session."""
+
+import rembg
+from PIL import Image
+from rembg.sessions.base import BaseSession
+
+from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.encode import encode, normalize_format
+from processing.lib.imaging.inspect import load_image
+from processing.lib.imaging.output import ImageOutput
+
+# A cut-out is only useful with transparency, so no JPEG.
+CUTOUT_FORMATS = ("PNG", "WEBP")
+
+
+def remove_background(
+    data: bytes,
+    *,
+    session: BaseSession,
+    alpha_matting: bool = False,
+    alpha_matting_foreground_threshold: int = 240,
+    alpha_matting_background_threshold: int = 10,
+    alpha_matting_erode_size: int = 10,
+    only_mask: bool = False,
+    post_process_mask: bool = False,
+    decontaminate: bool = False,
+    vitmatte_model: str | None = None,
+    bgcolor: tuple[int, int, int, int] | None = None,
+    format: str = "PNG",
+    quality: int = 90,
+    max_bytes: int,
+    max_pixels: int,
+) -> ImageOutput:
+    """The subject on a transparent background (RGBA), or on bgcolor; only_mask gives the grey mask.
+
+    decontaminate removes the old background's colour fringing on soft edges (ignored with alpha_matting).
+    vitmatte_model refines the edges with that ViTMatte variant (ahead of alpha_matting); its file
+    must already be installed (processing.rembg_sessions.require_vitmatte), never downloaded here.
+    """
+    format = normalize_format(format, quality=quality)
+    if format not in CUTOUT_FORMATS:
+        raise InvalidOptions(f"a cut-out needs transparency: use PNG or WEBP, not {format}")
+    for name, value in (
+        ("alpha_matting_foreground_threshold", alpha_matting_foreground_threshold),
+        ("alpha_matting_background_threshold", alpha_matting_background_threshold),
+    ):
+        _check_int(name, value, low=0, high=255)
+    _check_int("alpha_matting_erode_size", alpha_matting_erode_size, low=0, high=100)
+    if bgcolor is not None:
+        bgcolor = _checked_colour(bgcolor)
+
+    img = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    result = rembg.remove(
+        img,
+        session=session,
+        alpha_matting=alpha_matting,
+        alpha_matting_foreground_threshold=alpha_matting_foreground_threshold,
+        alpha_matting_background_threshold=alpha_matting_background_threshold,
+        alpha_matting_erode_size=alpha_matting_erode_size,
+        only_mask=only_mask,
+        post_process_mask=post_process_mask,
+        decontaminate=decontaminate,
+        vitmatte=vitmatte_model is not None,
+        vitmatte_model=vitmatte_model,
+        bgcolor=bgcolor,
+    )
+    # rembg builds a fresh image; carry the colour profile so encode can convert to sRGB.
+    if isinstance(result, Image.Image) and "icc_profile" in img.info and result.mode != "L":
+        result.info["icc_profile"] = img.info["icc_profile"]
+    return encode(result, format=format, quality=quality)
+
+
+def _check_int(name: str, value: object, *, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidOptions(f"{name} must be an integer from {low} to {high}, not {value!r}")
+
+
+def _checked_colour(colour: object) -> tuple[int, int, int, int]:
+    if not isinstance(colour, (tuple, list)) or len(colour) != 4:
+        raise InvalidOptions(f"bgcolor must be four integers (red, green, blue, alpha), not {colour!r}")
+    for channel in colour:
+        _check_int("each bgcolor channel", channel, low=0, high=255)
+    return tuple(colour)

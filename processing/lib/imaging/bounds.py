@@ -1,0 +1,5 @@
+"""Bounds of the image operations' options, in one light module: the pure functions check them,
+and the job kinds' parameter serializers (on the request path, without OpenCV) state the same."""
+
+FACE_MARGIN_MAX = 3.0  # margin on each side, as a fraction of the face's size
+ASPECT_MIN, ASPECT_MAX = 0.1, 10.0  # width / height

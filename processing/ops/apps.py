@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Operators' tools: the darkroom command, /metrics and the health probes."""
+
+    name = "processing.ops"
+    label = "ops"

@@ -1,0 +1,94 @@
+"""GET /health/: what an operator checks first. Open to anyone, so it names parts and counts,
+never addresses, paths or secrets.
+
+200 while the database and Redis answer (with `degraded` when no worker was seen lately or the
+rembg model file is missing, which stop jobs but not the API); 503 when either is down.
+processing/health.py keeps the bare /health/live and /health/ready probes for load balancers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from processing.lib.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+# A consuming worker beats every DRAMATIQ_WORKER_TIMEOUT_MS; one silent this long is gone.
+WORKER_SEEN_WITHIN_S = 15
+
+
+def database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        logger.exception("health: the database does not answer")
+        return False
+
+
+def redis_and_workers() -> tuple[bool, int | None]:
+    """Whether Redis answers, and how many Dramatiq worker processes beat within the window."""
+    client = get_redis()
+    try:
+        client.ping()
+        key = f"{settings.DRAMATIQ_BROKER['OPTIONS']['namespace']}:__heartbeats__"
+        since_ms = (time.time() - WORKER_SEEN_WITHIN_S) * 1000
+        seen = {member for member in client.zrangebyscore(key, since_ms, "+inf")}
+        # This web process enqueues through the broker too, which makes it beat: not a worker.
+        seen.discard(_own_broker_id())
+        return True, len(seen)
+    except redis.RedisError:
+        logger.exception("health: Redis does not answer")
+        return False, None
+
+
+def _own_broker_id() -> bytes | None:
+    import dramatiq
+
+    broker_id = getattr(dramatiq.get_broker(), "broker_id", None)
+    return broker_id.encode() if isinstance(broker_id, str) else broker_id
+
+
+def model_present() -> bool:
+    from processing.lib.rembg.sessions import model_file_path
+
+    try:
+        return model_file_path(settings.REMBG_MODEL, settings.REMBG_HOME).is_file()
+    except Exception:  # an unknown model name is a missing model
+        return False
+
+
+def health_report() -> tuple[int, dict]:
+    db = database_ok()
+    redis_up, workers = redis_and_workers()
+    model = model_present()
+    if not (db and redis_up):
+        status, http_status = "unavailable", 503
+    elif not workers or not model:
+        status, http_status = "degraded", 200
+    else:
+        status, http_status = "ok", 200
+    return http_status, {
+        "status": status,
+        "database": {"ok": db},
+        "redis": {"ok": redis_up},
+        "workers": {"ok": bool(workers), "seen": workers, "within_s": WORKER_SEEN_WITHIN_S},
+        "model": {"ok": model, "name": settings.REMBG_MODEL},
+    }
+
+
+@never_cache
+@require_GET
+def health_view(request: HttpRequest) -> JsonResponse:
+    http_status, report = health_report()
+    return JsonResponse(report, status=http_status)

@@ -1,0 +1,7 @@
+"""Signals the vendors app sends; other apps connect to them (it imports none of theirs)."""
+
+from django.dispatch import Signal
+
+# sender=Vendor class, vendor=<Vendor>: a vendor's limits, pause or activity changed, so
+# waiting jobs may now be admitted.
+vendor_limits_changed = Signal()
