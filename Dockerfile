@@ -12,7 +12,8 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/production.txt -r requirements/rembg-server.txt
+# The lock (`make lock`): every package pinned with its hashes, `rembg s`'s included.
+RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 
 COPY . .
 # Models are fetched at build time, so no worker or rembg server downloads at job time; the
