@@ -227,5 +227,7 @@ def test_the_dockerfile_installs_files_and_runs_commands_that_exist():
     assert "fetch_models" in dockerfile, "models are fetched at build time"
     cmd = re.search(r'^CMD \["gunicorn", "(?P<app>[\w.]+):application"', dockerfile, re.MULTILINE)
     assert cmd and importlib.util.find_spec(cmd["app"])
+    worker_class = re.search(r'^CMD \[.*"-k", "(?P<worker>[\w.]+)"', dockerfile, re.MULTILINE)["worker"]
+    import_string(worker_class)
     settings_module = re.search(r"DJANGO_SETTINGS_MODULE=(\S+)", dockerfile)[1]
     assert importlib.util.find_spec(settings_module), settings_module
