@@ -266,6 +266,8 @@ WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
 # Receivers on private, loopback or link-local addresses are refused unless this is set.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
+# Our own user model (vendors.User), in place before there is production data; docs/user-model.md.
+AUTH_USER_MODEL = "vendors.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
