@@ -158,7 +158,8 @@ _STORAGE_BACKENDS = {
             "querystring_auth": True,
         },
     },
-    "cloudinary": {"BACKEND": "cloudinary_storage.storage.MediaCloudinaryStorage"},
+    # Images as Cloudinary `image` resources, JSON results as `raw`; see the module.
+    "cloudinary": {"BACKEND": "processing.lib.cloudinary_storage.CloudinaryStorage"},
 }
 if STORAGE_BACKEND not in _STORAGE_BACKENDS:
     raise environ.ImproperlyConfigured(
@@ -168,7 +169,10 @@ STORAGES = {
     "default": _STORAGE_BACKENDS[STORAGE_BACKEND],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-CLOUDINARY_STORAGE = {"CLOUDINARY_URL": env("CLOUDINARY_URL", default="")}
+# cloudinary://api_key:api_secret@cloud_name; the storage hands it to the SDK itself.
+CLOUDINARY_URL = env("CLOUDINARY_URL", default="")
+if STORAGE_BACKEND == "cloudinary" and not CLOUDINARY_URL:
+    raise environ.ImproperlyConfigured("STORAGE_BACKEND=cloudinary needs CLOUDINARY_URL")
 
 # --- rembg models.
 REMBG_HOME = env("REMBG_HOME", default=str(BASE_DIR / "var" / "rembg"))
