@@ -12,7 +12,8 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/production.txt -r requirements/rembg-server.txt
+# The lock (`make lock`): every package pinned with its hashes, `rembg s`'s included.
+RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 
 COPY . .
 # Models are fetched at build time, so no worker or rembg server downloads at job time; the
@@ -29,4 +30,4 @@ RUN useradd --system --uid 10001 --home-dir /app darkroom \
 USER darkroom
 
 EXPOSE 8000
-CMD ["gunicorn", "config.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:8000"]
+CMD ["gunicorn", "config.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "-b", "0.0.0.0:8000"]

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export REMBG_HOME ?= $(CURDIR)/var/rembg
 
-.PHONY: run test test-fast install sysdeps services browser models lint bench clean
+.PHONY: run test test-fast install lock sysdeps services browser models lint bench clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -14,14 +14,25 @@ $(PY):
 sysdeps:
 	@scripts/ensure-sysdeps
 
-# Reinstall only when a requirements file changed.
-$(VENV)/.installed: requirements/base.txt requirements/production.txt requirements/local.txt | $(PY)
+# Reinstall only when a lock changed. The locks pin every package with its hashes, so pip
+# installs exactly what was locked (--require-hashes) and checks every download.
+$(VENV)/.installed: requirements/production.txt requirements/local.txt | $(PY)
 	@$(MAKE) --no-print-directory sysdeps
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements/local.txt
+	$(PIP) install -q --require-hashes -r requirements/local.txt
 	@touch $@
 
 install: $(VENV)/.installed
+
+# The locks from the .in files (ranges live there), for CPython 3.11 on x86_64 Linux like the
+# image. Pins already in a lock are kept; `make lock LOCK_ARGS=--upgrade` moves them all, or
+# LOCK_ARGS="--upgrade-package django" one. local.txt is held to production.txt's pins.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" $(LOCK_ARGS)
+
+lock: install
+	$(UV_COMPILE) requirements/production.in -o requirements/production.txt
+	$(UV_COMPILE) requirements/local.in -c requirements/production.txt -o requirements/local.txt
 
 models: install
 	$(PY) manage.py fetch_models
@@ -46,6 +57,8 @@ test-fast: install services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(VENV)/bin/lint-imports
 
 bench: install services
 	$(PY) bench/run_all.py

@@ -51,8 +51,13 @@ def test_s3_by_setting():
 
 def test_cloudinary_by_setting():
     module, url = storage_in_a_process(STORAGE_BACKEND="cloudinary", CLOUDINARY_URL="cloudinary://k:s@demo").split()
-    assert module == "cloudinary_storage.storage"
-    assert url.startswith("https://res.cloudinary.com/demo/") and url.endswith("results/1/out.png")
+    assert module == "processing.lib.cloudinary_storage"
+    assert url == "https://res.cloudinary.com/demo/image/upload/v1/results/1/out.png"
+
+
+def test_cloudinary_without_its_url_is_refused_at_start():
+    with pytest.raises(AssertionError, match="STORAGE_BACKEND=cloudinary needs CLOUDINARY_URL"):
+        storage_in_a_process(STORAGE_BACKEND="cloudinary")
 
 
 def test_an_unknown_backend_is_refused_at_start():

@@ -5,7 +5,23 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+
+class User(AbstractUser):
+    """Who signs in: vendors' people and operators. Django's own user, but ours, so fields can be
+    added later without the swap Django cannot do once data exists (docs/user-model.md).
+
+    The table keeps Django's name, auth_user (and auth_user_groups, auth_user_user_permissions),
+    so a database made before this model existed already has the right tables.
+    """
+
+    # auth.User's own key type (int), so the tables and every foreign key to them stay as they were.
+    id = models.AutoField(primary_key=True, verbose_name="ID")
+
+    class Meta(AbstractUser.Meta):
+        db_table = "auth_user"
 
 
 class Priority(models.IntegerChoices):

@@ -168,7 +168,8 @@ _STORAGE_BACKENDS = {
             "querystring_auth": True,
         },
     },
-    "cloudinary": {"BACKEND": "cloudinary_storage.storage.MediaCloudinaryStorage"},
+    # Images as Cloudinary `image` resources, JSON results as `raw`; see the module.
+    "cloudinary": {"BACKEND": "processing.lib.cloudinary_storage.CloudinaryStorage"},
 }
 if STORAGE_BACKEND not in _STORAGE_BACKENDS:
     raise environ.ImproperlyConfigured(
@@ -178,7 +179,10 @@ STORAGES = {
     "default": _STORAGE_BACKENDS[STORAGE_BACKEND],
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-CLOUDINARY_STORAGE = {"CLOUDINARY_URL": env("CLOUDINARY_URL", default="")}
+# cloudinary://api_key:api_secret@cloud_name; the storage hands it to the SDK itself.
+CLOUDINARY_URL = env("CLOUDINARY_URL", default="")
+if STORAGE_BACKEND == "cloudinary" and not CLOUDINARY_URL:
+    raise environ.ImproperlyConfigured("STORAGE_BACKEND=cloudinary needs CLOUDINARY_URL")
 
 # --- rembg models.
 REMBG_HOME = env("REMBG_HOME", default=str(BASE_DIR / "var" / "rembg"))
@@ -275,6 +279,8 @@ WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
 # Receivers on private, loopback or link-local addresses are refused unless this is set.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
+# Our own user model (vendors.User), in place before there is production data; docs/user-model.md.
+AUTH_USER_MODEL = "vendors.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

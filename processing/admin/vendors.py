@@ -4,6 +4,7 @@ each vendor's jobs by state. Changes go through vendors.services, as from the AP
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from processing.jobs.selectors import queue_stats
 from vendors import services
-from vendors.models import Membership, Plan, Project, Record, Vendor
+from vendors.models import Membership, Plan, Project, Record, User, Vendor
 from vendors.quotas import quota_usage
 
 STATES = ["waiting", "delayed", "dispatched", "active", "completed", "failed", "cancelled"]
@@ -59,6 +60,11 @@ class PlanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
         # A plan in use cannot go (its vendors would lose their limits).
         return super().has_delete_permission(request, obj) and (obj is None or not obj.vendors.exists())
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, for our user model (AUTH_USER_MODEL = vendors.User)."""
 
 
 class MembershipInline(admin.TabularInline):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -227,5 +229,22 @@ def test_the_dockerfile_installs_files_and_runs_commands_that_exist():
     assert "fetch_models" in dockerfile, "models are fetched at build time"
     cmd = re.search(r'^CMD \["gunicorn", "(?P<app>[\w.]+):application"', dockerfile, re.MULTILINE)
     assert cmd and importlib.util.find_spec(cmd["app"])
+    worker_class = re.search(r'^CMD \[.*"-k", "(?P<worker>[\w.]+)"', dockerfile, re.MULTILINE)["worker"]
+    import_string(worker_class)
     settings_module = re.search(r"DJANGO_SETTINGS_MODULE=(\S+)", dockerfile)[1]
     assert importlib.util.find_spec(settings_module), settings_module
+
+
+def check_compose_spec(path: Path) -> subprocess.CompletedProcess:
+    """check-jsonschema with the compose specification's schema that it ships (no network)."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_the_compose_file_follows_the_compose_specification(tmp_path):
+    result = check_compose_spec(ROOT / "docker-compose.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The schema is strict enough to matter: a misspelt depends_on condition is refused.
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text((ROOT / "docker-compose.yml").read_text().replace("service_healthy", "service_ready"))
+    assert check_compose_spec(broken).returncode == 1
