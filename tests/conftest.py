@@ -1,16 +1,22 @@
-import io
+import os
 import time
+from pathlib import Path
 
 import dramatiq
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
+from skimage import data as samples
 
 from tests.factories import make_member, make_vendor
+from tests.support.loopback import LoopbackServer, Route, free_port
+from tests.support.photos import REMBG_HOME_CANDIDATES, jpeg_bytes
 from tests.support.queues import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
+from vendors import quotas
 
 
 def pytest_report_header(config):
@@ -80,6 +86,18 @@ def member(vendor):
 
 
 @pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("operator", "operator@example.com", "pw-operator")
+
+
+@pytest.fixture
+def staff(client, superuser):
+    """An operator's browser session in the admin."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
 def outsider(db):
     other = make_vendor("globex")
     return make_member(other, "globex-owner", role="owner")
@@ -91,14 +109,6 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user=user)}")
     return client
-
-
-def jpeg_bytes(array) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +129,111 @@ def worker(django_db_setup, django_db_blocker):
 def redis_down(settings):
     """Redis as every part of Darkroom sees it (the cache's pool, REDIS_URL) points at a port
     where nothing listens."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     settings.REDIS_URL = url
     settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
     return url
+
+
+@pytest.fixture
+def clean_redis(request):
+    """This run's own Redis database (TEST_REDIS_URL), emptied so queues, quota counters and
+    worker records start at zero (quota counters are keyed by vendor id, which a flushed test
+    database hands out again). Tests with the shared worker lose only the quota counters: the
+    worker's queues live in the same database."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+
+    def clean() -> None:
+        if "worker" not in request.fixturenames:
+            client.flushdb()
+        else:
+            client.delete(*client.scan_iter(match=f"{quotas.KEY_PREFIX}:*", count=1000), "__none__")
+
+    clean()
+    yield client
+    clean()
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Debian's Chromium, as root, with nothing reaching out to the (closed) network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# Real photos and the rembg model, for the imaging, rembg, kinds and API tests.
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    return jpeg_bytes(samples.astronaut())
+
+
+@pytest.fixture(scope="session")
+def chelsea_jpeg() -> bytes:
+    return jpeg_bytes(samples.chelsea())
+
+
+@pytest.fixture(scope="session")
+def coffee_jpeg() -> bytes:
+    return jpeg_bytes(samples.coffee())
+
+
+@pytest.fixture(scope="session")
+def rembg_home() -> str:
+    """A REMBG_HOME holding models/u2netp/u2netp.onnx (the Makefile provisions one)."""
+    candidates = [os.environ.get("DARKROOM_TEST_REMBG_HOME"), *REMBG_HOME_CANDIDATES]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "models" / "u2netp" / "u2netp.onnx").is_file():
+            return candidate
+    pytest.skip(
+        "the rembg model u2netp is not installed: put models/u2netp/u2netp.onnx under "
+        "$DARKROOM_TEST_REMBG_HOME, /work/main/var/rembg or /tmp/darkroom-rembg-home"
+    )
+
+
+@pytest.fixture(scope="session")
+def u2netp_session(rembg_home):
+    from processing.lib.rembg.sessions import get_session
+
+    return get_session("u2netp", home=rembg_home)
+
+
+# The e2e worker's AI_ENDPOINTS (config/settings/test.py) points its "e2e" endpoint at this port,
+# chosen at collection, before any worker process starts.
+os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(free_port()))
+
+
+@pytest.fixture
+def serve():
+    """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
+    servers = []
+
+    def start(routes: dict[str, Route], port: int = 0) -> LoopbackServer:
+        server = LoopbackServer(routes, port=port).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)

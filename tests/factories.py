@@ -1,10 +1,18 @@
-"""Small builders for test data, through the same services the product uses."""
+"""Small builders for test data, through the same services the product uses. Every test
+directory builds its images, uploads, records and jobs here."""
+
+import io
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
+from processing.jobs import services as job_services
 from vendors import services
 from vendors.models import Vendor
 from vendors.plans import ensure_default_plans
+
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
 def make_vendor(slug: str, plan: str = "standard") -> Vendor:
@@ -16,3 +24,27 @@ def make_member(vendor: Vendor, username: str, role: str = "member"):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
     services.member_add(vendor=vendor, user=user, role=role)
     return user
+
+
+def image_bytes(size=(8, 8), color=(200, 30, 30), *, format: str = "PNG") -> bytes:
+    """A plain image; a four-channel colour makes an RGBA one."""
+    buffer = io.BytesIO()
+    Image.new("RGBA" if len(color) == 4 else "RGB", size, color).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def image_upload(name: str = "photo.png", data: bytes | None = None, **image) -> SimpleUploadedFile:
+    """An uploaded image file; its format follows the name's extension."""
+    format = "JPEG" if name.lower().endswith((".jpg", ".jpeg")) else name.rsplit(".", 1)[-1].upper()
+    data = image_bytes(format=format, **image) if data is None else data
+    return SimpleUploadedFile(name, data, content_type=CONTENT_TYPES.get(format, "application/octet-stream"))
+
+
+def make_record(vendor: Vendor, name: str = "photo.png", *, project=None):
+    project = project or services.project_default(vendor=vendor)
+    return services.record_create(project=project, upload=image_upload(name))
+
+
+def make_job(vendor: Vendor, kind: str = "sleepy", **options):
+    """A job of `kind` on a new record of the vendor's default project."""
+    return job_services.job_create(vendor=vendor, kind=kind, record=make_record(vendor), **options)

@@ -1,38 +1,19 @@
 """The queue dashboard in real Chromium: an operator signs in, opens /admin/queues/ and sees
 the numbers change as jobs arrive, without reloading the page."""
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.admin.conftest import make_job
+from tests.conftest import ARTIFACTS
+from tests.factories import make_job
 from vendors.services import vendor_set_paused
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
-
 
 @pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        browser.close()
+def page(chromium):
+    return chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
 
 
 def test_the_dashboard_shows_live_numbers(live_server, page, superuser, vendor, clean_redis, monkeypatch):
@@ -61,5 +42,4 @@ def test_the_dashboard_shows_live_numbers(live_server, page, superuser, vendor, 
 
     expect(sleepy.locator('td[data-field="delayed"]')).to_have_text("5", timeout=10_000)
     assert page.evaluate("window.notReloaded") is True, "the numbers must change without a reload"
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-queues-dashboard.png"), full_page=True)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.admin.conftest import fail_job, make_job, succeed_job
-from tests.factories import make_vendor
+from tests.admin.conftest import fail_job, succeed_job
+from tests.factories import make_job, make_vendor
 from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db

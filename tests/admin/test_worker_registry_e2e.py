@@ -7,7 +7,7 @@ import psutil
 import pytest
 
 from processing.engine.registry import worker_list
-from tests.admin.conftest import make_job
+from tests.factories import make_job
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess

@@ -4,8 +4,8 @@
 import pytest
 
 from processing.jobs.models import Batch, Job
-from tests.api.conftest import jpeg_upload
 from tests.conftest import client_for
+from tests.factories import image_upload
 from vendors.models import Project, Record
 
 pytestmark = pytest.mark.django_db
@@ -22,20 +22,20 @@ def object_requests(objects):
         ("get", f"/api/v1/batches/{batch}/", None, None),
         ("post", f"/api/v1/batches/{batch}/cancel/", None, None),
         ("get", f"/api/v1/projects/{project}/records/", None, None),
-        ("post", f"/api/v1/projects/{project}/records/", lambda: {"image": jpeg_upload()}, "multipart"),
+        ("post", f"/api/v1/projects/{project}/records/", lambda: {"image": image_upload("photo.jpg")}, "multipart"),
         ("get", f"/api/v1/records/{record}/", None, None),
         ("post", "/api/v1/jobs/", lambda: {"kind": "transform", "record": record}, "json"),
         ("post", "/api/v1/jobs/bulk/", lambda: {"kind": "transform", "records": [record]}, "json"),
         (
             "post",
             "/api/v1/jobs/",
-            lambda: {"kind": "transform", "image": jpeg_upload(), "project": project},
+            lambda: {"kind": "transform", "image": image_upload("photo.jpg"), "project": project},
             "multipart",
         ),
         (
             "post",
             "/api/v1/jobs/bulk/",
-            lambda: {"kind": "transform", "images": [jpeg_upload()], "project": project},
+            lambda: {"kind": "transform", "images": [image_upload("photo.jpg")], "project": project},
             "multipart",
         ),
     ]

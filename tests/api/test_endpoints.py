@@ -6,8 +6,8 @@ import pytest
 
 from processing.jobs import services
 from processing.jobs.models import Batch, Job
-from tests.api.conftest import jpeg_upload, small_jpeg
 from tests.conftest import client_for
+from tests.factories import image_upload
 from vendors.models import Record
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_bulk_from_image_urls_answers_the_batch_the_jobs_and_the_count(owner):
 def test_bulk_of_uploaded_images_stores_each_as_a_record(owner):
     response = client_for(owner).post(
         "/api/v1/jobs/bulk/",
-        {"kind": "face_crop", "images": [jpeg_upload("a.jpg"), jpeg_upload("b.jpg"), jpeg_upload("c.jpg")]},
+        {"kind": "face_crop", "images": [image_upload("a.jpg"), image_upload("b.jpg"), image_upload("c.jpg")]},
         format="multipart",
     )
     assert response.status_code == 202, response.content
@@ -162,11 +162,12 @@ def test_projects_and_record_upload(owner):
     assert [p["name"] for p in client.get("/api/v1/projects/").json()["results"]] == ["Summer"]
 
     url = f"/api/v1/projects/{project.json()['id']}/records/"
-    uploaded = client.post(url, {"image": jpeg_upload("dress.jpg")}, format="multipart")
+    photo = image_upload("dress.jpg")
+    uploaded = client.post(url, {"image": photo}, format="multipart")
     assert uploaded.status_code == 201, uploaded.content
     record = client.get(f"/api/v1/records/{uploaded.json()['id']}/").json()
     assert record["original_filename"] == "dress.jpg"
-    assert record["size_bytes"] == len(small_jpeg())
+    assert record["size_bytes"] == photo.size
     assert record["original_url"].startswith("http://testserver/media/originals/")
     assert record["processed_url"] is None and record["created_at"]
     assert client.get(url).json()["count"] == 1
@@ -228,7 +229,7 @@ def test_unknown_uuid_is_a_404(owner):
 
 def test_more_files_than_django_accepts_is_a_json_400(owner, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
-    images = [jpeg_upload(f"{n}.jpg") for n in range(3)]
+    images = [image_upload(f"{n}.jpg") for n in range(3)]
     response = client_for(owner).post("/api/v1/jobs/bulk/", {"kind": "transform", "images": images}, format="multipart")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"

@@ -1,21 +1,16 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from skimage import data
 
 from processing.jobs.models import Job
-from tests.conftest import client_for, jpeg_bytes
+from tests.conftest import client_for
+from tests.factories import image_upload
 from vendors.models import Record
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def astronaut_jpeg():
-    return jpeg_bytes(data.astronaut())
-
-
 def upload(content: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type="image/jpeg")
+    return image_upload(name, content)
 
 
 def test_upload_answers_202_with_the_job(owner, astronaut_jpeg):

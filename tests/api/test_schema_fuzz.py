@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import jpeg_upload
-from tests.factories import make_member, make_vendor
+from tests.factories import image_upload, make_member, make_vendor
 from vendors import services as vendor_services
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -21,7 +20,7 @@ def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path)
     vendor = make_vendor("fuzz", plan="unlimited")  # request limits would only answer 429s
     token = vendor_services.api_token_for(user=make_member(vendor, "fuzz-owner", role="owner"))
     project = vendor_services.project_create(vendor=vendor, name="Fuzz")
-    vendor_services.record_create(project=project, upload=jpeg_upload())
+    vendor_services.record_create(project=project, upload=image_upload("photo.jpg"))
 
     run = subprocess.run(
         [

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from tests.conftest import jpeg_bytes
+from tests.support.photos import jpeg_bytes
 from tests.support.waiting import wait_until_finished
 from vendors.models import Record
 

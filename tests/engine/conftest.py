@@ -1,25 +1,9 @@
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from processing.jobs.models import Job
 from processing.jobs.states import FINISHED
 from tests.factories import make_vendor
 from tests.support.waiting import wait_for
-from vendors import services as vendor_services
-
-
-def small_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (0, 128, 255)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def make_record(vendor):
-    project = vendor_services.project_default(vendor=vendor)
-    return vendor_services.record_create(project=project, upload=SimpleUploadedFile("s.png", small_png()))
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.conf import settings
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.engine.conftest import make_record, wait_finished
-from tests.factories import make_vendor
+from tests.engine.conftest import wait_finished
+from tests.factories import make_record, make_vendor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CAPACITY = settings.JOB_QUEUE_CAPACITY["sleepy"]

@@ -11,8 +11,7 @@ from processing.engine.admission import dispatch_pending
 from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.services import jobs_purge_finished
-from tests.engine.conftest import make_record
-from tests.factories import make_vendor
+from tests.factories import make_record, make_vendor
 from tests.support.waiting import wait_for
 from vendors.models import Record
 

@@ -6,7 +6,8 @@ import pytest
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.engine.conftest import make_record, wait_finished
+from tests.engine.conftest import wait_finished
+from tests.factories import make_record
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

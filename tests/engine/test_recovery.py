@@ -8,7 +8,8 @@ from django.core.files.storage import default_storage
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.engine.conftest import make_record, wait_finished
+from tests.engine.conftest import wait_finished
+from tests.factories import make_record
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess

@@ -15,8 +15,7 @@ from django.utils import timezone
 from processing.engine.tasks import actor_for
 from processing.jobs import services
 from processing.jobs.models import Batch, Job
-from tests.factories import make_vendor
-from tests.ops.conftest import make_record, png_upload
+from tests.factories import image_upload, make_record, make_vendor
 from tests.worker import ROOT
 from vendors.models import Priority
 from vendors.services import vendor_set_paused
@@ -54,7 +53,7 @@ def refused(*args: str) -> CommandError:
 
 def test_submit_one_image_prints_the_job_id_and_exits_0(vendor, clean_redis, tmp_path):
     image = tmp_path / "shoe.png"
-    image.write_bytes(png_upload().read())
+    image.write_bytes(image_upload().read())
     vendor_set_paused(vendor=vendor, paused=True)  # so no test worker runs the transform
 
     done = darkroom("submit", str(image), "--vendor", "acme", "--kind", "transform", "--params", '{"width": 4}')
@@ -68,7 +67,7 @@ def test_submit_one_image_prints_the_job_id_and_exits_0(vendor, clean_redis, tmp
 def test_several_images_make_a_batch_whose_id_is_printed_with_its_jobs(vendor, clean_redis, tmp_path):
     paths = []
     for name in ("a.png", "b.png", "c.png"):
-        (tmp_path / name).write_bytes(png_upload().read())
+        (tmp_path / name).write_bytes(image_upload().read())
         paths.append(str(tmp_path / name))
 
     lines = run("submit", *paths, "--vendor", "acme", "--kind", "isolated", "--priority", "high").split()
@@ -89,7 +88,7 @@ def test_unknown_ids_exit_1_with_the_reason_on_stderr(db, clean_redis):
 def test_bad_usage_exits_2(vendor, clean_redis, tmp_path):
     assert darkroom("submit", "--vendor", "acme").returncode == 2  # no image, no kind
     image = tmp_path / "x.png"
-    image.write_bytes(png_upload().read())
+    image.write_bytes(image_upload().read())
     bad_params = darkroom("submit", str(image), "--vendor", "acme", "--kind", "transform", "--params", "{nope")
     assert bad_params.returncode == 2 and "--params is not JSON" in bad_params.stderr
     assert refused("submit", str(image), "--vendor", "acme", "--kind", "paint").returncode == 2
@@ -111,7 +110,7 @@ def test_monitor_ends_with_0_for_a_success_and_1_for_a_failure(vendor, clean_red
 
 
 def test_monitor_follows_a_batch_until_every_job_ended(vendor, clean_redis):
-    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[png_upload(), png_upload()])
+    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[image_upload(), image_upload()])
     for job in batch.jobs.all():
         actor_for("isolated")(str(job.pk))
     output = run("monitor", str(batch.pk))
@@ -150,7 +149,7 @@ def test_cancel_then_retry_a_job(vendor, clean_redis):
 
 
 def test_cancel_a_batch_cancels_its_unfinished_jobs(vendor, clean_redis):
-    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[png_upload(), png_upload()])
+    batch = services.batch_create(vendor=vendor, kind="isolated", uploads=[image_upload(), image_upload()])
     assert run("cancel", str(batch.pk)).strip() == f"cancelled 2 jobs of batch {batch.pk}"
     assert set(batch.jobs.values_list("state", flat=True)) == {"cancelled"}
 

@@ -11,7 +11,7 @@ from processing.engine.tasks import actor_for
 from processing.jobs import services, signals
 from processing.jobs.models import Job
 from processing.lib.logcontext import JobContextFilter, job_log_context
-from tests.ops.conftest import make_record
+from tests.factories import make_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from processing.engine.tasks import actor_for
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.factories import make_vendor
-from tests.ops.conftest import make_record
+from tests.factories import make_record, make_vendor
 from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,24 +1,17 @@
 """A real worker serves Dramatiq's own metrics on DRAMATIQ_PROMETHEUS_PORT."""
 
-import socket
-
 import httpx
 import pytest
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.ops.conftest import make_record
+from tests.factories import make_record
+from tests.support.loopback import free_port
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def metrics_text(port: int) -> str | None:

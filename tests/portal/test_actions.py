@@ -10,7 +10,7 @@ from processing.jobs import services
 from processing.jobs.errors import PermanentJobError
 from processing.jobs.models import Job
 from processing.lib.imaging.output import ImageOutput
-from tests.portal.conftest import png_bytes, upload
+from tests.factories import image_bytes, image_upload
 from vendors.models import Record
 from vendors.quotas import quota_usage
 
@@ -24,13 +24,13 @@ def finish(job, *, fail: bool = False):
     if fail:
         services.job_fail(job=taken, run_token=taken.run_token, error=PermanentJobError("no face in this photo"))
     else:
-        output = ImageOutput(png_bytes((4, 4)), "image/png", 4, 4)
+        output = ImageOutput(image_bytes((4, 4)), "image/png", 4, 4)
         services.job_succeed(job=taken, run_token=taken.run_token, output=output)
 
 
 def test_an_upload_creates_a_record_and_answers_with_its_card(browser_for, owner, project):
     response = browser_for(owner).post(
-        reverse("portal:record-upload", args=[project.pk]), {"image": upload("shoe.png")}, **JSON
+        reverse("portal:record-upload", args=[project.pk]), {"image": image_upload("shoe.png")}, **JSON
     )
     assert response.status_code == 201
     record = Record.objects.get(pk=response.json()["record"])

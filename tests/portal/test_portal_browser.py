@@ -2,34 +2,21 @@
 three photos, remove their backgrounds in one click, watch progress, see and download results."""
 
 import io
-import os
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 from skimage import data
 
-from tests.conftest import jpeg_bytes
+from tests.conftest import ARTIFACTS as ROOT_ARTIFACTS
 from tests.factories import make_member, make_vendor
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.support.photos import jpeg_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARTIFACTS = ROOT_ARTIFACTS / "portal"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 PHOTOS = {"astronaut": data.astronaut, "chelsea": data.chelsea, "coffee": data.coffee}
 
 
@@ -41,15 +28,6 @@ def photos(tmp_path):
         Image.fromarray(load()).save(path, format="JPEG", quality=90)
         paths.append(path)
     return paths
-
-
-@pytest.fixture
-def chromium():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def watch_console(page, problems: list[str]) -> None:

@@ -8,8 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.events.conftest import make_record
-from tests.factories import make_member, make_vendor
+from tests.factories import make_member, make_record, make_vendor
 from tests.webhooks.receiver import Receiver
 from vendors.services import api_token_for
 

@@ -1,27 +1,17 @@
-"""Loopback HTTP servers the processor tests talk to, and the shared e2e worker.
+"""Real HTTP servers on 127.0.0.1, in a thread, for the outbound-HTTP tests (URL inputs, AI
+endpoints, webhooks receivers): route by path, remember every request."""
 
-DARKROOM_TEST_AI_PORT is chosen here, at collection, before any worker process starts: the
-worker's AI_ENDPOINTS (config/settings/test.py) points its "e2e" endpoint at that port.
-"""
-
-import io
-import os
 import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-from PIL import Image
 
-
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
-
-os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(_free_port()))
 
 # A route answers (status, headers, body) for the request it is given.
 Route = Callable[["Request"], tuple[int, dict[str, str], bytes]]
@@ -77,24 +67,3 @@ class LoopbackServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def png_bytes(size=(40, 30), colour=(200, 30, 30, 255)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def serve():
-    """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
-    servers = []
-
-    def start(routes: dict[str, Route], port: int = 0) -> LoopbackServer:
-        server = LoopbackServer(routes, port=port).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)

@@ -3,9 +3,8 @@
 import httpx
 import pytest
 
-from tests.events.conftest import make_record
-from tests.events.sse import parse
-from tests.factories import make_member, make_vendor
+from tests.api.events.sse import parse
+from tests.factories import make_member, make_record, make_vendor
 from vendors.services import api_token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

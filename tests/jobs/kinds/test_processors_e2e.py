@@ -7,14 +7,14 @@ import os
 import pytest
 from PIL import Image
 
-from tests.processors.conftest import png_bytes
+from tests.factories import image_bytes
 from tests.support.waiting import wait_until_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_image_fetched_by_url_is_transformed(worker, http, serve):
-    photo = serve({"/photo.png": lambda r: (200, {"Content-Type": "image/png"}, png_bytes((300, 150)))})
+    photo = serve({"/photo.png": lambda r: (200, {"Content-Type": "image/png"}, image_bytes((300, 150)))})
     response = http.post(
         "/api/v1/jobs/",
         json={"kind": "transform", "params": {"width": 100, "format": "jpeg"}, "image_url": photo.url("/photo.png")},
@@ -44,13 +44,13 @@ def test_an_ai_endpoint_that_answers_503_is_retried_until_it_succeeds(worker, ht
     answers = iter([(503, {}, b"warming up")])
 
     def generate(request):
-        return next(answers, (200, {"Content-Type": "image/png"}, png_bytes((64, 32), (0, 0, 255, 255))))
+        return next(answers, (200, {"Content-Type": "image/png"}, image_bytes((64, 32), (0, 0, 255, 255))))
 
     endpoint = serve({"/generate": generate}, port=int(os.environ["DARKROOM_TEST_AI_PORT"]))
     response = http.post(
         "/api/v1/jobs/",
         data={"kind": "ai_endpoint", "params": '{"endpoint": "e2e", "prompt": "make it blue"}'},
-        files={"image": ("in.png", png_bytes((20, 20)), "image/png")},
+        files={"image": ("in.png", image_bytes((20, 20)), "image/png")},
     )
     assert response.status_code == 202, response.text
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from processing.jobs.errors import ImageTooLarge, InvalidImage
 from processing.lib.imaging.inspect import load_image, sniff_content_type
-from tests.imaging.conftest import LIMITS, image_bytes, rotated_jpeg
+from tests.support.photos import LIMITS, encoded, rotated_jpeg
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -34,7 +34,7 @@ def png_header_only(width: int, height: int) -> bytes:
     ],
 )
 def test_sniff_content_type_reads_magic_bytes(format, content_type):
-    data = image_bytes(Image.new("RGB", (16, 16), "orange"), format)
+    data = encoded(Image.new("RGB", (16, 16), "orange"), format)
 
     assert sniff_content_type(data) == content_type
 
@@ -55,7 +55,7 @@ def test_keeps_transparency_as_rgba():
     palette = Image.new("P", (10, 10), 0)
     palette.putpalette([255, 0, 0, 0, 255, 0])
     palette.putpixel((0, 0), 1)
-    data = image_bytes(palette, "PNG", transparency=0)
+    data = encoded(palette, "PNG", transparency=0)
 
     img = load_image(data, **LIMITS)
 
@@ -66,7 +66,7 @@ def test_keeps_transparency_as_rgba():
 
 def test_animation_gives_its_first_frame():
     frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
-    data = image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
 
     img = load_image(data, **LIMITS)
 
@@ -76,7 +76,7 @@ def test_animation_gives_its_first_frame():
 
 def test_sixteen_bit_grey_keeps_its_tones():
     ramp = np.linspace(0, 65535, 64 * 64).astype(np.uint16).reshape(64, 64)
-    data = image_bytes(Image.fromarray(ramp), "PNG")
+    data = encoded(Image.fromarray(ramp), "PNG")
 
     img = load_image(data, **LIMITS)
 
@@ -118,7 +118,7 @@ def test_text_file_is_not_an_image():
 
 
 def test_formats_outside_the_list_are_refused_even_if_pillow_reads_them():
-    icon = image_bytes(Image.new("RGB", (32, 32), "green"), "ICO")
+    icon = encoded(Image.new("RGB", (32, 32), "green"), "ICO")
 
     with pytest.raises(InvalidImage, match=r"detected: image/x-icon"):
         load_image(icon, **LIMITS)
@@ -135,7 +135,7 @@ def test_truncated_jpeg_is_invalid(astronaut_jpeg):
 
 
 def test_truncated_png_is_invalid():
-    data = image_bytes(Image.effect_noise((64, 64), 50), "PNG")
+    data = encoded(Image.effect_noise((64, 64), 50), "PNG")
 
     with pytest.raises(InvalidImage):
         load_image(data[: len(data) // 2], **LIMITS)
@@ -171,7 +171,7 @@ def test_pillows_bomb_warning_becomes_image_too_large():
 
 
 def test_a_small_file_with_many_pixels_is_refused():
-    data = image_bytes(Image.new("L", (3000, 3000)), "PNG")
+    data = encoded(Image.new("L", (3000, 3000)), "PNG")
     assert len(data) < 50_000
 
     with pytest.raises(ImageTooLarge, match="3000x3000"):

@@ -7,7 +7,7 @@ from skimage import data as samples
 from processing.jobs.errors import InvalidImage, InvalidParams
 from processing.lib.imaging.encode import encode
 from processing.lib.imaging.transform import resize, thumbnail, transform
-from tests.imaging.conftest import LIMITS, ORIENTATION, decode, jpeg_bytes, rotated_jpeg
+from tests.support.photos import LIMITS, ORIENTATION, decode, jpeg_bytes, rotated_jpeg
 
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 SOFTWARE = 0x0131

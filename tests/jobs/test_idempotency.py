@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs.models import Job
 from tests.conftest import client_for
-from tests.engine.conftest import small_png
+from tests.factories import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def post(client, key):
     return client.post(
         "/api/v1/jobs/",
-        {"kind": "transform", "image": SimpleUploadedFile("a.png", small_png())},
+        {"kind": "transform", "image": SimpleUploadedFile("a.png", image_bytes())},
         format="multipart",
         HTTP_IDEMPOTENCY_KEY=key,
     )

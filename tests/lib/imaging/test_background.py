@@ -5,7 +5,7 @@ from skimage import data as samples
 
 from processing.jobs.errors import InvalidImage, InvalidParams
 from processing.lib.imaging.background import remove_background
-from tests.imaging.conftest import ASTRONAUT_FACE, LIMITS, decode, jpeg_bytes, rotated_jpeg
+from tests.support.photos import ASTRONAUT_FACE, LIMITS, decode, jpeg_bytes, rotated_jpeg
 
 # u2netp's mask tops out at 254, not 255.
 OPAQUE = 250

@@ -4,9 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from processing.jobs import services
+from tests.api.events.sse import events_of
 from tests.conftest import client_for
-from tests.events.conftest import make_job, make_record
-from tests.events.sse import events_of
+from tests.factories import make_job, make_record
 
 pytestmark = pytest.mark.django_db
 

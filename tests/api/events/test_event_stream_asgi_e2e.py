@@ -9,9 +9,8 @@ import time
 import httpx
 import pytest
 
-from tests.events.conftest import make_record
-from tests.events.sse import parse
-from tests.factories import make_member, make_vendor
+from tests.api.events.sse import parse
+from tests.factories import make_member, make_record, make_vendor
 from tests.worker import ROOT, WorkerProcess
 from vendors.services import api_token_for
 

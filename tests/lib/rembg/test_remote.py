@@ -3,7 +3,6 @@
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,22 +17,17 @@ from skimage import data as samples
 from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.rembg.remote import servers_for
+from tests.support.loopback import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REMBG_HOME = ROOT / "var" / "rembg"
 LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 REMOVE_BG = get_processor("remove_bg")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RembgServer:
     def __init__(self, log_dir: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"rembg-s-{self.port}.log"
         rembg = Path(sys.executable).with_name("rembg")
@@ -149,7 +143,7 @@ def test_a_stopped_server_is_skipped_and_the_job_goes_to_the_next(remote, astron
 
 def test_with_every_server_down_the_job_is_retried_later(settings, astronaut_small):
     settings.REMBG_BACKEND = "remote"
-    settings.REMBG_URLS = [f"http://127.0.0.1:{_free_port()}"]
+    settings.REMBG_URLS = [f"http://127.0.0.1:{free_port()}"]
     servers_for.cache_clear()
     with pytest.raises(RetryableJobError) as failure:
         cut_out(astronaut_small)

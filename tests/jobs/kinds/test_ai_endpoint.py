@@ -11,10 +11,10 @@ from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobErro
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.redis import get_redis
-from tests.processors.conftest import png_bytes
+from tests.factories import image_bytes
 
 LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
-INPUT = png_bytes((32, 24))
+INPUT = image_bytes((32, 24))
 AI = get_processor("ai_endpoint")
 
 

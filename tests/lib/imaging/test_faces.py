@@ -8,7 +8,7 @@ from skimage import data as samples
 
 from processing.jobs.errors import InvalidParams, NoFaceFound
 from processing.lib.imaging.faces import detect_faces, face_crop
-from tests.imaging.conftest import ASTRONAUT_FACE, LIMITS, decode, image_bytes, jpeg_bytes
+from tests.support.photos import ASTRONAUT_FACE, LIMITS, decode, encoded, jpeg_bytes
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_which_all_crops_around_every_face(astronaut):
     pair = Image.new("RGB", (1024, 512))
     pair.paste(astronaut, (0, 0))
     pair.paste(astronaut, (512, 0))
-    data = image_bytes(pair, "PNG")
+    data = encoded(pair, "PNG")
 
     largest = decode(face_crop(data, margin=0.2, which="largest", **LIMITS).data)
     both = decode(face_crop(data, margin=0.2, which="all", **LIMITS).data)
