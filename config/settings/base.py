@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its X-Request-ID (processing/ops/request_id.py).
+    "processing.ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -323,7 +325,8 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
-    # job_id, vendor, kind and attempt on every line logged while a job runs (processing/lib/logcontext.py).
+    # job_id, vendor, kind and attempt on every line logged while a job runs, request_id on every
+    # line logged while a request is served or a job it created runs (processing/lib/logcontext.py).
     "filters": {"job_context": {"()": "processing.lib.logcontext.JobContextFilter"}},
     "handlers": {
         "console": {

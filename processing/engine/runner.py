@@ -58,7 +58,10 @@ def job_run(*, job_id: str, kind: str) -> None:
 
 
 def _log_fields(job: Job) -> dict[str, object]:
-    return {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+    fields = {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+    if job.request_id:  # the request that created the job: one id from the API call to the worker
+        fields["request_id"] = job.request_id
+    return fields
 
 
 def _execute(job: Job) -> None:

@@ -5,7 +5,6 @@ from processing.jobs.selectors.batches import batch_get, batch_job_ids, batch_jo
 from processing.jobs.selectors.jobs import (
     job_filter,
     job_get,
-    job_get_by_idempotency_key,
     job_list,
     job_result_document,
     latest_jobs_by_record,
@@ -31,7 +30,6 @@ __all__ = [
     "batch_progress",
     "job_filter",
     "job_get",
-    "job_get_by_idempotency_key",
     "job_list",
     "job_result_document",
     "latest_jobs_by_record",
