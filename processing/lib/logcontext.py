@@ -1,6 +1,6 @@
 """Which job and which request a log line belongs to. The runner enters `job_log_context(fields)`
-for the duration of a job, the request-id middleware `request_log_context(request_id)` for the
-duration of a request; `JobContextFilter` (installed on the console handler in LOGGING) copies
+for the duration of a job, the request-id middleware `request_id_begin(request_id)` until the response
+is closed; `JobContextFilter` (installed on the console handler in LOGGING) copies
 job_id, vendor, kind, attempt and request_id into every record emitted meanwhile, from any logger
 and any library, so JSON logs can be searched by job or request without each call site passing
 `extra=`."""
@@ -42,13 +42,14 @@ def job_log_context(fields: dict[str, object]) -> Iterator[dict[str, object]]:
         _current_job.reset(token)
 
 
-@contextmanager
-def request_log_context(request_id: str) -> Iterator[str]:
-    token = _current_request_id.set(request_id)
-    try:
-        yield request_id
-    finally:
-        _current_request_id.reset(token)
+def request_id_begin(request_id: str) -> None:
+    """From here on, lines of this thread or task carry `request_id`, until `request_id_end`. Not
+    a `with` block: Django logs a request's 4xx line after the middleware has returned."""
+    _current_request_id.set(request_id)
+
+
+def request_id_end() -> None:
+    _current_request_id.set(None)
 
 
 def current_job_fields() -> dict[str, object] | None:

@@ -5,10 +5,25 @@ every log line of the request (processing/lib/logcontext.py), on the jobs it cre
 from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import request_finished
 
-from processing.lib.logcontext import request_id_or_new, request_log_context
+from processing.lib.logcontext import request_id_begin, request_id_end, request_id_or_new
 
 HEADER = "X-Request-ID"
+
+
+def _begin(request) -> str:
+    request.request_id = request_id_or_new(request.headers.get(HEADER))
+    request_id_begin(request.request_id)
+    return request.request_id
+
+
+def _end(**kwargs) -> None:
+    # Sent when the server closes the response, after Django's own 4xx/5xx line for it.
+    request_id_end()
+
+
+request_finished.connect(_end, dispatch_uid="darkroom.request_id_end")
 
 
 class RequestIdMiddleware:
@@ -24,17 +39,13 @@ class RequestIdMiddleware:
     def __call__(self, request):
         if self.is_async:
             return self._acall(request)
-        request_id = request_id_or_new(request.headers.get(HEADER))
-        request.request_id = request_id
-        with request_log_context(request_id):
-            response = self.get_response(request)
+        request_id = _begin(request)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
 
     async def _acall(self, request):
-        request_id = request_id_or_new(request.headers.get(HEADER))
-        request.request_id = request_id
-        with request_log_context(request_id):
-            response = await self.get_response(request)
+        request_id = _begin(request)
+        response = await self.get_response(request)
         response[HEADER] = request_id
         return response

@@ -2,12 +2,17 @@
 kind, whose queue the shared e2e worker never consumes, so no other process takes them."""
 
 import io
+import json
+import logging
 
 import pytest
 import redis
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from pythonjsonlogger.json import JsonFormatter
+
+from processing.lib.logcontext import JobContextFilter
 
 from vendors.services import project_default, record_create
 
@@ -29,3 +34,29 @@ def png_upload(name: str = "photo.png") -> SimpleUploadedFile:
 
 def make_record(vendor, name: str = "photo.png"):
     return record_create(project=project_default(vendor=vendor), upload=png_upload(name))
+
+
+def configured_console_filters() -> list[logging.Filter]:
+    """The filters LOGGING puts on the console handler, which every line goes through."""
+    for handler in logging.getLogger().handlers:
+        filters = [f for f in handler.filters if isinstance(f, JobContextFilter)]
+        if filters:
+            return filters
+    raise AssertionError("LOGGING installs no JobContextFilter on the root handlers")
+
+
+@pytest.fixture
+def json_lines():
+    """Captures what the root logger emits, formatted as production's JSON lines."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for log_filter in configured_console_filters():
+        handler.addFilter(log_filter)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)
