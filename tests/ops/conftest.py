@@ -13,7 +13,6 @@ from PIL import Image
 from pythonjsonlogger.json import JsonFormatter
 
 from processing.lib.logcontext import JobContextFilter
-
 from vendors.services import project_default, record_create
 
 

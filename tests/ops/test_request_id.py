@@ -34,9 +34,7 @@ def test_pages_outside_the_api_get_one_too(client):
 
 def test_lines_logged_while_a_request_is_served_carry_its_id(owner, json_lines):
     log = logging.getLogger("tests.ops.request")
-    missing = client_for(owner).get(
-        "/api/v1/jobs/6f1c0b7e-0000-4000-8000-000000000000/", HTTP_X_REQUEST_ID="req-404"
-    )
+    missing = client_for(owner).get("/api/v1/jobs/6f1c0b7e-0000-4000-8000-000000000000/", HTTP_X_REQUEST_ID="req-404")
     assert missing.status_code == 404
     log.info("between requests")
 
