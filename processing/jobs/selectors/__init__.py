@@ -11,13 +11,10 @@ from processing.jobs.selectors.jobs import (
 )
 from processing.jobs.selectors.ops import (
     ops_batch_get,
-    ops_duration_buckets,
     ops_job_counts,
     ops_job_get,
     ops_job_list,
     ops_queue_oldest_age_s,
-    ops_recent_retries,
-    ops_recent_runs,
 )
 from processing.jobs.selectors.stats import backlog_eta_s, queue_oldest_waiting_age_s, queue_stats, queue_throughput
 
@@ -34,13 +31,10 @@ __all__ = [
     "job_result_document",
     "latest_jobs_by_record",
     "ops_batch_get",
-    "ops_duration_buckets",
     "ops_job_counts",
     "ops_job_get",
     "ops_job_list",
     "ops_queue_oldest_age_s",
-    "ops_recent_retries",
-    "ops_recent_runs",
     "queue_oldest_waiting_age_s",
     "queue_stats",
     "queue_throughput",
