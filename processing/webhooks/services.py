@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from processing.jobs.errors import InvalidParams
@@ -55,10 +56,12 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A fresh secret (the caller shows it once). For WEBHOOK_SECRET_GRACE_H the one it replaces
     still signs every delivery too, so receivers can switch over without missing one; a second
     rotation within that time drops the oldest secret."""
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_H)
-    endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    with transaction.atomic():  # two rotations at once: each keeps the secret the other replaced
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_H)
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     logger.info(
         "webhook endpoint %s of vendor %s has a new secret; the previous one signs until %s",
         endpoint.pk,
