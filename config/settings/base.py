@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_dramatiq",
+    "django_prometheus",
     "vendors",
     "processing.jobs",
     "processing.webhooks",
@@ -37,6 +38,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its X-Request-ID (processing/ops/request_id.py).
+    "processing.ops.request_id.RequestIdMiddleware",
+    # HTTP request counts and latencies on /metrics; its After middleware closes the list.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,19 +139,29 @@ os.environ.setdefault("DRAMATIQ_NPROCS", str(DRAMATIQ_PROCESSES))
 os.environ.setdefault("DRAMATIQ_NTHREADS", str(DRAMATIQ_THREADS))
 os.environ.setdefault("dramatiq_worker_timeout", str(DRAMATIQ_WORKER_TIMEOUT_MS))
 os.environ.setdefault("dramatiq_queue_prefetch", str(DRAMATIQ_QUEUE_PREFETCH))
+# --- Prometheus, multiprocess mode: every process of this host (web workers, worker processes)
+# records its counters and histograms in files under PROMETHEUS_MULTIPROC_DIR, and /metrics sums
+# them up (processing/ops/metrics.py). It must be in the environment before prometheus_client is
+# first imported, which settings precede. Empty it when the host's services start (docs/metrics.md).
+PROMETHEUS_DIR_GIVEN = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default=str(BASE_DIR / "var" / "prometheus"))
+os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 # Dramatiq's worker metrics (messages, errors, retries, durations), served by each worker on
-# its own HTTP port (GET any path); 0 turns them off. Workers sharing a host need distinct ports.
+# its own HTTP port (GET any path) with ours; 0 turns them off. Workers sharing a host need
+# distinct ports. Dramatiq points PROMETHEUS_MULTIPROC_DIR at its own dir when a worker boots,
+# so that dir is ours by default: the worker's job metrics and Dramatiq's share one set of files.
 DRAMATIQ_PROMETHEUS_PORT = env.int("DRAMATIQ_PROMETHEUS_PORT", default=9191)
+# Dramatiq binds 0.0.0.0 unless told; loopback by default, so the port is not open to the world.
+DRAMATIQ_PROMETHEUS_HOST = env("DRAMATIQ_PROMETHEUS_HOST", default="127.0.0.1")
 if DRAMATIQ_PROMETHEUS_PORT:
     DRAMATIQ_BROKER["MIDDLEWARE"].append("dramatiq.middleware.prometheus.Prometheus")
     os.environ.setdefault("dramatiq_prom_port", str(DRAMATIQ_PROMETHEUS_PORT))
-    # Per-worker files the worker's processes share; cleared by Dramatiq when the worker starts.
-    os.environ.setdefault("dramatiq_prom_db", env("DRAMATIQ_PROMETHEUS_DB", default="/tmp/dramatiq-prometheus"))
+    os.environ.setdefault("dramatiq_prom_host", DRAMATIQ_PROMETHEUS_HOST)
+    os.environ["dramatiq_prom_db"] = PROMETHEUS_MULTIPROC_DIR
 
 # --- Metrics (/metrics, processing/ops/metrics.py): a bearer token, or empty to serve loopback only.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-# Job durations and retries on /metrics describe the jobs finished in this many last seconds.
-METRICS_WINDOW_S = env.int("METRICS_WINDOW_S", default=3600)
 
 # --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -276,6 +292,9 @@ WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_MIN_BACKOFF_MS = env.int("WEBHOOK_MIN_BACKOFF_MS", default=5_000)
 WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
+# After POST /api/v1/webhooks/{id}/rotate-secret/, deliveries are signed with the old secret
+# too for this many hours, so receivers can switch to the new one without missing a delivery.
+WEBHOOK_SECRET_GRACE_H = env.float("WEBHOOK_SECRET_GRACE_H", default=24)
 # Receivers on private, loopback or link-local addresses are refused unless this is set.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
@@ -323,7 +342,8 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
-    # job_id, vendor, kind and attempt on every line logged while a job runs (processing/lib/logcontext.py).
+    # job_id, vendor, kind and attempt on every line logged while a job runs, request_id on every
+    # line logged while a request is served or a job it created runs (processing/lib/logcontext.py).
     "filters": {"job_context": {"()": "processing.lib.logcontext.JobContextFilter"}},
     "handlers": {
         "console": {

@@ -21,6 +21,11 @@ if not env.int("DRAMATIQ_PROMETHEUS_PORT", default=0):
     DRAMATIQ_BROKER["MIDDLEWARE"].remove("dramatiq.middleware.prometheus.Prometheus")  # noqa: F405
     os.environ.pop("dramatiq_prom_port", None)  # noqa: F405
     os.environ.pop("dramatiq_prom_db", None)  # noqa: F405
+# Each test run records its metrics in a directory of its own, not var/prometheus; the worker
+# processes it starts inherit the variable, so they write where the run's /metrics reads.
+if not PROMETHEUS_DIR_GIVEN:  # noqa: F405
+    PROMETHEUS_MULTIPROC_DIR = tempfile.mkdtemp(prefix="darkroom-prometheus-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # noqa: F405
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="darkroom-media-")))  # noqa: F405
 SERVE_MEDIA = True

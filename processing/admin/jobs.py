@@ -87,7 +87,7 @@ class JobAdmin(admin.ModelAdmin):
         *(_set_priority_action(p) for p in (Priority.HIGH, Priority.NORMAL, Priority.LOW)),
     ]
     fieldsets = [
-        (None, {"fields": ["id", "vendor", "kind", "state", "priority", "record", "batch", "input_url"]}),
+        (None, {"fields": ["id", "vendor", "kind", "state", "priority", "record", "batch", "input_url", "request_id"]}),
         ("Parameters", {"fields": ["params_display"]}),
         ("Progress", {"fields": ["progress_display", "heartbeat_at"]}),
         ("Attempts", {"fields": ["attempts_display", "error_code", "error_message", "traceback_display"]}),
@@ -103,6 +103,7 @@ class JobAdmin(admin.ModelAdmin):
         "record",
         "batch",
         "input_url",
+        "request_id",
         "params_display",
         "progress_display",
         "heartbeat_at",

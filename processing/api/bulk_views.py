@@ -6,12 +6,13 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing.api import limits
+from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.schema import RATE_LIMIT_NOTE, errors
 from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateOutput
 from processing.jobs import selectors, services
 from processing.jobs.charges import charges_for_jobs
+from processing.jobs.models import Batch
 from processing.lib.found import found
 from vendors.selectors import project_get, record_list
 
@@ -23,7 +24,8 @@ class BulkCreateApi(DarkroomApiView):
     @extend_schema(
         operation_id="jobs_bulk_create",
         request={"application/json": BulkCreateInput, "multipart/form-data": BulkCreateInput},
-        responses={202: BulkCreateOutput, **errors(400, 404, 413, 415)},
+        responses={202: BulkCreateOutput, **errors(400, 404, 409, 413, 415, 422)},
+        parameters=[idempotency.PARAMETER],
         summary="Start many jobs of one kind",
         description=(
             "Give exactly one list: `records` (ids), `image_urls`, or several uploaded `images` "
@@ -36,6 +38,21 @@ class BulkCreateApi(DarkroomApiView):
         data = BulkCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        key = idempotency.claim(request, vendor=vendor, values=values)
+        batch = idempotency.replayed(key, "batch")  # a replay is not counted again
+        if batch is None:
+            with idempotency.released_on_failure(key):
+                batch = self.create(request, vendor=vendor, values=values, key=key)
+        job_ids = selectors.batch_job_ids(batch=batch)
+        body = {
+            "batch": batch.pk,
+            "jobs": job_ids,
+            "count": len(job_ids),
+            "estimated_seconds": selectors.backlog_eta_s(kind=batch.kind),
+        }
+        return Response(BulkCreateOutput(body).data, status=status.HTTP_202_ACCEPTED)
+
+    def create(self, request, *, vendor, values, key) -> Batch:
         records = None
         if values.get("records"):
             wanted = set(values["records"])
@@ -50,7 +67,7 @@ class BulkCreateApi(DarkroomApiView):
         count = len(records or values.get("image_urls") or values.get("images") or [])
         charges = charges_for_jobs(kind=values["kind"], count=count, bulk=True)
         with limits.charged(request, vendor=vendor, charges=charges):
-            batch = services.batch_create(
+            return services.batch_create(
                 vendor=vendor,
                 kind=values["kind"],
                 params=values.get("params"),
@@ -59,15 +76,8 @@ class BulkCreateApi(DarkroomApiView):
                 uploads=values.get("images"),
                 image_urls=values.get("image_urls"),
                 project=project,
+                idempotency=key,
             )
-        job_ids = selectors.batch_job_ids(batch=batch)
-        body = {
-            "batch": batch.pk,
-            "jobs": job_ids,
-            "count": len(job_ids),
-            "estimated_seconds": selectors.backlog_eta_s(kind=batch.kind),
-        }
-        return Response(BulkCreateOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 def batch_body(batch) -> dict:

@@ -28,9 +28,10 @@ _DESCRIPTIONS = {
     403: "Not a member of an active vendor, or a missing CSRF token on a session request.",
     404: "No such object for your vendor (other vendors' objects are never shown), or no such page.",
     405: "Method not allowed.",
-    409: "The object's state does not allow this.",
+    409: "The object's state does not allow this, or a request with the same Idempotency-Key is still being processed.",
     413: "The request body is too large.",
     415: "Unsupported content type.",
+    422: "The Idempotency-Key was used before with a different request.",
     429: "A rate limit is reached; see Retry-After and the X-RateLimit-* headers.",
 }
 

@@ -21,6 +21,11 @@ urlpatterns = [
     path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhook-list"),
     path("webhooks/<str:endpoint_id>/", webhook_views.WebhookDetailApi.as_view(), name="webhook-detail"),
     path(
+        "webhooks/<str:endpoint_id>/rotate-secret/",
+        webhook_views.WebhookRotateSecretApi.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
         "webhooks/<str:endpoint_id>/deliveries/",
         webhook_views.WebhookDeliveriesApi.as_view(),
         name="webhook-deliveries",

@@ -1,13 +1,12 @@
 """Jobs: start one, list and filter, read, cancel, retry."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing.api import limits
+from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.filters import JobFilter
 from processing.api.pagination import Pagination
@@ -18,23 +17,6 @@ from processing.jobs.charges import charges_for_jobs
 from processing.jobs.models import Job
 from processing.lib.found import found
 from vendors.selectors import project_get, record_get
-
-IDEMPOTENCY_KEY_MAX = 255
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Repeating a request with the same key returns the first job instead of starting another.",
-)
-
-
-def idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
-        raise ValidationError({"Idempotency-Key": f"at most {IDEMPOTENCY_KEY_MAX} characters"})
-    return key
 
 
 def job_response(request, job, http_status=status.HTTP_200_OK) -> Response:
@@ -66,8 +48,8 @@ class JobListCreateApi(DarkroomApiView):
     @extend_schema(
         operation_id="jobs_create",
         request={"multipart/form-data": JobCreateInput, "application/json": JobCreateInput},
-        responses={202: JobOutput, **errors(400, 404, 413, 415)},
-        parameters=[IDEMPOTENCY_HEADER],
+        responses={202: JobOutput, **errors(400, 404, 409, 413, 415, 422)},
+        parameters=[idempotency.PARAMETER],
         summary="Start one job",
         description=(
             "Give exactly one input: an uploaded `image` (multipart), a stored `record` id, or an "
@@ -80,28 +62,28 @@ class JobListCreateApi(DarkroomApiView):
         data = JobCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        key = idempotency_key(request)
-        existing = selectors.job_get_by_idempotency_key(vendor=vendor, key=key) if key else None
-        if existing is not None:  # a replay is not counted again
-            return job_response(request, existing, status.HTTP_202_ACCEPTED)
-        record = project = None
-        if "record" in values:
-            record = found(record_get(vendor=vendor, record_id=values["record"]), "record")
-        if "project" in values:
-            project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
-        charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False)
-        with limits.charged(request, vendor=vendor, charges=charges):
-            job = services.job_create(
-                vendor=vendor,
-                kind=values["kind"],
-                params=values.get("params"),
-                priority=values.get("priority"),
-                record=record,
-                upload=values.get("image"),
-                image_url=values.get("image_url"),
-                project=project,
-                idempotency_key=key,
-            )
+        key = idempotency.claim(request, vendor=vendor, values=values)
+        if first := idempotency.replayed(key, "job"):  # a replay is not counted again
+            return job_response(request, first, status.HTTP_202_ACCEPTED)
+        with idempotency.released_on_failure(key):
+            record = project = None
+            if "record" in values:
+                record = found(record_get(vendor=vendor, record_id=values["record"]), "record")
+            if "project" in values:
+                project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
+            charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False)
+            with limits.charged(request, vendor=vendor, charges=charges):
+                job = services.job_create(
+                    vendor=vendor,
+                    kind=values["kind"],
+                    params=values.get("params"),
+                    priority=values.get("priority"),
+                    record=record,
+                    upload=values.get("image"),
+                    image_url=values.get("image_url"),
+                    project=project,
+                    idempotency=key,
+                )
         return job_response(request, job, status.HTTP_202_ACCEPTED)
 
 

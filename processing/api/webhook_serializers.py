@@ -13,11 +13,13 @@ class WebhookCreateInput(serializers.Serializer):
 class WebhookOutput(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "events", "is_active", "created_at"]
+        # previous_secret_expires_at: while set and in the future, deliveries are signed with the
+        # secret from before the last rotation too.
+        fields = ["id", "url", "events", "is_active", "created_at", "previous_secret_expires_at"]
 
 
 class WebhookCreatedOutput(WebhookOutput):
-    """The one answer that carries the secret: it is never shown again."""
+    """The answers that carry the secret (creation, rotation): it is never shown again."""
 
     class Meta(WebhookOutput.Meta):
         fields = [*WebhookOutput.Meta.fields, "secret"]

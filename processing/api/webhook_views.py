@@ -76,3 +76,21 @@ class WebhookDeliveriesApi(WebhookBase):
     def get(self, request, endpoint_id):
         deliveries = selectors.delivery_list(endpoint=self.get_object(request, endpoint_id))[:DELIVERIES_SHOWN]
         return Response(WebhookDeliveryOutput(deliveries, many=True).data)
+
+
+class WebhookRotateSecretApi(WebhookBase):
+    @extend_schema(
+        parameters=[path_parameter("endpoint_id", "int")],
+        request=None,
+        responses={200: WebhookCreatedOutput},
+        summary="Give an endpoint a new signing secret (shown once)",
+        description=(
+            "Until `previous_secret_expires_at` (WEBHOOK_SECRET_GRACE_H, 24 h by default) every delivery "
+            "carries signatures with both the old and the new secret, so the receiver can switch at its pace."
+        ),
+    )
+    def post(self, request, endpoint_id):
+        endpoint = self.get_object(request, endpoint_id)
+        self.require_owner(request)
+        endpoint = services.endpoint_rotate_secret(endpoint=endpoint)
+        return Response(WebhookCreatedOutput(endpoint).data)

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from dramatiq.middleware import TimeLimitExceeded
 
+from processing.engine import metrics
 from processing.engine.admission import dispatch_pending
 from processing.engine.rate_limits import acquire_slot
 from processing.jobs import services
@@ -17,6 +18,7 @@ from processing.jobs.errors import JobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
+from processing.jobs.states import JobState
 from processing.lib.http.fetch import fetch_image
 from processing.lib.logcontext import job_log_context
 
@@ -48,20 +50,37 @@ def job_run(*, job_id: str, kind: str) -> None:
     job = services.job_start(job_id=uuid.UUID(job_id))
     if job is None:
         return  # finished, cancelled, or in a live worker's hands: nothing to do
+    metrics.run_started(job=job)
     # Every log line of the run, from any logger, carries job id, vendor, kind and attempt.
     with job_log_context(_log_fields(job)):
+        started = time.monotonic()
+        outcome, error_code = metrics.ABORTED, "internal_error"  # unless _execute answers
         try:
-            _execute(job)
+            outcome, error_code = _execute(job)
         finally:
+            metrics.run_ended(job=job, outcome=outcome, seconds=time.monotonic() - started, error_code=error_code)
             services.batch_finish_if_done(batch_id=job.batch_id)
             dispatch_pending(kinds=[job.kind])
 
 
 def _log_fields(job: Job) -> dict[str, object]:
-    return {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+    fields = {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
+    if job.request_id:  # the request that created the job: one id from the API call to the worker
+        fields["request_id"] = job.request_id
+    return fields
 
 
-def _execute(job: Job) -> None:
+# What a failed run's job became, as the run's outcome.
+FAILED_OUTCOMES = {JobState.QUEUED: metrics.RETRIED, JobState.FAILED: metrics.FAILED}
+
+
+def _failed(job: Job, token: uuid.UUID, error: JobError) -> tuple[str, str]:
+    state = services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+    return FAILED_OUTCOMES.get(state, metrics.DROPPED), error.code
+
+
+def _execute(job: Job) -> tuple[str, str]:
+    """Runs the job; answers the run's outcome (engine/metrics.py) and its error code, if any."""
     token = job.run_token
     try:
         processor = get_processor(job.kind)
@@ -88,14 +107,19 @@ def _execute(job: Job) -> None:
         progress("uploading", 80, "storing the result")
         if services.job_succeed(job=job, run_token=token, output=output):
             logger.info("job %s succeeded", job.pk)
+            return metrics.SUCCEEDED, ""
+        return metrics.DROPPED, ""
     except services.JobCancelled:
         logger.info("job %s cancelled while running; stopped, result dropped", job.pk)
+        return metrics.CANCELLED, ""
     except JobError as exc:
-        services.job_fail(job=job, run_token=token, error=exc, traceback=traceback.format_exc())
+        return _failed(job, token, exc)
     except TimeLimitExceeded:
-        error = RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
-        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+        return _failed(
+            job, token, RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
+        )
     except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
         logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug)
-        error = RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
-        services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
+        return _failed(
+            job, token, RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
+        )

@@ -41,8 +41,8 @@ class Job(models.Model):
     input_url = models.URLField(max_length=2000, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
-    # NULL, not "", so that jobs without a key do not collide on the unique constraint.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # The X-Request-ID of the request that created the job; on the worker's log lines for it.
+    request_id = models.CharField(max_length=128, blank=True)
 
     progress_percent = models.PositiveSmallIntegerField(default=0)
     progress_stage = models.CharField(max_length=32, blank=True)
@@ -78,9 +78,6 @@ class Job(models.Model):
             models.Index(fields=["state", "finished_at"]),
             models.Index(fields=["state", "heartbeat_at"]),
         ]
-        constraints = [
-            models.UniqueConstraint(fields=["vendor", "idempotency_key"], name="uniq_job_idempotency_key"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.state})"
@@ -88,3 +85,29 @@ class Job(models.Model):
     @property
     def priority_label(self) -> str:
         return Priority(self.priority).label
+
+
+class IdempotencyKey(models.Model):
+    """An Idempotency-Key a vendor sent (draft-ietf-httpapi-idempotency-key-header): the
+    fingerprint of the request it came with, and what that request made. Goes with its job or
+    batch, and after the longest job retention at the latest (services/housekeeping.py)."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    # sha256 hex of method, path and validated content; "" for keys from before fingerprints.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "key"], name="uniq_idempotency_key_per_vendor")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -1,25 +1,24 @@
-"""Prometheus metrics at /metrics, computed from the database and Redis at scrape time.
+"""Prometheus metrics at /metrics: one scrape for the host.
 
-Why at scrape time: jobs run in worker processes, often on other machines, so counters kept in
-the web process's memory would never see them. The database already holds the truth, so each
-scrape asks the selectors:
+Recorded as they happen, by every process of the host, in prometheus_client's multiprocess files
+(PROMETHEUS_MULTIPROC_DIR) and summed here — true counters and histograms, to use with rate():
+
+- the workers' job metrics, `darkroom_job_*` (processing/engine/metrics.py): attempts, outcomes
+  by vendor, errors by code, run durations and waits;
+- Dramatiq's own, `dramatiq_*` (messages, errors, retries, durations), for workers running on
+  this host; a worker also serves them, with its job metrics, on DRAMATIQ_PROMETHEUS_PORT;
+- HTTP requests, `django_http_*` (django-prometheus' middleware): counts by method, view and
+  status, latencies.
+
+Computed from the database and Redis at scrape time, because they describe now rather than count
+what happened (DarkroomCollector below):
 
 - `darkroom_jobs{kind,state,vendor}`: jobs kept in the database (retention bounds it).
 - `darkroom_queue_jobs{kind,status}`: waiting / delayed / dispatched / active, as in queue_stats.
 - `darkroom_queue_depth{kind}` and `darkroom_queue_oldest_age_seconds{kind}`: jobs not started
   yet, and how long the oldest of them has waited.
-- `darkroom_job_duration_seconds{kind,state}`: a *gauge* histogram of the run time (last
-  attempt, started_at to finished_at) of the jobs that finished in the last METRICS_WINDOW_S.
-  It describes a recent window rather than counting since boot, so it is exposed as a
-  GaugeHistogram: use it as is (e.g. histogram_quantile over its buckets), not with rate().
-- `darkroom_job_retries_recent{kind}`: attempts beyond the first among jobs finished in the
-  window, plus jobs waiting out a retry backoff now.
 - `darkroom_rate_limit_refusals_total{quota,vendor}`: requests refused by a vendor quota, counted
   in Redis by vendors/quotas.py (a true counter: it only resets with Redis).
-
-Dramatiq's own worker metrics (messages, errors, Dramatiq-level retries, per-message duration
-histograms as counters since the worker started) are served by each worker on
-DRAMATIQ_PROMETHEUS_PORT by dramatiq.middleware.Prometheus; scrape both.
 """
 
 from __future__ import annotations
@@ -32,23 +31,20 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from processing.jobs import selectors
 from vendors.quotas import quota_refusals
 
-DURATION_BUCKETS_S = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 QUEUE_STATUSES = ("waiting", "delayed", "dispatched", "active")
 
 
 class DarkroomCollector(Collector):
     def collect(self) -> Iterator:
-        window_s = settings.METRICS_WINDOW_S
         yield self._jobs()
         yield from self._queues()
-        yield self._durations(window_s)
-        yield self._retries(window_s)
         yield self._refusals()
 
     def _jobs(self) -> GaugeMetricFamily:
@@ -71,29 +67,6 @@ class DarkroomCollector(Collector):
             depth.add_metric([kind], row["waiting"] + row["delayed"] + row["dispatched"])
             age.add_metric([kind], oldest.get(kind, 0.0))
         yield from (jobs, depth, age)
-
-    def _durations(self, window_s: int) -> GaugeHistogramMetricFamily:
-        family = GaugeHistogramMetricFamily(
-            "darkroom_job_duration_seconds",
-            f"Run time of the jobs finished in the last {window_s} s.",
-            labels=["kind", "state"],
-        )
-        rows = selectors.ops_duration_buckets(window_s=window_s, bounds=DURATION_BUCKETS_S)
-        for (kind, state), row in sorted(rows.items()):
-            buckets = [(str(float(b)), n) for b, n in zip(DURATION_BUCKETS_S, row["buckets"], strict=True)]
-            buckets.append(("+Inf", row["count"]))
-            family.add_metric([kind, state], buckets, gsum_value=row["sum_s"])
-        return family
-
-    def _retries(self, window_s: int) -> GaugeMetricFamily:
-        family = GaugeMetricFamily(
-            "darkroom_job_retries_recent",
-            f"Retried attempts of jobs finished in the last {window_s} s, plus jobs waiting to retry.",
-            labels=["kind"],
-        )
-        for kind, n in sorted(selectors.ops_recent_retries(window_s=window_s).items()):
-            family.add_metric([kind], n)
-        return family
 
     def _refusals(self) -> CounterMetricFamily:
         family = CounterMetricFamily(
@@ -121,5 +94,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     registry = CollectorRegistry(auto_describe=False)
+    MultiProcessCollector(registry, path=settings.PROMETHEUS_MULTIPROC_DIR)
     registry.register(DarkroomCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

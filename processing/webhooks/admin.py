@@ -15,8 +15,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "vendor"]
     search_fields = ["url"]
     # The secret signs every delivery; operators never need to read it.
-    exclude = ["secret"]
-    readonly_fields = ["vendor", "created_at"]
+    exclude = ["secret", "previous_secret"]
+    readonly_fields = ["vendor", "created_at", "previous_secret_expires_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:

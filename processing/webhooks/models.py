@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 
@@ -22,8 +23,12 @@ def all_events() -> list[str]:
 class WebhookEndpoint(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=2000)
-    # Kept readable: every delivery is signed with it. Shown to the vendor once, on creation.
+    # A Standard Webhooks secret (whsec_ + base64 key), kept readable: every delivery is signed
+    # with it. Shown to the vendor once, on creation or rotation.
     secret = models.CharField(max_length=128)
+    # The secret before the last rotation: deliveries are signed with it too until it expires.
+    previous_secret = models.CharField(max_length=128, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     events = models.JSONField(default=all_events)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -34,6 +39,13 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor} -> {self.url}"
+
+    def signing_secrets(self, *, now: datetime) -> list[str]:
+        """The secrets a delivery at `now` is signed with: the current one, and the previous one
+        while its rotation grace period lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and now < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookDelivery(models.Model):

@@ -6,10 +6,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from processing.jobs.errors import InvalidParams
 from processing.lib.http.client import safe_request
@@ -49,6 +52,26 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A fresh secret (the caller shows it once). For WEBHOOK_SECRET_GRACE_H the one it replaces
+    still signs every delivery too, so receivers can switch over without missing one; a second
+    rotation within that time drops the oldest secret."""
+    with transaction.atomic():  # two rotations at once: each keeps the secret the other replaced
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_GRACE_H)
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    logger.info(
+        "webhook endpoint %s of vendor %s has a new secret; the previous one signs until %s",
+        endpoint.pk,
+        endpoint.vendor_id,
+        endpoint.previous_secret_expires_at.isoformat(),
+        extra={"vendor": endpoint.vendor_id, "endpoint": endpoint.pk},
+    )
+    return endpoint
+
+
 @dataclass(frozen=True)
 class AttemptOutcome:
     delivery: WebhookDelivery | None  # None when the endpoint is gone or switched off
@@ -63,12 +86,11 @@ def delivery_attempt(
     if endpoint is None:
         return AttemptOutcome(None, retry=False)
     body = json.dumps(payload, separators=(",", ":")).encode()
+    now = timezone.now()
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": "Darkroom-Webhooks/1",
-        "X-Darkroom-Event": event,
-        "X-Darkroom-Delivery": delivery_id,
-        **signed_headers(secret=endpoint.secret, body=body),
+        "User-Agent": "Darkroom-Webhooks/2",
+        **signed_headers(secrets_=endpoint.signing_secrets(now=now), msg_id=delivery_id, body=body, at=now),
     }
     status_code, excerpt, error, retry = None, "", "", True
     started = time.monotonic()

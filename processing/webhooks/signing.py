@@ -1,45 +1,37 @@
-"""The signature scheme receivers verify (docs/webhooks.md).
+"""Standard Webhooks signatures (https://www.standardwebhooks.com), made by the `standardwebhooks`
+library receivers verify with (docs/webhooks.md):
 
-    X-Darkroom-Timestamp: <unix seconds>
-    X-Darkroom-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>
+    webhook-id: <the delivery's id, the same on every retry>
+    webhook-timestamp: <unix seconds of this attempt>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, f"{id}.{timestamp}.{body}")> [v1,<...> ...]
 
-The timestamp is signed with the body so a captured delivery cannot be replayed later with a
-fresh timestamp; receivers should refuse one older than a few minutes.
+The key is the base64 part of a `whsec_` secret. During a secret rotation the header carries one
+signature per valid secret, separated by spaces; a receiver accepts any that matches its secret.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import secrets
-import time
+from datetime import UTC, datetime
+
+from standardwebhooks.webhooks import Webhook
 
 SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
 
 
 def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def signed_headers(*, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    timestamp = int(time.time()) if timestamp is None else timestamp
+def signed_headers(*, secrets_: list[str], msg_id: str, body: bytes, at: datetime | None = None) -> dict[str, str]:
+    """The three headers, signed with every secret in `secrets_`."""
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    text = body.decode()
+    signatures = [Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=text) for secret in secrets_]
     return {
-        "X-Darkroom-Timestamp": str(timestamp),
-        "X-Darkroom-Signature": signature(secret=secret, timestamp=timestamp, body=body),
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": " ".join(signatures),
     }
-
-
-def verify(*, secret: str, timestamp: str, body: bytes, header: str, tolerance_s: int = 300) -> bool:
-    """What a receiver does: the signature matches and the timestamp is recent."""
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        return False
-    if abs(time.time() - ts) > tolerance_s:
-        return False
-    return hmac.compare_digest(signature(secret=secret, timestamp=ts, body=body), header)

@@ -62,9 +62,8 @@ def deliveries_enqueue(*, vendor_id: int, event: str, data: dict[str, Any]) -> i
     endpoints = selectors.endpoints_for_event(vendor_id=vendor_id, event=event)
     for endpoint in endpoints:
         delivery_id = str(uuid.uuid4())
-        payload = json.loads(
-            json.dumps({"id": delivery_id, "event": event, "created_at": timezone.now(), "data": data}, cls=JSONEncoder)
-        )
+        # The Standard Webhooks payload; the delivery id travels as the webhook-id header.
+        payload = json.loads(json.dumps({"type": event, "timestamp": timezone.now(), "data": data}, cls=JSONEncoder))
         transaction.on_commit(
             lambda e=endpoint, d=delivery_id, p=payload: deliver_webhook.send(
                 endpoint_id=e.pk, delivery_id=d, event=event, payload=p

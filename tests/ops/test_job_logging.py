@@ -1,45 +1,16 @@
 """Every line logged while a job runs says which job, vendor, kind and attempt it belongs to."""
 
-import io
-import json
 import logging
 
 import pytest
-from pythonjsonlogger.json import JsonFormatter
 
 from processing.engine.tasks import actor_for
 from processing.jobs import services, signals
 from processing.jobs.models import Job
-from processing.lib.logcontext import JobContextFilter, job_log_context
+from processing.lib.logcontext import job_log_context
 from tests.factories import make_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def configured_console_filters() -> list[logging.Filter]:
-    """The filters LOGGING puts on the console handler, which every line goes through."""
-    for handler in logging.getLogger().handlers:
-        filters = [f for f in handler.filters if isinstance(f, JobContextFilter)]
-        if filters:
-            return filters
-    raise AssertionError("LOGGING installs no JobContextFilter on the root handlers")
-
-
-@pytest.fixture
-def json_lines():
-    """Captures what the root logger emits, formatted as production's JSON lines."""
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    for log_filter in configured_console_filters():
-        handler.addFilter(log_filter)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_a_line_logged_by_a_receiver_during_a_job_names_the_job(vendor, clean_redis, json_lines):

@@ -1,8 +1,13 @@
 """/metrics as Prometheus scrapes it, and who may read it."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -60,41 +65,83 @@ def test_the_oldest_waiting_job_gives_the_queue_age(vendor, clean_redis):
     assert samples[("darkroom_queue_oldest_age_seconds", labels(kind="transform"))] == 0
 
 
-def test_durations_of_recently_finished_jobs_fall_in_their_buckets(vendor, clean_redis):
-    jobs = [services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor)) for _ in range(3)]
-    for job in jobs:
-        actor_for("isolated")(str(job.pk))
-    now = timezone.now()
-    # Known run times: 2 s, 2 s and 40 s; a fourth finished long before the window.
-    for job, seconds in zip(jobs, (2, 2, 40), strict=True):
-        Job.objects.filter(pk=job.pk).update(started_at=now - timedelta(seconds=seconds), finished_at=now)
-    old = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
-    actor_for("isolated")(str(old.pk))
-    Job.objects.filter(pk=old.pk).update(
-        started_at=now - timedelta(days=2, seconds=1), finished_at=now - timedelta(days=2)
-    )
+def test_runs_recorded_by_the_runner_move_the_duration_histogram(vendor, clean_redis):
+    before = scrape()
+    for seconds in (0.0, 0.0, 0.3):
+        job = services.job_create(
+            vendor=vendor, kind="isolated", record=make_record(vendor), params={"seconds": seconds}
+        )
+        actor_for("isolated")(str(job.pk))  # the actor's function, run here as a worker thread would
+    after = scrape()
 
-    samples = scrape()
-    bucket = "darkroom_job_duration_seconds_bucket"
-    ok = {"kind": "isolated", "state": "succeeded"}
-    assert samples[(bucket, labels(**ok, le="1.0"))] == 0
-    assert samples[(bucket, labels(**ok, le="2.5"))] == 2
-    assert samples[(bucket, labels(**ok, le="30.0"))] == 2
-    assert samples[(bucket, labels(**ok, le="60.0"))] == 3
-    assert samples[(bucket, labels(**ok, le="+Inf"))] == 3
-    assert samples[("darkroom_job_duration_seconds_gcount", labels(**ok))] == 3
-    assert samples[("darkroom_job_duration_seconds_gsum", labels(**ok))] == pytest.approx(44, abs=0.01)
+    def moved(name: str, **values) -> float:
+        key = (name, labels(**values))
+        return after.get(key, 0) - before.get(key, 0)
+
+    ok = {"kind": "isolated", "outcome": "succeeded"}
+    assert moved("darkroom_job_duration_seconds_count", **ok) == 3
+    assert moved("darkroom_job_duration_seconds_bucket", **ok, le="0.25") == 2, "the two quick runs"
+    assert moved("darkroom_job_duration_seconds_bucket", **ok, le="1.0") == 3
+    assert moved("darkroom_job_duration_seconds_bucket", **ok, le="+Inf") == 3
+    assert 0.3 <= moved("darkroom_job_duration_seconds_sum", **ok) < 3
+    assert moved("darkroom_job_attempts_total", kind="isolated") == 3
+    assert moved("darkroom_job_outcomes_total", kind="isolated", outcome="succeeded", vendor="acme") == 3
+    assert moved("darkroom_job_wait_seconds_count", kind="isolated") == 3
 
 
-def test_a_failed_attempt_waiting_to_retry_counts_as_a_retry(vendor, clean_redis):
+def test_a_failed_attempt_is_counted_as_retried_then_failed_with_its_error(vendor, clean_redis):
     vendor_set_paused(vendor=vendor, paused=True)  # so no test worker takes the retry
+    before = scrape()
     job = services.job_create(
-        vendor=vendor, kind="flaky", params={"key": "metrics", "fail_times": 1}, record=make_record(vendor)
+        vendor=vendor, kind="flaky", params={"key": "metrics-2", "fail_times": 5}, record=make_record(vendor)
     )
     actor_for("flaky")(str(job.pk))
     assert Job.objects.get(pk=job.pk).state == "queued"
+    Job.objects.filter(pk=job.pk).update(attempts=F("max_attempts") - 1, not_before=None, dispatched_at=None)
+    actor_for("flaky")(str(job.pk))
+    assert Job.objects.get(pk=job.pk).state == "failed"
+    after = scrape()
 
-    assert scrape()[("darkroom_job_retries_recent", labels(kind="flaky"))] == 1
+    def moved(name: str, **values) -> float:
+        key = (name, labels(**values))
+        return after.get(key, 0) - before.get(key, 0)
+
+    outcomes = {
+        o: moved("darkroom_job_outcomes_total", kind="flaky", outcome=o, vendor="acme") for o in ("retried", "failed")
+    }
+    assert outcomes == {"retried": 1, "failed": 1}
+    code = Job.objects.get(pk=job.pk).error_code
+    assert moved("darkroom_job_errors_total", kind="flaky", code=code) == 2
+    assert moved("darkroom_job_attempts_total", kind="flaky") == 2
+
+
+def test_metrics_are_summed_from_the_multiprocess_directory(vendor, clean_redis, settings):
+    from prometheus_client import values
+
+    assert values.ValueClass is not values.MutexValue, "prometheus_client runs in multiprocess mode"
+    job = services.job_create(vendor=vendor, kind="isolated", record=make_record(vendor))
+    actor_for("isolated")(str(job.pk))
+    files = {path.name for path in Path(settings.PROMETHEUS_MULTIPROC_DIR).iterdir()}
+    assert f"counter_{os.getpid()}.db" in files and f"histogram_{os.getpid()}.db" in files
+
+    # Another process of the host (a worker, say) records into the same directory: /metrics adds it up.
+    script = (
+        "from prometheus_client import Counter; "
+        "Counter('darkroom_job_attempts', 'x', ['kind']).labels('elsewhere').inc(5)"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": settings.PROMETHEUS_MULTIPROC_DIR}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
+    assert scrape()[("darkroom_job_attempts_total", labels(kind="elsewhere"))] >= 5
+
+
+def test_http_requests_are_counted_by_django_prometheus(owner, clean_redis):
+    from tests.conftest import client_for
+
+    before = scrape().get(("django_http_responses_total_by_status_total", labels(status="404")), 0)
+    client_for(owner).get("/api/v1/jobs/6f1c0b7e-0000-4000-8000-000000000000/")
+    after = scrape()
+    assert after[("django_http_responses_total_by_status_total", labels(status="404"))] == before + 1
+    assert any(name == "django_http_requests_latency_seconds_by_view_method_bucket" for name, _ in after)
 
 
 def test_without_a_token_only_loopback_callers_are_served(db, clean_redis, settings):

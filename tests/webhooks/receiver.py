@@ -1,4 +1,6 @@
-"""A real HTTP server on loopback that records what it receives and answers programmed statuses."""
+"""A real HTTP server on loopback that records what it receives and answers programmed statuses.
+Given secrets, it verifies each delivery as a receiver would, with the `standardwebhooks` library's
+own `Webhook(secret).verify(body, headers)`, once per secret, and records which ones passed."""
 
 from __future__ import annotations
 
@@ -7,24 +9,38 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
 
 @dataclass
 class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    verified: dict[str, bool]  # secret -> did Webhook(secret).verify accept the delivery
+
+
+def verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 class Receiver:
-    def __init__(self, statuses: list[int] | None = None):
+    def __init__(self, statuses: list[int] | None = None, secrets: list[str] | None = None):
         self.statuses = list(statuses or [])  # answered in turn; 200 once they run out
+        self.secrets = list(secrets or [])  # may be set once the endpoint (and its secret) exists
         self.received: list[Received] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                headers = dict(self.headers.items())
+                verified = {secret: verifies(secret, body, headers) for secret in receiver.secrets}
+                receiver.received.append(Received(self.path, headers, body, verified))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 answer = b"ok" if status == 200 else b"receiver is down"
                 self.send_response(status)

@@ -1,9 +1,8 @@
 """Webhooks delivered by a real worker to a real HTTP server on loopback."""
 
-import hashlib
-import hmac
 import json
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -42,22 +41,54 @@ def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, acme)
     vendor, client = acme
     with Receiver() as receiver:
         endpoint = add_endpoint(client, receiver.url, ["job.succeeded"])
+        receiver.secrets = [endpoint["secret"], "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="]
         job_id = start_sleepy_job(client, vendor)
         (delivery,) = receiver.wait_for(1)
 
-    timestamp = delivery.headers["X-Darkroom-Timestamp"]
-    expected = hmac.new(endpoint["secret"].encode(), f"{timestamp}.".encode() + delivery.body, hashlib.sha256)
-    assert delivery.headers["X-Darkroom-Signature"] == f"sha256={expected.hexdigest()}"
-    assert abs(time.time() - int(timestamp)) < 300
-    assert delivery.headers["X-Darkroom-Event"] == "job.succeeded"
+    assert delivery.verified == {endpoint["secret"]: True, receiver.secrets[1]: False}, "standardwebhooks verifies"
+    assert abs(time.time() - int(delivery.headers["webhook-timestamp"])) < 300
     body = json.loads(delivery.body)
-    assert body["event"] == "job.succeeded"
-    assert body["id"] == delivery.headers["X-Darkroom-Delivery"]
+    assert body["type"] == "job.succeeded"
+    assert datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00")).tzinfo is not None
     assert body["data"]["id"] == job_id
     assert body["data"]["state"] == "succeeded"
 
     log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()
     assert [(d["attempt"], d["status_code"], d["succeeded"]) for d in log] == [(1, 200, True)]
+    assert log[0]["delivery_id"] == delivery.headers["webhook-id"]
+
+
+def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(worker, acme, settings):  # noqa: F811
+    vendor, client = acme
+    with Receiver() as receiver:
+        endpoint = add_endpoint(client, receiver.url, ["job.succeeded"])
+        rotated = client.post(f"/api/v1/webhooks/{endpoint['id']}/rotate-secret/")
+        assert rotated.status_code == 200, rotated.text
+        new_secret = rotated.json()["secret"]
+        assert new_secret != endpoint["secret"] and new_secret.startswith("whsec_")
+        receiver.secrets = [endpoint["secret"], new_secret]
+        start_sleepy_job(client, vendor)
+        (delivery,) = receiver.wait_for(1)
+
+    assert delivery.verified == {endpoint["secret"]: True, new_secret: True}
+    assert len(delivery.headers["webhook-signature"].split(" ")) == 2, "one signature per secret"
+
+
+def test_after_the_grace_period_only_the_new_secret_signs(worker, acme):  # noqa: F811
+    from processing.webhooks.models import WebhookEndpoint
+
+    vendor, client = acme
+    with Receiver() as receiver:
+        endpoint = add_endpoint(client, receiver.url, ["job.succeeded"])
+        new_secret = client.post(f"/api/v1/webhooks/{endpoint['id']}/rotate-secret/").json()["secret"]
+        WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(
+            previous_secret_expires_at=datetime(2020, 1, 1, tzinfo=UTC)
+        )
+        receiver.secrets = [endpoint["secret"], new_secret]
+        start_sleepy_job(client, vendor)
+        (delivery,) = receiver.wait_for(1)
+
+    assert delivery.verified == {endpoint["secret"]: False, new_secret: True}
 
 
 def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme):  # noqa: F811
@@ -69,7 +100,7 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme)
         time.sleep(0.5)  # the last attempt's log row is written after the answer
 
     assert len(received) == 3, "no delivery after the one that succeeded"
-    assert len({r.headers["X-Darkroom-Delivery"] for r in received}) == 1, "retries of one delivery"
+    assert len({r.headers["webhook-id"] for r in received}) == 1, "retries of one delivery keep its webhook-id"
     assert {json.loads(r.body)["data"]["id"] for r in received} == {job_id}
 
     log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()
@@ -112,6 +143,6 @@ def test_a_finished_batch_is_posted_once(worker, acme):  # noqa: F811
         assert len(receiver.received) == 1, "job events were not asked for"
 
     body = json.loads(delivery.body)
-    assert body["event"] == "batch.finished"
+    assert body["type"] == "batch.finished"
     assert body["data"]["id"] == str(batch.pk)
     assert body["data"]["total"] == 2

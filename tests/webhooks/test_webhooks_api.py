@@ -102,3 +102,23 @@ def test_an_owner_removes_an_endpoint(owner):
     assert client.delete(f"/api/v1/webhooks/{created['id']}/").status_code == 204
     assert client.get("/api/v1/webhooks/").json() == []
     assert client.delete(f"/api/v1/webhooks/{created['id']}/").status_code == 404
+
+
+def test_an_owner_rotates_the_secret_and_sees_the_new_one_once(owner):
+    client = client_for(owner)
+    created = client.post("/api/v1/webhooks/", {"url": "https://hooks.example.com/in"}, format="json").json()
+    rotated = client.post(f"/api/v1/webhooks/{created['id']}/rotate-secret/")
+    assert rotated.status_code == 200, rotated.content
+    body = rotated.json()
+    assert body["secret"].startswith("whsec_") and body["secret"] != created["secret"]
+    assert body["previous_secret_expires_at"] is not None
+    shown = client.get(f"/api/v1/webhooks/{created['id']}/").json()
+    assert "secret" not in shown and shown["previous_secret_expires_at"] == body["previous_secret_expires_at"]
+
+
+def test_members_cannot_rotate_and_other_vendors_see_nothing(owner, member, outsider):
+    created = client_for(owner).post("/api/v1/webhooks/", {"url": "https://hooks.example.com/in"}, format="json")
+    endpoint_id = created.json()["id"]
+    assert client_for(member).post(f"/api/v1/webhooks/{endpoint_id}/rotate-secret/").status_code == 403
+    assert client_for(outsider).post(f"/api/v1/webhooks/{endpoint_id}/rotate-secret/").status_code == 404
+    assert client_for(owner).post("/api/v1/webhooks/999999/rotate-secret/").status_code == 404

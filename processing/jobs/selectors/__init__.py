@@ -5,20 +5,16 @@ from processing.jobs.selectors.batches import batch_get, batch_job_ids, batch_jo
 from processing.jobs.selectors.jobs import (
     job_filter,
     job_get,
-    job_get_by_idempotency_key,
     job_list,
     job_result_document,
     latest_jobs_by_record,
 )
 from processing.jobs.selectors.ops import (
     ops_batch_get,
-    ops_duration_buckets,
     ops_job_counts,
     ops_job_get,
     ops_job_list,
     ops_queue_oldest_age_s,
-    ops_recent_retries,
-    ops_recent_runs,
 )
 from processing.jobs.selectors.stats import backlog_eta_s, queue_oldest_waiting_age_s, queue_stats, queue_throughput
 
@@ -31,18 +27,14 @@ __all__ = [
     "batch_progress",
     "job_filter",
     "job_get",
-    "job_get_by_idempotency_key",
     "job_list",
     "job_result_document",
     "latest_jobs_by_record",
     "ops_batch_get",
-    "ops_duration_buckets",
     "ops_job_counts",
     "ops_job_get",
     "ops_job_list",
     "ops_queue_oldest_age_s",
-    "ops_recent_retries",
-    "ops_recent_runs",
     "queue_oldest_waiting_age_s",
     "queue_stats",
     "queue_throughput",

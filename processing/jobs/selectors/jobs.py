@@ -51,7 +51,3 @@ def job_result_document(*, job: Job, max_bytes: int = 64 * 1024) -> str | None:
             return handle.read(max_bytes).decode("utf-8", errors="replace")
     except OSError:
         return None
-
-
-def job_get_by_idempotency_key(*, vendor: Vendor, key: str) -> Job | None:
-    return Job.objects.filter(vendor=vendor, idempotency_key=key).first() if key else None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from processing.jobs.models import Batch, Job
@@ -51,56 +50,3 @@ def ops_queue_oldest_age_s() -> dict[str, float]:
     now = timezone.now()
     rows = Job.objects.filter(state=JobState.QUEUED).order_by().values_list("kind").annotate(oldest=Min("created_at"))
     return {kind: max(0.0, (now - oldest).total_seconds()) for kind, oldest in rows}
-
-
-def ops_recent_runs(*, window_s: int) -> QuerySet[Job]:
-    """Jobs that finished after running, within the last `window_s` seconds."""
-
-    since = timezone.now() - timedelta(seconds=window_s)
-    return Job.objects.filter(finished_at__gte=since, started_at__isnull=False)
-
-
-def ops_duration_buckets(*, window_s: int, bounds: tuple[float, ...]) -> dict[tuple[str, str], dict]:
-    """Per (kind, final state) of jobs finished in the window: how many ran at most each bound
-    (seconds, cumulative), the count and the sum of seconds. Computed in the database."""
-
-    duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-    counts = {f"le_{i}": Count("pk", filter=Q(duration__lte=timedelta(seconds=b))) for i, b in enumerate(bounds)}
-    rows = (
-        ops_recent_runs(window_s=window_s)
-        .order_by()
-        .alias(duration=duration)
-        .values("kind", "state")
-        .annotate(count=Count("pk"), total=Sum("duration"), **counts)
-    )
-    return {
-        (row["kind"], row["state"]): {
-            "buckets": [row[f"le_{i}"] for i in range(len(bounds))],
-            "count": row["count"],
-            "sum_s": row["total"].total_seconds() if row["total"] is not None else 0.0,
-        }
-        for row in rows
-    }
-
-
-def ops_recent_retries(*, window_s: int) -> dict[str, int]:
-    """Per kind: attempts beyond the first among jobs finished in the window, plus jobs now
-    waiting out a retry backoff."""
-
-    retries: dict[str, int] = {}
-    finished = (
-        ops_recent_runs(window_s=window_s)
-        .filter(attempts__gt=1)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Sum(F("attempts") - 1))
-    )
-    waiting = (
-        Job.objects.filter(state=JobState.QUEUED, attempts__gt=0)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Sum("attempts"))
-    )
-    for kind, n in [*finished, *waiting]:
-        retries[kind] = retries.get(kind, 0) + int(n or 0)
-    return retries

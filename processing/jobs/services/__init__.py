@@ -14,6 +14,12 @@ from processing.jobs.services.control import (
 )
 from processing.jobs.services.creation import batch_create, check_upload, job_create
 from processing.jobs.services.housekeeping import PurgeReport, jobs_purge_finished, jobs_recover_stalled
+from processing.jobs.services.idempotency import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyMismatch,
+    idempotency_key_claim,
+    idempotency_key_release,
+)
 from processing.jobs.services.runs import (
     _backoff_s,
     job_fail,
@@ -26,6 +32,8 @@ from processing.jobs.services.transitions import CHUNK, JobCancelled
 
 __all__ = [
     "CHUNK",
+    "IdempotencyKeyInProgress",
+    "IdempotencyKeyMismatch",
     "JobCancelled",
     "PurgeReport",
     "_backoff_s",
@@ -33,6 +41,8 @@ __all__ = [
     "batch_create",
     "batch_finish_if_done",
     "check_upload",
+    "idempotency_key_claim",
+    "idempotency_key_release",
     "job_cancel",
     "job_create",
     "job_fail",

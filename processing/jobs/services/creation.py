@@ -7,14 +7,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from processing.jobs.errors import ImageTooLarge, InvalidParams
 from processing.jobs.kinds import get_processor
-from processing.jobs.models import Batch, Job
+from processing.jobs.models import Batch, IdempotencyKey, Job
+from processing.jobs.services.idempotency import idempotency_key_done
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import check_image_url
+from processing.lib.logcontext import current_request_id
 from vendors import services as vendor_services
 from vendors.models import Priority, Project, Record, Vendor
 from vendors.selectors import vendor_limits
@@ -54,9 +56,12 @@ def job_create(
     image_url: str | None = None,
     project: Project | None = None,
     batch: Batch | None = None,
-    idempotency_key: str | None = None,
+    idempotency: IdempotencyKey | None = None,
+    request_id: str | None = None,
 ) -> Job:
-    """Create a job and hand it to the dispatcher once the row is committed."""
+    """Create a job and hand it to the dispatcher once the row is committed. `idempotency`: a
+    claimed key, marked done with this job in the same transaction. `request_id`: the request's
+    X-Request-ID, by default the one of the request being served."""
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -69,34 +74,27 @@ def job_create(
         raise InvalidParams("record not found", code="not_found")
     if image_url:
         check_image_url(image_url)  # syntax and scheme only: the worker resolves and fetches
-    if idempotency_key:
-        existing = Job.objects.filter(vendor=vendor, idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
     if upload is not None:
         check_upload(upload)
 
-    try:
-        with transaction.atomic():
-            if upload is not None:
-                target = project or vendor_services.project_default(vendor=vendor)
-                record = vendor_services.record_create(project=target, upload=upload)
-            job = Job.objects.create(
-                vendor=vendor,
-                record=record,
-                batch=batch,
-                kind=kind,
-                params=clean_params,
-                input_url=image_url or "",
-                priority=job_priority,
-                max_attempts=processor.retry.max_attempts,
-                idempotency_key=idempotency_key or None,
-            )
-            transaction.on_commit(lambda: request_admission(kinds=[kind]))
-    except IntegrityError:
-        if idempotency_key:  # the same key raced us: the first job wins
-            return Job.objects.get(vendor=vendor, idempotency_key=idempotency_key)
-        raise
+    with transaction.atomic():
+        if upload is not None:
+            target = project or vendor_services.project_default(vendor=vendor)
+            record = vendor_services.record_create(project=target, upload=upload)
+        job = Job.objects.create(
+            vendor=vendor,
+            record=record,
+            batch=batch,
+            kind=kind,
+            params=clean_params,
+            input_url=image_url or "",
+            priority=job_priority,
+            max_attempts=processor.retry.max_attempts,
+            request_id=request_id or current_request_id() or "",
+        )
+        if idempotency is not None:
+            idempotency_key_done(claim=idempotency, job=job)
+        transaction.on_commit(lambda: request_admission(kinds=[kind]))
     return job
 
 
@@ -110,8 +108,11 @@ def batch_create(
     uploads: list[UploadedFile] | None = None,
     image_urls: list[str] | None = None,
     project: Project | None = None,
+    idempotency: IdempotencyKey | None = None,
+    request_id: str | None = None,
 ) -> Batch:
-    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up."""
+    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up.
+    `idempotency` and `request_id` as for job_create."""
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -126,6 +127,7 @@ def batch_create(
     if not records and not uploads and not image_urls:
         raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
 
+    request_id = request_id or current_request_id() or ""
     with transaction.atomic():
         if uploads:
             target = project or vendor_services.project_default(vendor=vendor)
@@ -143,11 +145,14 @@ def batch_create(
                     params=clean_params,
                     priority=job_priority,
                     max_attempts=processor.retry.max_attempts,
+                    request_id=request_id,
                     **given,
                 )
                 for given in inputs
             ],
             batch_size=CHUNK,
         )
+        if idempotency is not None:
+            idempotency_key_done(claim=idempotency, batch=batch)
         transaction.on_commit(lambda: request_admission(kinds=[kind]))
     return batch

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from processing.jobs import events
-from processing.jobs.models import Job
+from processing.jobs.models import IdempotencyKey, Job
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.states import JobState
 from vendors.models import Record
@@ -46,6 +46,7 @@ def jobs_recover_stalled() -> int:
 class PurgeReport:
     jobs: int
     files: int
+    idempotency_keys: int = 0
 
 
 def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
@@ -60,11 +61,24 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
         expired = Job.objects.filter(state=state, finished_at__lt=now - age)
         while chunk := list(expired.values_list("pk", "result")[:CHUNK]):
             files += _delete_unreferenced_results([result["name"] for _, result in chunk if result])
-            deleted, _ = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
-            jobs += deleted
-    if jobs:
-        logger.info("retention removed %s finished jobs and %s result files", jobs, files)
-    return PurgeReport(jobs=jobs, files=files)
+            # Their idempotency keys go with them (cascade): count the jobs alone.
+            _, deleted = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
+            jobs += deleted.get(Job._meta.label, 0)
+    keys = _purge_idempotency_keys(now=now)
+    if jobs or keys:
+        logger.info("retention removed %s finished jobs, %s result files, %s idempotency keys", jobs, files, keys)
+    return PurgeReport(jobs=jobs, files=files, idempotency_keys=keys)
+
+
+def _purge_idempotency_keys(*, now: datetime) -> int:
+    """A key goes with its job (on delete cascade); a batch's key, or one whose job is still
+    kept, after the longest job retention."""
+    longest = timedelta(hours=max(settings.JOB_RETENTION_SUCCEEDED_H, settings.JOB_RETENTION_FAILED_H))
+    removed = 0
+    expired = IdempotencyKey.objects.filter(created_at__lt=now - longest)
+    while chunk := list(expired.values_list("pk", flat=True)[:CHUNK]):
+        removed += IdempotencyKey.objects.filter(pk__in=chunk).delete()[0]
+    return removed
 
 
 def _delete_unreferenced_results(names: list[str]) -> int:
