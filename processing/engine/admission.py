@@ -49,6 +49,7 @@ for i, vendor in ipairs(ARGV) do redis.call('HSET', KEYS[1], vendor, base + i) e
 return base
 """
 
+
 def dispatch_pending(*, kinds: Iterable[str] | None = None) -> int:
     """Admit what capacity allows. Safe to call from anywhere, as often as wanted. Without
     `kinds` (the maintenance tick) it first moves jobs whose `not_before` has passed back in line."""
