@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -39,6 +39,8 @@ from vendors.selectors import vendor_limits
 
 logger = logging.getLogger(__name__)
 
+LOCK_WAIT_S = 1
+ER_LOCK_WAIT_TIMEOUT = 1205
 SERVED_KEY = "darkroom:dispatch:served:{kind}"
 SERVED_SEQ_KEY = "darkroom:dispatch:seq"
 
@@ -77,8 +79,20 @@ def dispatch_marked() -> int:
 
 
 def admit(kind: str) -> int | None:
-    """One admission pass for a kind: how many jobs it sent, None if another dispatcher holds it."""
+    """One admission pass for a kind: how many jobs it sent, None if another dispatcher holds it
+    (or a row it needs stayed locked for LOCK_WAIT_S: the mark stays, the next pass tries again)."""
+    try:
+        return _admit(kind)
+    except OperationalError as exc:
+        if exc.args[0] != ER_LOCK_WAIT_TIMEOUT:
+            raise
+        logger.info("admission of %s waited %s s for a row lock; trying again later", kind, LOCK_WAIT_S)
+        return None
+
+
+def _admit(kind: str) -> int | None:
     r = get_redis()
+    _bound_lock_waits()
     with transaction.atomic():
         if not _lock_kind(kind):
             return None
@@ -101,6 +115,19 @@ def admit(kind: str) -> int | None:
         )
         raise
     return len(job_ids)
+
+
+def _bound_lock_waits() -> None:
+    """A pass never waits long for a row lock (InnoDB's default is 50 s): it would hold its kind
+    meanwhile, and a process killed while its statement waits is noticed by the server only when
+    the wait ends. Set once per connection."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "mysql" or getattr(raw, "darkroom_lock_wait_s", None) == LOCK_WAIT_S:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [LOCK_WAIT_S])
+    raw.darkroom_lock_wait_s = LOCK_WAIT_S
 
 
 def _lock_kind(kind: str) -> bool:
