@@ -1,0 +1,10 @@
+"""Settings of the benches: the test settings (MariaDB, Redis, the test kinds) with the
+production engine settings, on the bench's own database and Redis number."""
+
+from config.settings.base import JOB_QUEUE_CAPACITY as PRODUCTION_CAPACITY
+from config.settings.base import env
+from config.settings.test import *  # noqa: F403
+
+DEBUG = False
+JOB_QUEUE_CAPACITY = {**PRODUCTION_CAPACITY, "sleepy": 8}
+DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
