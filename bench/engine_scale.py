@@ -34,17 +34,23 @@ def run(smoke: bool) -> list[Row]:
     harness.fresh_database()
     a, record_a, b, record_b = _vendors()
     rows: list[Row] = []
-    rows += _drain_against_dramatiq(a, record_a, smoke)
-    rows += _statements_per_job(a, record_a, smoke)
+
+    def add(new: list[Row]) -> None:
+        for row in new:  # as they come: a long run that is stopped still says something
+            print(
+                f"# {row.what}: {row.figure} {row.unit} ({row.anchor} {row.anchor_figure})", file=sys.stderr, flush=True
+            )
+        rows.extend(new)
+
+    add(_drain_against_dramatiq(a, record_a, smoke))
+    add(_statements_per_job(a, record_a, smoke))
     levels = [0, 1_000] if smoke else [0, 1_000, 10_000, 100_000, 1_000_000]
     for level in levels:
         _fill(a, record_a, level)
-        rows += _admission_pass(level, smoke)
+        add(_admission_pass(level, smoke))
         if smoke and level != levels[-1]:
             continue  # one worker start less
-        rows += _under_load(
-            level, a, record_a, b, record_b, smoke, with_high=level == (levels[-1] if smoke else 100_000)
-        )
+        add(_under_load(level, a, record_a, b, record_b, smoke, with_high=level == (levels[-1] if smoke else 100_000)))
     return rows
 
 
@@ -112,7 +118,7 @@ def _admission_pass(level: int, smoke: bool) -> list[Row]:
     for _ in range(5 if smoke else 21):
         # Nothing in flight: each pass admits a full capacity (the backlog shrinks by 8 a pass).
         Job.objects.filter(lane=Lane.IN_FLIGHT).update(lane=Lane.DONE, state="cancelled")
-        get_redis().delete("darkroom-test:transform")
+        get_redis().delete("darkroom-bench:transform")
         mark_kinds([KIND])
         before = session_counters()
         started = time.perf_counter()
@@ -159,7 +165,7 @@ def _statements_per_job(vendor, record, smoke: bool) -> list[Row]:
         for job_id in Job.objects.filter(batch=batch, lane=Lane.IN_FLIGHT, state="queued").values_list("pk", flat=True):
             counted(job_run, job_id=str(job_id), kind=KIND)
             done += 1
-    get_redis().delete("darkroom-test:transform")
+    get_redis().delete("darkroom-bench:transform")
     assert Job.objects.filter(batch=batch, state="succeeded").count() == n
     kinds = ", ".join(f"{k[4:]} {v / n:.2f}" for k, v in sorted(delta.items()) if k.startswith("Com_"))
     return [Row("statements", f"SQL statements per short job ({n} jobs, admission included)",

@@ -45,7 +45,7 @@ def setup_django() -> None:
 
 
 def fresh_database() -> None:
-    """An empty bench database at the current migrations, and an empty Redis number."""
+    """An empty bench database at the current migrations, and none of the bench's Redis keys."""
     import redis
     from django.conf import settings
     from django.core.management import call_command
@@ -56,7 +56,11 @@ def fresh_database() -> None:
         cursor.execute(f"CREATE DATABASE {BENCH_DB} CHARACTER SET utf8mb4")
     connection.close()
     call_command("migrate", verbosity=0)
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    namespace = settings.DRAMATIQ_BROKER["OPTIONS"]["namespace"]
+    for pattern in (f"{namespace}*", "bench:*", f"{settings.CACHES['default']['KEY_PREFIX']}:*"):
+        for key in r.scan_iter(pattern, count=1000):
+            r.delete(key)
 
 
 def session_counters(prefixes: tuple[str, ...] = ("Com_", "Handler_read")) -> dict[str, int]:

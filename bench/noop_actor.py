@@ -14,7 +14,7 @@ from dramatiq.brokers.redis import RedisBroker
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 COUNTER = "bench:noop:done"
 
-broker = RedisBroker(url=URL, namespace="darkroom-test")
+broker = RedisBroker(url=URL, namespace="darkroom-bench")
 dramatiq.set_broker(broker)
 counter = redis.Redis.from_url(URL)
 

@@ -42,7 +42,10 @@ def jobs_recover_stalled() -> int:
                 cutoff.isoformat(),
                 extra={"job_id": str(job_id), "vendor": vendor_id},
             )
-    lost = Job.objects.filter(lane=Lane.IN_FLIGHT, state=JobState.QUEUED, dispatched_at__lt=cutoff).update(
+    # Read first, then update by key: an UPDATE over the in-flight range would lock every row it
+    # passes and deadlock with the workers finishing those jobs.
+    lost_rows = Job.objects.filter(lane=Lane.IN_FLIGHT, state=JobState.QUEUED, dispatched_at__lt=cutoff)
+    lost = lost_rows.filter(pk__in=list(lost_rows.values_list("pk", flat=True)[:CHUNK])).update(
         lane=Lane.WAITING, dispatched_at=None
     )
     return recovered + lost
