@@ -85,7 +85,7 @@ class _Uvicorn:
                "--port", str(self.port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
         log = open(ROOT / "test-artifacts" / "bench-web.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # Django's import is slow on a busy machine
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health/live", timeout=1).status_code == 200:

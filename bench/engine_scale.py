@@ -215,7 +215,7 @@ def _drain_against_dramatiq(vendor, record, smoke: bool) -> list[Row]:
 
     from bench.harness import BENCH_REDIS
 
-    n = 100 if smoke else 1000
+    n = 100 if smoke else int(os.environ.get("BENCH_DRAIN_JOBS", "1000"))
     noop_cmd = [sys.executable, "-m", "dramatiq", "bench.noop_actor"]
     os.environ.update(BENCH_REDIS_URL=BENCH_REDIS, dramatiq_queue_prefetch="64", dramatiq_worker_timeout="100")
     full, alone = [], []
