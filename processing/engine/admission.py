@@ -1,24 +1,37 @@
 """Admission control: the backlog waits in the database; jobs are handed to Dramatiq only as
 capacity frees up, highest priority first within a vendor and round-robin between vendors.
 
-One Redis lock serialises admission across every web and worker process, so the counts it
-reads are exact without row locks (SQLite has none). A caller that finds the lock taken leaves
-a "dirty" mark, and the holder admits again before it lets go, so no new job is overlooked.
+A pass for a kind is one short transaction whose cost does not depend on the backlog:
+
+1. lock the kind's `KindQueue` row (`SELECT … FOR UPDATE SKIP LOCKED`): a second dispatcher
+   finds it locked and returns at once, leaving its mark for the holder. COMMIT releases the
+   lock, and so does the server when the holder's connection dies: a killed worker holds nothing;
+2. which vendors have WAITING jobs of the kind: a loose index scan, one dive per (kind, vendor);
+3. those vendors, if active and not paused, locked `FOR UPDATE`: a vendor's cap counts jobs of
+   every kind, so two kinds' passes serving one vendor take turns;
+4. jobs in flight per kind and vendor: reads IN_FLIGHT rows only, bounded by the capacities;
+5. per vendor, in round-robin order, its next jobs by priority then age: an index range read
+   in order, no sort; rows locked elsewhere (a cancel) are passed over;
+6. one UPDATE claims them all; COMMIT; the messages go to Redis in one pipeline.
+
+On SQLite (the quick start) `FOR UPDATE` is a no-op, and the IMMEDIATE transaction takes the
+database's write lock for the pass instead, with the same effect.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable
 
-from django.db.models import Count, Q
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from processing.engine.messages import send_job
+from processing.engine.messages import send_jobs
 from processing.jobs.kinds import queue_capacity
-from processing.jobs.models import Job
-from processing.jobs.states import ACTIVE, JobState
+from processing.jobs.models import Job, KindQueue, Lane
+from processing.jobs.services import jobs_promote_due
 from processing.jobs.wakeup import DIRTY_KEY, mark_kinds
 from processing.lib.redis import get_redis
 from vendors.models import Vendor
@@ -26,101 +39,170 @@ from vendors.selectors import vendor_limits
 
 logger = logging.getLogger(__name__)
 
-LOCK_KEY = "darkroom:dispatch:lock"
+LOCK_WAIT_S = 1
+ER_LOCK_WAIT_TIMEOUT = 1205
 SERVED_KEY = "darkroom:dispatch:served:{kind}"
 SERVED_SEQ_KEY = "darkroom:dispatch:seq"
 
+# Stamp the vendors served in a pass, in order, with fresh sequence numbers: one round trip.
+_MARK_SERVED = """
+local base = redis.call('INCRBY', KEYS[2], #ARGV) - #ARGV
+for i, vendor in ipairs(ARGV) do redis.call('HSET', KEYS[1], vendor, base + i) end
+return base
+"""
+
 
 def dispatch_pending(*, kinds: Iterable[str] | None = None) -> int:
-    """Admit what capacity allows. Safe to call from anywhere, as often as wanted."""
+    """Admit what capacity allows. Safe to call from anywhere, as often as wanted. Without
+    `kinds` (the maintenance tick) it first moves jobs whose `not_before` has passed back in line."""
+    if kinds is None:
+        jobs_promote_due()
     mark_kinds(kinds)
     return dispatch_marked()
 
 
 def dispatch_marked() -> int:
-    """Admit jobs of the kinds marked since the last admission."""
+    """Admit jobs of the kinds marked since their last pass. A kind whose row another
+    dispatcher holds stays marked: the holder looks at the marks again after it commits."""
     r = get_redis()
     sent = 0
-    while r.scard(DIRTY_KEY):
-        lock = r.lock(LOCK_KEY, timeout=60, blocking=False)
-        if not lock.acquire():
-            return sent  # the holder sees our mark before it releases
-        try:
-            while dirty := [k.decode() for k in r.spop(DIRTY_KEY, 100)]:
-                for kind in dirty:
-                    sent += _admit(kind)
-        finally:
-            lock.release()
+    while kinds := sorted(k.decode() for k in r.smembers(DIRTY_KEY)):
+        progressed = False
+        for kind in kinds:
+            admitted = admit(kind)
+            if admitted is not None:
+                progressed = True
+                sent += admitted
+        if not progressed:
+            break
     return sent
 
 
-def _waiting(kind: str):
-    now = timezone.now()
-    return Job.objects.filter(
-        kind=kind,
-        state=JobState.QUEUED,
-        dispatched_at__isnull=True,
-        vendor__is_active=True,
-        vendor__is_paused=False,
-    ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+def admit(kind: str) -> int | None:
+    """One admission pass for a kind: how many jobs it sent, None if another dispatcher holds it
+    (or a row it needs stayed locked for LOCK_WAIT_S: the mark stays, the next pass tries again)."""
+    try:
+        return _admit(kind)
+    except OperationalError as exc:
+        if exc.args[0] != ER_LOCK_WAIT_TIMEOUT:
+            raise
+        logger.info("admission of %s waited %s s for a row lock; trying again later", kind, LOCK_WAIT_S)
+        return None
 
 
-def _in_flight():
-    return Job.objects.filter(state__in=ACTIVE, dispatched_at__isnull=False)
-
-
-def _admit(kind: str) -> int:
-    free = queue_capacity(kind) - _in_flight().filter(kind=kind).count()
-    if free <= 0:
-        return 0
-    waiting = _waiting(kind)
-    vendor_ids = list(waiting.order_by().values_list("vendor_id", flat=True).distinct())
-    if not vendor_ids:
-        return 0
-    vendors = Vendor.objects.filter(pk__in=vendor_ids).select_related("plan")
-    caps = {v.pk: vendor_limits(vendor=v)["max_in_flight"] for v in vendors}
-    in_flight = dict(
-        _in_flight()
-        .filter(vendor_id__in=vendor_ids)
-        .values("vendor_id")
-        .annotate(n=Count("id"))
-        .values_list("vendor_id", "n")
-    )
+def _admit(kind: str) -> int | None:
     r = get_redis()
-    served_key = SERVED_KEY.format(kind=kind)
-    served = {int(k): int(v) for k, v in r.hgetall(served_key).items()}
+    _bound_lock_waits()
+    with transaction.atomic():
+        if not _lock_kind(kind):
+            return None
+        r.srem(DIRTY_KEY, kind)  # under the lock: a job committed before this is read below
+        chosen = _choose(kind, r)
+        if not chosen:
+            return 0
+        job_ids = [job_id for _, job_id in chosen]
+        # The rows are locked by this transaction: the compare-and-set cannot miss.
+        Job.objects.filter(pk__in=job_ids, lane=Lane.WAITING).update(lane=Lane.IN_FLIGHT, dispatched_at=timezone.now())
+        # While the kind is still locked, so the next pass sees this order.
+        served = [vendor_id for vendor_id, _ in chosen]
+        r.eval(_MARK_SERVED, 2, SERVED_KEY.format(kind=kind), SERVED_SEQ_KEY, *served)
+    try:
+        send_jobs(kind, job_ids)
+    except Exception:
+        # Give them back; a crash before this line leaves them to the lost-job sweep.
+        Job.objects.filter(pk__in=job_ids, lane=Lane.IN_FLIGHT, state="queued").update(
+            lane=Lane.WAITING, dispatched_at=None
+        )
+        raise
+    return len(job_ids)
+
+
+def _bound_lock_waits() -> None:
+    """A pass never waits long for a row lock (InnoDB's default is 50 s): it would hold its kind
+    meanwhile, and a process killed while its statement waits is noticed by the server only when
+    the wait ends. Set once per connection."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "mysql" or getattr(raw, "darkroom_lock_wait_s", None) == LOCK_WAIT_S:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [LOCK_WAIT_S])
+    raw.darkroom_lock_wait_s = LOCK_WAIT_S
+
+
+def _lock_kind(kind: str) -> bool:
+    """Lock the kind's row for this transaction; False if another dispatcher holds it."""
+    rows = KindQueue.objects.filter(kind=kind)
+    if rows.select_for_update(skip_locked=True).exists():
+        return True
+    if rows.exists():  # a plain read sees a row that another transaction has locked
+        return False
+    KindQueue.objects.bulk_create([KindQueue(kind=kind)], ignore_conflicts=True)  # a kind's first pass
+    return rows.select_for_update(skip_locked=True).exists()
+
+
+def _waiting_vendors(kind: str) -> list[int]:
+    """Vendors with WAITING jobs of the kind: MariaDB reads the (lane, kind, vendor) index with
+    a loose scan, one dive per pair however long the backlog. It does so only when no equality
+    on the varchar `kind` precedes the grouped column, hence every kind at once."""
+    rows = Job.objects.filter(lane=Lane.WAITING).order_by().values_list("lane", "kind", "vendor_id").distinct()
+    return [vendor_id for _, row_kind, vendor_id in rows if row_kind == kind]
+
+
+def _choose(kind: str, r) -> list[tuple[int, object]]:
+    """(vendor id, job id) in the order they are admitted."""
+    vendor_ids = _waiting_vendors(kind)
+    if not vendor_ids:
+        return []
+    vendors = list(
+        Vendor.objects.select_for_update()
+        .select_related("plan")
+        .filter(pk__in=vendor_ids, is_active=True, is_paused=False)
+        .order_by("pk")
+    )
+    if not vendors:
+        return []
+    in_flight_kind = 0
+    in_flight_vendor: dict[int, int] = defaultdict(int)
+    counts = (
+        Job.objects.filter(lane=Lane.IN_FLIGHT)
+        .order_by()
+        .values("lane", "kind", "vendor_id")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "vendor_id", "n")
+    )
+    for row_kind, vendor_id, n in counts:
+        in_flight_vendor[vendor_id] += n
+        in_flight_kind += n if row_kind == kind else 0
+    free = queue_capacity(kind) - in_flight_kind
+    room = {v.pk: vendor_limits(vendor=v)["max_in_flight"] - in_flight_vendor[v.pk] for v in vendors}
+    eligible = [vendor_id for vendor_id, n in room.items() if n > 0]
+    if free <= 0 or not eligible:
+        return []
+    served = dict(zip(eligible, r.hmget(SERVED_KEY.format(kind=kind), eligible), strict=True))
     # The vendor served longest ago goes first; one never served goes before all.
-    turn = deque(sorted(vendor_ids, key=lambda v: served.get(v, 0)))
-    sent = 0
+    turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
+    candidates: dict[int, deque] = {}
+    chosen: list[tuple[int, object]] = []
     while free > 0 and turn:
         vendor_id = turn.popleft()
-        if in_flight.get(vendor_id, 0) >= caps[vendor_id]:
+        if vendor_id not in candidates:  # the vendor's first turn: its next jobs, in order
+            candidates[vendor_id] = deque(_next_jobs(kind, vendor_id, min(room[vendor_id], free)))
+        if not candidates[vendor_id] or room[vendor_id] <= 0:
             continue
-        job_id = (
-            waiting.filter(vendor_id=vendor_id).order_by("-priority", "created_at").values_list("pk", flat=True).first()
-        )
-        if job_id is None:
-            continue
-        if not _claim_and_send(kind, job_id):
-            turn.appendleft(vendor_id)  # cancelled meanwhile: try this vendor's next job
-            continue
-        sent += 1
+        chosen.append((vendor_id, candidates[vendor_id].popleft()))
+        room[vendor_id] -= 1
         free -= 1
-        in_flight[vendor_id] = in_flight.get(vendor_id, 0) + 1
-        r.hset(served_key, vendor_id, r.incr(SERVED_SEQ_KEY))
         turn.append(vendor_id)
-    return sent
+    return chosen
 
 
-def _claim_and_send(kind: str, job_id) -> bool:
-    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED, dispatched_at__isnull=True).update(
-        dispatched_at=timezone.now()
+def _next_jobs(kind: str, vendor_id: int, n: int) -> list:
+    """A vendor's next `n` waiting jobs: the (kind, lane, vendor, -priority, created_at) index
+    read in order, no sort; rows locked elsewhere (a cancel) are passed over."""
+    return list(
+        Job.objects.filter(kind=kind, lane=Lane.WAITING, vendor_id=vendor_id)
+        .order_by("-priority", "created_at")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:n]
     )
-    if not claimed:
-        return False
-    try:
-        send_job(kind, job_id)
-    except Exception:
-        Job.objects.filter(pk=job_id).update(dispatched_at=None)
-        raise
-    return True

@@ -44,7 +44,9 @@ class Maintenance(dramatiq.Middleware):
                     wake.subscribe(WAKE_CHANNEL)
                 # Woken at once by a web request that created jobs, else once a tick.
                 if wake.get_message(timeout=settings.DISPATCH_TICK_S):
-                    dispatch_marked()  # only the kinds that the waking request marked
+                    while wake.get_message(timeout=0):
+                        pass  # wake-ups that came meanwhile: one pass serves them all
+                    dispatch_marked()  # only the kinds marked
                 if time.monotonic() >= next_sweep:
                     # Also admits retries whose backoff has passed and jobs of resumed vendors.
                     jobs_recover_stalled()

@@ -11,7 +11,6 @@ from django.conf import settings
 from dramatiq.middleware import TimeLimitExceeded
 
 from processing.engine import metrics
-from processing.engine.admission import dispatch_pending
 from processing.engine.rate_limits import acquire_slot
 from processing.jobs import services
 from processing.jobs.errors import JobError, RetryableJobError
@@ -19,6 +18,7 @@ from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
 from processing.jobs.states import JobState
+from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import fetch_image
 from processing.lib.logcontext import job_log_context
 
@@ -59,8 +59,8 @@ def job_run(*, job_id: str, kind: str) -> None:
             outcome, error_code = _execute(job)
         finally:
             metrics.run_ended(job=job, outcome=outcome, seconds=time.monotonic() - started, error_code=error_code)
-            services.batch_finish_if_done(batch_id=job.batch_id)
-            dispatch_pending(kinds=[job.kind])
+            # A slot is free: the maintenance thread admits, one pass for the ends of many jobs.
+            request_admission(kinds=[job.kind])
 
 
 def _log_fields(job: Job) -> dict[str, object]:

@@ -10,6 +10,37 @@ from processing.jobs.states import JobState
 from vendors.models import Priority, Record, Vendor
 
 
+class Lane(models.IntegerChoices):
+    """Where a job stands for admission, kept by the same UPDATE that changes its state. Each
+    value is an index range: admission reads WAITING rows of one (kind, vendor) in priority
+    order, counts IN_FLIGHT rows (bounded by the queue capacities) and promotes DEFERRED rows
+    whose not_before has passed. It never reads a row it cannot admit."""
+
+    DONE = 0, "done"  # succeeded, failed or cancelled
+    WAITING = 1, "waiting"  # queued, not handed to Dramatiq, admissible now
+    DEFERRED = 2, "deferred"  # queued, waiting for not_before (retry backoff, rate limit)
+    IN_FLIGHT = 3, "in flight"  # handed to Dramatiq and not finished (queued or running)
+
+
+def lane_of(state: str, *, deferred: bool = False) -> Lane:
+    """The lane a job enters with a state change; a queued job with a `not_before` is deferred.
+    (Only admission puts a queued job IN_FLIGHT.)"""
+    if state == JobState.QUEUED:
+        return Lane.DEFERRED if deferred else Lane.WAITING
+    return Lane.IN_FLIGHT if state == JobState.RUNNING else Lane.DONE
+
+
+class KindQueue(models.Model):
+    """One row per kind: an admission pass locks its row (SELECT … FOR UPDATE SKIP LOCKED) for
+    one short transaction. The lock ends with the transaction or with the connection, so a
+    dispatcher that dies holds nothing."""
+
+    kind = models.CharField(max_length=32, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.kind
+
+
 class Batch(models.Model):
     """A bulk request: many jobs of one kind started together."""
 
@@ -19,6 +50,8 @@ class Batch(models.Model):
     params = models.JSONField(default=dict, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     total = models.PositiveIntegerField(default=0)
+    # Jobs of the batch that have finished: counted by each terminal transition, never scanned.
+    done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -42,7 +75,8 @@ class Job(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
     # The X-Request-ID of the request that created the job; on the worker's log lines for it.
-    request_id = models.CharField(max_length=128, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, db_default="")
+    lane = models.PositiveSmallIntegerField(choices=Lane.choices, default=Lane.WAITING, editable=False)
 
     progress_percent = models.PositiveSmallIntegerField(default=0)
     progress_stage = models.CharField(max_length=32, blank=True)
@@ -74,7 +108,12 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["vendor", "state", "-created_at"]),
-            models.Index(fields=["kind", "state", "dispatched_at", "priority", "created_at"]),
+            # A vendor's next jobs of a kind, by priority then age: an index range read in order.
+            models.Index(fields=["kind", "lane", "vendor", "-priority", "created_at"], name="job_admission"),
+            # Which (kind, vendor) pairs wait: MariaDB's loose index scan, one dive per pair. It is
+            # skipped on an index with a DESC part, hence this all-ascending index of its own.
+            models.Index(fields=["lane", "kind", "vendor"], name="job_lane_vendor"),
+            models.Index(fields=["lane", "not_before"], name="job_lane_due"),
             models.Index(fields=["state", "finished_at"]),
             models.Index(fields=["state", "heartbeat_at"]),
         ]

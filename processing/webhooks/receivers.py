@@ -8,6 +8,7 @@ import logging
 from processing.jobs.representation import job_representation
 from processing.jobs.selectors import batch_progress
 from processing.jobs.states import JobState
+from processing.webhooks import selectors
 from processing.webhooks.models import WebhookEvent
 from processing.webhooks.tasks import deliveries_enqueue
 
@@ -21,9 +22,15 @@ def on_job_finished(sender, job, state, **kwargs) -> None:
     if event is None:
         return
     try:
+        if not selectors.endpoint_ids_for_event(vendor_id=job.vendor_id, event=event):
+            return  # the common case, from the cache: no representation built
         deliveries_enqueue(vendor_id=job.vendor_id, event=event, data=job_representation(job))
     except Exception:
         logger.exception("could not queue webhook %s for job %s of vendor %s", event, job.pk, job.vendor_id)
+
+
+def on_endpoint_changed(sender, instance, **kwargs) -> None:
+    selectors.forget_endpoints(vendor_id=instance.vendor_id)
 
 
 def on_batch_finished(sender, batch, **kwargs) -> None:

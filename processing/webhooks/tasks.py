@@ -59,14 +59,14 @@ def deliver_webhook(endpoint_id: int, delivery_id: str, event: str, payload: dic
 
 def deliveries_enqueue(*, vendor_id: int, event: str, data: dict[str, Any]) -> int:
     """Send `event` to every active endpoint of the vendor that asked for it, after commit."""
-    endpoints = selectors.endpoints_for_event(vendor_id=vendor_id, event=event)
-    for endpoint in endpoints:
+    endpoint_ids = selectors.endpoint_ids_for_event(vendor_id=vendor_id, event=event)
+    for endpoint_id in endpoint_ids:
         delivery_id = str(uuid.uuid4())
         # The Standard Webhooks payload; the delivery id travels as the webhook-id header.
         payload = json.loads(json.dumps({"type": event, "timestamp": timezone.now(), "data": data}, cls=JSONEncoder))
         transaction.on_commit(
-            lambda e=endpoint, d=delivery_id, p=payload: deliver_webhook.send(
-                endpoint_id=e.pk, delivery_id=d, event=event, payload=p
+            lambda e=endpoint_id, d=delivery_id, p=payload: deliver_webhook.send(
+                endpoint_id=e, delivery_id=d, event=event, payload=p
             )
         )
-    return len(endpoints)
+    return len(endpoint_ids)

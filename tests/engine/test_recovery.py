@@ -7,7 +7,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from processing.jobs import services
-from processing.jobs.models import Job
+from processing.jobs.models import Job, Lane
 from tests.engine.conftest import wait_finished
 from tests.factories import make_record
 from tests.support.queues import ISOLATED_QUEUE
@@ -75,7 +75,8 @@ def test_a_dispatched_message_that_never_arrives_is_dispatched_again(vendor_a, s
 
     settings.JOB_STALL_TIMEOUT_S = 5
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
-    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now() - timedelta(seconds=6))
+    # As admission leaves a job it handed to Dramatiq 6 s ago.
+    Job.objects.filter(pk=job.pk).update(lane=Lane.IN_FLIGHT, dispatched_at=timezone.now() - timedelta(seconds=6))
     assert jobs_recover_stalled() == 1
     job.refresh_from_db()
-    assert job.state == "queued" and job.dispatched_at is None
+    assert job.state == "queued" and job.dispatched_at is None and job.lane == Lane.WAITING

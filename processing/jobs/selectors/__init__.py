@@ -16,7 +16,13 @@ from processing.jobs.selectors.ops import (
     ops_job_list,
     ops_queue_oldest_age_s,
 )
-from processing.jobs.selectors.stats import backlog_eta_s, queue_oldest_waiting_age_s, queue_stats, queue_throughput
+from processing.jobs.selectors.stats import (
+    backlog_eta_s,
+    kind_throughput_per_s,
+    queue_oldest_waiting_age_s,
+    queue_stats,
+    queue_throughput,
+)
 
 __all__ = [
     "backlog_eta_s",
@@ -29,6 +35,7 @@ __all__ = [
     "job_get",
     "job_list",
     "job_result_document",
+    "kind_throughput_per_s",
     "latest_jobs_by_record",
     "ops_batch_get",
     "ops_job_counts",

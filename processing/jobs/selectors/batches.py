@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet, Sum
 
 from processing.jobs.models import Batch, Job
-from processing.jobs.states import JobState
+from processing.jobs.selectors.stats import backlog_eta_s
+from processing.jobs.states import ACTIVE, JobState
 from vendors.models import Vendor
 
 
@@ -43,8 +43,9 @@ def batch_job_ids(*, batch: Batch) -> list[uuid.UUID]:
 
 def batch_progress(*, batch: Batch) -> dict:
     """Counts by state, percent done (running jobs count by their own progress, so the bar moves
-    before the first job ends), and an estimate of the seconds left from the rate at which the
-    batch's jobs have finished since its first one started (None before one has)."""
+    before the first job ends), and an estimate of the seconds left: the batch's unfinished jobs
+    and the older jobs of its kind still waiting ahead of them, at the kind's observed throughput
+    (None before a job of the kind has succeeded)."""
 
     running = Q(state=JobState.RUNNING)
     counts = Job.objects.filter(batch=batch).aggregate(
@@ -55,21 +56,17 @@ def batch_progress(*, batch: Batch) -> dict:
         failed=Count("pk", filter=Q(state=JobState.FAILED)),
         cancelled=Count("pk", filter=Q(state=JobState.CANCELLED)),
         running_percent=Sum("progress_percent", filter=running),
-        first_started=Min("started_at"),
     )
-    first_started = counts.pop("first_started")
     running_units = (counts.pop("running_percent") or 0) / 100
     total = counts["total"]
     finished = counts["succeeded"] + counts["failed"] + counts["cancelled"]
     left = total - finished
-    eta_s = None
-    if left == 0:
-        eta_s = 0.0
-    elif first_started is not None and finished > counts["cancelled"]:
-        # Cancelled jobs finish instantly: they say nothing about the processing rate.
-        processed = finished - counts["cancelled"]
-        elapsed = max((timezone.now() - first_started).total_seconds(), 0.001)
-        eta_s = round(left * elapsed / processed, 1)
+    eta_s = 0.0 if left == 0 else None
+    if left:
+        ahead = 0
+        if counts["queued"]:  # jobs of the kind created before the batch and not finished yet
+            ahead = Job.objects.filter(kind=batch.kind, state__in=ACTIVE, created_at__lt=batch.created_at).count()
+        eta_s = backlog_eta_s(kind=batch.kind, ahead=ahead + left)
     return {
         **counts,
         "percent": round(100 * (finished + running_units) / total, 1) if total else 100.0,

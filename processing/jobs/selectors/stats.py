@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from processing.jobs.kinds import PROCESSORS, queue_capacity
+from processing.jobs.kinds import PROCESSORS
 from processing.jobs.models import Job
 from processing.jobs.states import ACTIVE, JobState
 from vendors.models import Vendor
@@ -79,20 +79,36 @@ def queue_oldest_waiting_age_s() -> dict[str, float | None]:
     return ages
 
 
-def backlog_eta_s(*, kind: str) -> float | None:
-    """Seconds until every waiting or running job of `kind` is done (called right after jobs
-    are added, the time until the last of them is): the backlog at the average duration of the
-    kind's last 50 successes, over its queue capacity. None until a job of that kind succeeded."""
+RATE_SAMPLE = 200  # finished jobs a kind's throughput is measured over
+IDLE_GAP_FACTOR = 10  # a gap between two finishes this many times the median is idle time
 
-    durations = list(
-        Job.objects.filter(kind=kind, state=JobState.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
+
+def kind_throughput_per_s(*, kind: str) -> float | None:
+    """Jobs of `kind` finished per second while the kind was busy, from its last RATE_SAMPLE
+    successes: their count over the time between their finishes, idle gaps left out. Not from
+    run times: admission, queues and the database bound short jobs far more than their run.
+    None until two jobs of the kind succeeded."""
+    finishes = list(
+        Job.objects.filter(state=JobState.SUCCEEDED, kind=kind, finished_at__isnull=False)
         .order_by("-finished_at")
-        .annotate(duration=F("finished_at") - F("started_at"))
-        .values_list("duration", flat=True)[:50]
+        .values_list("finished_at", flat=True)[:RATE_SAMPLE]
     )
-    if not durations:
+    gaps = sorted((newer - older).total_seconds() for newer, older in zip(finishes, finishes[1:], strict=False))
+    if not gaps:
         return None
-    average_s = sum(d.total_seconds() for d in durations) / len(durations)
-    backlog = Job.objects.filter(kind=kind, state__in=ACTIVE).count()
-    capacity = queue_capacity(kind) or 1
-    return round(backlog * average_s / capacity, 1)
+    idle = IDLE_GAP_FACTOR * max(gaps[len(gaps) // 2], 0.001)
+    busy_s = sum(gap for gap in gaps if gap <= idle)
+    return len(gaps) / max(busy_s, 0.001)
+
+
+def backlog_eta_s(*, kind: str, ahead: int | None = None) -> float | None:
+    """Seconds until `ahead` jobs of `kind` are done (by default every waiting or running one:
+    called right after jobs are added, the time until the last of them is), at the kind's
+    observed throughput. None until a job of that kind succeeded."""
+
+    rate = kind_throughput_per_s(kind=kind)
+    if rate is None:
+        return None
+    if ahead is None:
+        ahead = Job.objects.filter(kind=kind, state__in=ACTIVE).count()
+    return round(ahead / rate, 1)

@@ -4,7 +4,6 @@ locks. Callers use `from processing.jobs import services` and the names below.""
 
 from processing.jobs.services.control import (
     batch_cancel,
-    batch_finish_if_done,
     job_cancel,
     job_retry,
     job_set_priority,
@@ -27,8 +26,9 @@ from processing.jobs.services.runs import (
     job_report_progress,
     job_start,
     job_succeed,
+    jobs_promote_due,
 )
-from processing.jobs.services.transitions import CHUNK, JobCancelled
+from processing.jobs.services.transitions import CHUNK, JobCancelled, batch_finish_if_done
 
 __all__ = [
     "CHUNK",
@@ -53,6 +53,7 @@ __all__ = [
     "job_start",
     "job_succeed",
     "jobs_cancel",
+    "jobs_promote_due",
     "jobs_purge_finished",
     "jobs_recover_stalled",
     "jobs_retry",

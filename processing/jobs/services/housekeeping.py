@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from processing.jobs import events
-from processing.jobs.models import IdempotencyKey, Job
+from processing.jobs.models import IdempotencyKey, Job, Lane
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.states import JobState
 from vendors.models import Record
@@ -27,7 +27,11 @@ def jobs_recover_stalled() -> int:
     recovered = 0
     for job_id, vendor_id, batch_id in list(stalled.values_list("pk", "vendor_id", "batch_id")):
         if Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
-            state=JobState.QUEUED, run_token=None, dispatched_at=None, progress_stage="requeued_after_stall"
+            state=JobState.QUEUED,
+            lane=Lane.WAITING,
+            run_token=None,
+            dispatched_at=None,
+            progress_stage="requeued_after_stall",
         ):
             recovered += 1
             events.publish_change(job_id=job_id, batch_id=batch_id, vendor_id=vendor_id)
@@ -38,7 +42,12 @@ def jobs_recover_stalled() -> int:
                 cutoff.isoformat(),
                 extra={"job_id": str(job_id), "vendor": vendor_id},
             )
-    lost = Job.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff).update(dispatched_at=None)
+    # Read first, then update by key: an UPDATE over the in-flight range would lock every row it
+    # passes and deadlock with the workers finishing those jobs.
+    lost_rows = Job.objects.filter(lane=Lane.IN_FLIGHT, state=JobState.QUEUED, dispatched_at__lt=cutoff)
+    lost = lost_rows.filter(pk__in=list(lost_rows.values_list("pk", flat=True)[:CHUNK])).update(
+        lane=Lane.WAITING, dispatched_at=None
+    )
     return recovered + lost
 
 

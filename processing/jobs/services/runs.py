@@ -11,27 +11,38 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from processing.jobs import events
 from processing.jobs.errors import JobError
 from processing.jobs.kinds import get_processor
-from processing.jobs.models import Job
-from processing.jobs.services.transitions import JobCancelled, announce_finished, transition
+from processing.jobs.models import Job, Lane
+from processing.jobs.services.transitions import (
+    JobCancelled,
+    announce_finished,
+    batch_finish_if_done,
+    finish_run,
+    transition,
+)
 from processing.jobs.states import JobState
 from processing.lib.imaging.output import ImageOutput
-from vendors.models import Record
 
 logger = logging.getLogger(__name__)
 
 
 def job_start(*, job_id: uuid.UUID) -> Job | None:
-    """Take a job for this worker. None if it is finished, cancelled, or held by a live worker."""
+    """Take a job for this worker. None if it is finished, cancelled, or held by a live worker.
+    One UPDATE (a redelivered message for a job whose worker died takes it over once its
+    heartbeat is stale) and one SELECT, which, filtered by the new token, proves we hold it."""
     now = timezone.now()
     token = uuid.uuid4()
-    take = dict(
+    stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
+    taken = Job.objects.filter(
+        Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before), pk=job_id
+    ).update(
+        state=JobState.RUNNING,
+        lane=Lane.IN_FLIGHT,
         run_token=token,
         attempts=F("attempts") + 1,
         started_at=now,
@@ -40,15 +51,11 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
         progress_percent=0,
         progress_message="",
     )
-    taken = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(state=JobState.RUNNING, **take)
-    if not taken:
-        # A redelivered message for a job whose worker died: take it over once its heartbeat is stale.
-        stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-        taken = Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=stale_before).update(**take)
     if not taken:
         return None
-    job = Job.objects.select_related("vendor", "record").get(pk=job_id)
-    events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
+    job = Job.objects.select_related("vendor", "record").filter(pk=job_id, run_token=token).first()
+    if job is not None:
+        events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return job
 
 
@@ -76,25 +83,28 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     name = default_storage.save(_result_name(job, run_token, output), ContentFile(output.data))
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
     now = timezone.now()
-    with transaction.atomic():
-        applied = transition(
-            job.pk,
-            JobState.SUCCEEDED,
-            held_by=run_token,
-            result=result,
-            finished_at=now,
-            progress_percent=100,
-            progress_stage="done",
-            progress_message="",
-            error_code="",
-            error_message="",
-        )
-        if applied and job.record_id and output.is_image:  # JSON (labels) is not a processed image
-            Record.objects.filter(pk=job.record_id).update(
-                processed=name, processed_content_type=output.content_type, processed_at=now
-            )
+    record_fields = (  # JSON (labels) is not a processed image
+        dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
+    )
+    applied = finish_run(
+        job,
+        JobState.SUCCEEDED,
+        held_by=run_token,
+        record_fields=record_fields,
+        result=result,
+        finished_at=now,
+        progress_percent=100,
+        progress_stage="done",
+        progress_message="",
+        error_code="",
+        error_message="",
+    )
     if applied:
-        announce_finished(job.pk, JobState.SUCCEEDED)
+        job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
+        job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
+        job.error_code = job.error_message = ""
+        announce_finished(job.pk, JobState.SUCCEEDED, job=job)
+        batch_finish_if_done(batch_id=job.batch_id)
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
     return applied
@@ -109,8 +119,8 @@ def _backoff_s(job: Job) -> float:
 
 def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str = "") -> str:
     """Record a failed attempt: queue it again if it may be retried, else end it failed.
-    Returns the job's new state (or its current one if this run no longer holds it)."""
-    job.refresh_from_db(fields=["attempts", "attempt_errors"])
+    Returns the job's new state (or its current one if this run no longer holds it). `job` is
+    as job_start read it: nobody else changes its attempts while this run holds the token."""
     now = timezone.now()
     entry = {"attempt": job.attempts, "code": error.code, "message": error.message, "at": now.isoformat()}
     common = dict(
@@ -143,8 +153,11 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             )
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
-    elif transition(job.pk, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
-        announce_finished(job.pk, JobState.FAILED)
+    elif finish_run(job, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
+        job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
+        job.error_code, job.error_message, job.attempt_errors = error.code, error.message, common["attempt_errors"]
+        announce_finished(job.pk, JobState.FAILED, job=job)
+        batch_finish_if_done(batch_id=job.batch_id)
         logger.error(
             "job %s of vendor %s failed after %s attempt(s) (%s): %s",
             job.pk,
@@ -163,6 +176,7 @@ def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
     the dispatcher hands it over again once `seconds` have passed."""
     postponed = (
         Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+            lane=Lane.DEFERRED,
             dispatched_at=None,
             not_before=timezone.now() + timedelta(seconds=seconds),
             progress_stage="waiting",
@@ -173,3 +187,9 @@ def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
     if postponed:
         events.publish_change(job_id=job_id)
     return postponed
+
+
+def jobs_promote_due() -> int:
+    """Deferred jobs (retry backoff, rate-limit postponement) whose `not_before` has passed
+    become admissible again. Reads only the due rows (index lane, not_before)."""
+    return Job.objects.filter(lane=Lane.DEFERRED, not_before__lte=timezone.now()).update(lane=Lane.WAITING)

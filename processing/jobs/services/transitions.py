@@ -6,11 +6,14 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from processing.jobs import signals
-from processing.jobs.models import Job
-from processing.jobs.states import sources_of
+from processing.jobs.models import Batch, Job, lane_of
+from processing.jobs.states import FINISHED, sources_of
+from vendors.models import Record
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +24,96 @@ class JobCancelled(Exception):
 
 def transition(job_id: uuid.UUID, target: str, *, held_by: uuid.UUID | None = None, **fields: Any) -> bool:
     """Move a job to `target` if its current state allows it (and, when given, the run that
-    holds it is `held_by`). Returns whether this call made the change."""
+    holds it is `held_by`). Returns whether this call made the change. The job's lane follows
+    its state unless the caller names it."""
     rows = Job.objects.filter(pk=job_id, state__in=sources_of(target))
     if held_by is not None:
         rows = rows.filter(run_token=held_by)
+    fields.setdefault("lane", lane_of(target, deferred=fields.get("not_before") is not None))
     return rows.update(state=target, **fields) == 1
 
 
-def announce_finished(job_id: uuid.UUID, state: str) -> None:
+def finish_run(
+    job: Job, target: str, *, held_by: uuid.UUID, record_fields: dict[str, Any] | None = None, **fields: Any
+) -> bool:
+    """End the run that holds `job` in a finished state, update its record (when given) and
+    count it on its batch: one statement on MySQL (a multi-table UPDATE, atomic by itself), one
+    transaction elsewhere. Returns whether this call made the change."""
+    assert target in FINISHED
+    fields["lane"] = lane_of(target)
+    if connection.vendor == "mysql":
+        return _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
+    with transaction.atomic():
+        if not transition(job.pk, target, held_by=held_by, **fields):
+            return False
+        if record_fields and job.record_id:
+            Record.objects.filter(pk=job.record_id).update(**record_fields)
+        if job.batch_id:
+            Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
+    return True
+
+
+def _finish_run_in_one_statement(
+    job: Job, target: str, held_by: uuid.UUID, record_fields: dict[str, Any], fields: dict[str, Any]
+) -> bool:
+    qn = connection.ops.quote_name
+    updates: list[tuple[str, type, dict[str, Any]]] = [("j", Job, {"state": target, **fields})]
+    joins = ""
+    if record_fields and job.record_id:
+        updates.append(("r", Record, record_fields))
+        joins += f" LEFT JOIN {qn(Record._meta.db_table)} r ON r.{qn('id')} = j.{qn('record_id')}"
+    assignments: list[str] = []
+    params: list[Any] = []
+    for alias, model, values in updates:
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            assignments.append(f"{alias}.{qn(field.column)} = %s")
+            params.append(field.get_db_prep_save(value, connection))
+    if job.batch_id:
+        joins += f" LEFT JOIN {qn(Batch._meta.db_table)} b ON b.{qn('id')} = j.{qn('batch_id')}"
+        assignments.append(f"b.{qn('done')} = b.{qn('done')} + 1")
+    sources = sorted(sources_of(target))
+    pk, token = Job._meta.pk, Job._meta.get_field("run_token")
+    sql = (
+        f"UPDATE {qn(Job._meta.db_table)} j{joins} SET {', '.join(assignments)}"
+        f" WHERE j.{qn('id')} = %s AND j.{qn('state')} IN ({', '.join(['%s'] * len(sources))})"
+        f" AND j.{qn('run_token')} = %s"
+    )
+    params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0
+
+
+def batch_count_done(*, batch_id: uuid.UUID | None, n: int = 1) -> None:
+    """n more jobs of the batch finished (negative: were run again)."""
+    if batch_id is not None and n:
+        Batch.objects.filter(pk=batch_id).update(done=F("done") + n)
+
+
+def batch_finish_if_done(*, batch_id: uuid.UUID | None) -> bool:
+    """Stamp the batch finished once its counter says every job has; one indexed UPDATE, no
+    scan of its jobs. Only the call that stamps it sends `batch_finished`."""
+    if batch_id is None:
+        return False
+    if not Batch.objects.filter(pk=batch_id, finished_at__isnull=True, done__gte=F("total")).update(
+        finished_at=timezone.now()
+    ):
+        return False
+    transaction.on_commit(
+        lambda: signals.batch_finished.send(sender=Batch, batch=Batch.objects.select_related("vendor").get(pk=batch_id))
+    )
+    return True
+
+
+def announce_finished(job_id: uuid.UUID, state: str, *, job: Job | None = None) -> None:
+    """Send `job_finished` after commit; a caller that holds the finished job passes it, which
+    saves reading it again."""
+
     def send() -> None:
-        job = Job.objects.filter(pk=job_id).select_related("vendor").first()
-        if job is not None:
-            signals.job_finished.send(sender=Job, job=job, state=state)
+        finished = job if job is not None else Job.objects.filter(pk=job_id).select_related("vendor").first()
+        if finished is not None:
+            signals.job_finished.send(sender=Job, job=finished, state=state)
 
     transaction.on_commit(send)
 

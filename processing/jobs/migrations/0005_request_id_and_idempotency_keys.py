@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='job',
             name='request_id',
-            field=models.CharField(blank=True, max_length=128),
+            field=models.CharField(db_default='', blank=True, max_length=128),
         ),
         migrations.AddField(
             model_name='idempotencykey',
