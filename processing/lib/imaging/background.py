@@ -4,7 +4,7 @@
 The result decodes to exactly what rembg.remove gives for the same image, session and options
 (tests/imaging/test_background_identity.py checks every option on real photos), with less work
 on the common path: no second EXIF turn and copy (load_image already turned the image in
-place), the mask from processing.lib.rembg.masks, and the plain cut-out in one pass. Options
+place), the mask from processing.lib.imaging.masks, and the plain cut-out in one pass. Options
 whose work is all inside rembg (decontaminate, ViTMatte) go to rembg.remove itself.
 """
 
@@ -18,7 +18,7 @@ from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.output import ImageOutput
-from processing.lib.rembg.masks import predict_mask
+from processing.lib.imaging.masks import predict_mask
 
 # A cut-out is only useful with transparency, so no JPEG.
 CUTOUT_FORMATS = ("PNG", "WEBP")
