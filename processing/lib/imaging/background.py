@@ -17,8 +17,8 @@ from rembg.sessions.base import BaseSession
 from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
-from processing.lib.imaging.output import ImageOutput
 from processing.lib.imaging.masks import predict_mask
+from processing.lib.imaging.output import ImageOutput
 
 # A cut-out is only useful with transparency, so no JPEG.
 CUTOUT_FORMATS = ("PNG", "WEBP")
