@@ -29,8 +29,13 @@ SETTINGS = {
         "ONNX_CPU_MEM_ARENA": "false",
         "LD_PRELOAD": JEMALLOC,
     },
+    "pattern off, arena off, MALLOC_ARENA_MAX=2": {
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "false",
+        "MALLOC_ARENA_MAX": "2",
+    },
 }
-MARKS = (100, 200, 300)
+MARKS = (50, 100, 200, 300)
 THREADS = 2
 
 
@@ -57,8 +62,17 @@ def rows(*, jobs: int = 300, chunk: int = 10, only: str = "", progress: bool = F
             children[name].stdin.write(f"{chunk}\n")
             children[name].stdin.flush()
             log[name].append(json.loads(children[name].stdout.readline()))
-        if progress and (turn + 1) * chunk % 50 == 0:
-            print(f"{(turn + 1) * chunk} jobs each: " + ", ".join(f"{n} {log[n][-1]['rss']:.0f} MiB" for n in order))
+        if progress and (turn + 1) * chunk % 20 == 0:
+            walls = {n: sum(step["wall"] for step in log[n][2:]) for n in order}
+            print(
+                f"{(turn + 1) * chunk} jobs each: "
+                + ", ".join(
+                    f"{n} {log[n][-1]['rss']:.0f} MiB"
+                    + (f" speed {walls[order[0]] / walls[n]:.3f}" if walls[n] else "")
+                    for n in order
+                ),
+                flush=True,
+            )
     for child in children.values():
         child.stdin.close()
         child.wait()

@@ -199,7 +199,7 @@ ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
 # onnxruntime's memory pattern and CPU arena (docs/benchmarks.md, "Worker memory"): with the
 # pattern off, 2 threads sharing a session run faster and the worker stays far smaller.
 ONNX_MEM_PATTERN = env.bool("ONNX_MEM_PATTERN", default=False)
-ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=True)
+ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=False)
 # Execution providers a worker's rembg sessions run on, in order of preference (e.g.
 # CUDAExecutionProvider,CPUExecutionProvider). One the installed onnxruntime lacks stops the
 # worker at start-up, unless REMBG_PROVIDER_FALLBACK=cpu lets it run on the CPU instead.

@@ -24,7 +24,7 @@ class OnnxSettings:
     providers: tuple[str, ...] = (CPU,)
     cpu_fallback: bool = False
     mem_pattern: bool = False
-    cpu_mem_arena: bool = True
+    cpu_mem_arena: bool = False
 
     def session_options(self) -> ort.SessionOptions:
         options = ort.SessionOptions()
