@@ -196,8 +196,8 @@ REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
 # onnxruntime threads per session; 0 shares the cores out between the worker's threads
 # (cores // DRAMATIQ_THREADS), so concurrent inferences do not oversubscribe the machine.
 ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
-# onnxruntime's memory pattern and CPU arena (docs/benchmarks.md, "Worker memory"): with the
-# pattern off, 2 threads sharing a session run faster and the worker stays far smaller.
+# onnxruntime's memory pattern and CPU arena, chosen by bench/processors_rembg_memory.py
+# (docs/benchmarks.md, "Worker memory"): both off keep a 2-thread worker far smaller.
 ONNX_MEM_PATTERN = env.bool("ONNX_MEM_PATTERN", default=False)
 ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=False)
 # Execution providers a worker's rembg sessions run on, in order of preference (e.g.

@@ -16,9 +16,9 @@ CPU = "CPUExecutionProvider"
 
 @dataclass(frozen=True)
 class OnnxSettings:
-    """intra_op_threads 0 lets onnxruntime decide. The memory defaults were chosen by
-    bench/processors_rembg_memory.py (docs/benchmarks.md): with the memory pattern off, 2 worker
-    threads sharing one session run faster and the worker stays smaller, with the same pixels."""
+    """intra_op_threads 0 lets onnxruntime decide. The memory defaults (pattern and CPU arena
+    off) were chosen by bench/processors_rembg_memory.py (docs/benchmarks.md, "Worker memory"):
+    they keep a 2-thread worker's RSS far lower for the speed shown there, with the same pixels."""
 
     intra_op_threads: int = 0
     providers: tuple[str, ...] = (CPU,)
