@@ -21,7 +21,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 # The GPU worker's image (compose profile gpu, --build-arg GPU=1): onnxruntime-gpu in place of
 # onnxruntime, by range from requirements/gpu.in (it has no hashed lock).
 ARG GPU=""
-RUN if [ -n "$GPU" ]; then pip uninstall -y onnxruntime && pip install --no-cache-dir -r requirements/gpu.in; fi
+RUN if [ -n "$GPU" ]; then pip uninstall -y onnxruntime && pip install --no-cache-dir -r requirements/gpu.in ; fi
 
 COPY . .
 # Models are fetched at build time, so no worker or rembg server downloads at job time; the
