@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export REMBG_HOME ?= $(CURDIR)/var/rembg
 
-.PHONY: run test test-fast install lock sysdeps services browser models lint bench clean
+.PHONY: run test test-fast install lock sysdeps services browser models lint bench bench-rembg clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -62,6 +62,11 @@ lint: install
 
 bench: install services
 	$(PY) bench/run_all.py
+
+# Background removal: Darkroom end to end vs `rembg s` vs a bare rembg loop, then worker memory.
+bench-rembg: install services models
+	$(PY) bench/rembg_speed.py
+	$(PY) bench/processors_rembg_memory.py
 
 clean:
 	rm -rf $(VENV) var media test-artifacts

@@ -1,7 +1,8 @@
-"""Settings of the benches: the test settings (MariaDB, Redis, the test kinds) with the
-production engine settings, on the bench's own database and Redis number."""
+"""Settings of the benches: the test settings' plumbing (MariaDB, Redis, the test kinds, local
+media) with production's engine settings, on the bench's own database and Redis names."""
 
 from config.settings.base import JOB_QUEUE_CAPACITY as PRODUCTION_CAPACITY
+from config.settings.base import JOB_RETRY_BASE_S as PRODUCTION_RETRY_BASE_S
 from config.settings.base import env, pooled_for_asgi
 from config.settings.test import *  # noqa: F403
 
@@ -10,6 +11,7 @@ DRAMATIQ_BROKER["OPTIONS"]["namespace"] = "darkroom-bench"  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "darkroom-bench"  # noqa: F405
 DEBUG = False
 JOB_QUEUE_CAPACITY = {**PRODUCTION_CAPACITY, "sleepy": 8}
+JOB_RETRY_BASE_S = PRODUCTION_RETRY_BASE_S
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
 # The database as production has it: persistent connections, or the pool in a web process.
 DATABASES["default"].update(CONN_MAX_AGE=env.int("DATABASE_CONN_MAX_AGE", default=60), CONN_HEALTH_CHECKS=True)  # noqa: F405

@@ -126,6 +126,9 @@ class Record(models.Model):
     processed = models.FileField(max_length=500, blank=True)
     processed_content_type = models.CharField(max_length=100, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Small WebP previews of original and processed (vendors.thumbnails), for grids and admin lists.
+    original_thumbnail = models.FileField(max_length=500, blank=True)
+    processed_thumbnail = models.FileField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -236,6 +236,17 @@ REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
 # onnxruntime threads per session; 0 shares the cores out between the worker's threads
 # (cores // DRAMATIQ_THREADS), so concurrent inferences do not oversubscribe the machine.
 ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
+# onnxruntime's memory pattern and CPU arena, chosen by bench/processors_rembg_memory.py
+# (docs/benchmarks.md, "Worker memory"): both off keep a 2-thread worker far smaller.
+ONNX_MEM_PATTERN = env.bool("ONNX_MEM_PATTERN", default=False)
+ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=False)
+# Execution providers a worker's rembg sessions run on, in order of preference (e.g.
+# CUDAExecutionProvider,CPUExecutionProvider). One the installed onnxruntime lacks stops the
+# worker at start-up, unless REMBG_PROVIDER_FALLBACK=cpu lets it run on the CPU instead.
+REMBG_PROVIDERS = env.list("REMBG_PROVIDERS", default=["CPUExecutionProvider"])
+REMBG_PROVIDER_FALLBACK = env("REMBG_PROVIDER_FALLBACK", default="")
+if REMBG_PROVIDER_FALLBACK not in ("", "cpu"):
+    raise environ.ImproperlyConfigured("REMBG_PROVIDER_FALLBACK must be empty (refuse) or cpu")
 # local: rembg runs in the worker. remote: on the `rembg s` servers in REMBG_URLS, in turn;
 # a failing server is skipped for REMBG_URL_RETRY_S, then health-checked before it gets work.
 REMBG_BACKEND = env("REMBG_BACKEND", default="local")

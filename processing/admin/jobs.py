@@ -197,12 +197,15 @@ class JobAdmin(admin.ModelAdmin):
             return "—"
         url = default_storage.url(result["name"])
         if str(result.get("content_type", "")).startswith("image/"):
+            # The record's small preview of this very result when there is one; the link opens it in full.
+            record = job.record if job.record_id else None
+            previewed = record is not None and record.processed_thumbnail and record.processed.name == result["name"]
             return format_html(
                 '<a href="{}"><img src="{}" alt="result of job {}" style="max-width: 480px; max-height: 480px; '
                 'background: repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 0 0 / 16px 16px"></a>'
                 "<br>{} × {} {}",
                 url,
-                url,
+                record.processed_thumbnail.url if previewed else url,
                 job.pk,
                 result.get("width"),
                 result.get("height"),

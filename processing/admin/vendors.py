@@ -227,9 +227,29 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+_PREVIEW = (
+    '<a href="{}"><img src="{}" alt="{}" style="max-width: 96px; max-height: 96px; '
+    'background: repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 0 0 / 12px 12px"></a>'
+)
+
+
 @admin.register(Record)
 class RecordAdmin(admin.ModelAdmin):
-    list_display = ["id", "original_filename", "vendor", "project", "processed_at", "created_at"]
+    list_display = ["id", "previews", "original_filename", "vendor", "project", "processed_at", "created_at"]
     list_filter = ["vendor"]
     search_fields = ["original_filename"]
     raw_id_fields = ["project"]
+    readonly_fields = ["previews"]
+
+    @admin.display(description="Previews")
+    def previews(self, record: Record) -> str:
+        """The small previews, each linking to its full image (never loaded in the list)."""
+        shown = [
+            format_html(_PREVIEW, full.url, preview.url, label)
+            for full, preview, label in (
+                (record.original, record.original_thumbnail, "original"),
+                (record.processed, record.processed_thumbnail, "result"),
+            )
+            if full and preview
+        ]
+        return format_html_join(" ", "{}", ((html,) for html in shown)) or "—"

@@ -1,9 +1,11 @@
-"""Workers that serve background removal refuse to start without their model, with a message
-that says how to fix it, instead of failing every job or downloading at job time."""
+"""Workers that serve background removal refuse to start without their model, or on an
+execution provider they cannot run on, with a message that says how to fix it, instead of
+failing every job, downloading at job time or quietly running on the CPU."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import dramatiq
@@ -11,6 +13,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 EXIT_MODEL_MISSING = 3
+EXIT_PROVIDER_UNAVAILABLE = 4
 
 
 def missing_models() -> list[str]:
@@ -40,3 +43,26 @@ class ModelCheck(dramatiq.Middleware):
                 queue,
             )
             sys.exit(EXIT_MODEL_MISSING)
+        if settings.REMBG_BACKEND == "local":
+            _start_default_session()
+
+
+def _start_default_session() -> None:
+    """Builds REMBG_MODEL's session now: the first job does not wait for it, and the worker
+    knows (and reports) the provider it really runs on before it takes any work."""
+    from processing.jobs.kinds.remove_bg import local_session
+    from processing.lib.errors import ProviderUnavailable
+    from processing.lib.rembg.runtime import running_provider
+
+    try:
+        session = local_session()
+    except ProviderUnavailable as exc:
+        logger.critical("REMBG_PROVIDERS=%s cannot run here: %s", ",".join(settings.REMBG_PROVIDERS), exc.message)
+        sys.exit(EXIT_PROVIDER_UNAVAILABLE)
+    logger.info("rembg model %s runs on %s", settings.REMBG_MODEL, running_provider(session))
+    if "jemalloc" not in os.environ.get("LD_PRELOAD", ""):
+        # glibc keeps the freed inference buffers in fragmented arenas (docs/benchmarks.md).
+        logger.warning(
+            "jemalloc is not preloaded: this worker's memory will grow well past what it needs; "
+            "start it with LD_PRELOAD=<path to libjemalloc.so.2> (the Docker image does)"
+        )

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -94,6 +95,7 @@ class WorkerRegistry(dramatiq.Middleware):
             "queues": self._queues(),
             "threads": self._worker.worker_threads if self._worker else 0,
             "jobs_in_hand": in_hand,
+            "providers": _providers_in_use(),
             "started_at": self._started_at,
             "heartbeat_at": time.time(),
         }
@@ -108,6 +110,13 @@ class WorkerRegistry(dramatiq.Middleware):
                 self._beat()
             except Exception:
                 logger.warning("worker heartbeat failed", exc_info=True)
+
+
+def _providers_in_use() -> list[str]:
+    """Where this worker's rembg sessions really run (CPUExecutionProvider, CUDAExecutionProvider…);
+    empty before its first session, and in workers that never load rembg."""
+    sessions = sys.modules.get("processing.lib.rembg.sessions")
+    return sessions.providers_in_use() if sessions else []
 
 
 def worker_list(*, lost_after_s: float | None = None) -> list[dict]:

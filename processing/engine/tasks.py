@@ -9,6 +9,7 @@ from periodiq import cron
 
 from processing.engine.messages import actor_name
 from processing.engine.runner import job_run
+from processing.engine.thumbnails import make_record_thumbnail  # noqa: F401  (declares its queue)
 from processing.jobs.errors import JobError
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.services import jobs_purge_finished

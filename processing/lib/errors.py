@@ -39,6 +39,12 @@ class ModelMissing(PermanentError):
     code = "model_missing"
 
 
+class ProviderUnavailable(PermanentError):
+    """An onnxruntime execution provider asked for (REMBG_PROVIDERS) cannot run here."""
+
+    code = "provider_unavailable"
+
+
 class RefusedAddress(InvalidOptions):
     """An outbound request would reach a private, loopback or otherwise non-public address."""
 

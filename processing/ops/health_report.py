@@ -68,6 +68,17 @@ def model_present() -> bool:
         return False
 
 
+def worker_providers() -> list[str]:
+    """The onnxruntime execution providers the live workers' rembg sessions run on."""
+    from processing.engine.registry import worker_list
+
+    try:
+        workers = worker_list()
+    except redis.RedisError:
+        return []
+    return sorted({name for worker in workers if not worker["lost"] for name in worker.get("providers", [])})
+
+
 def health_report() -> tuple[int, dict]:
     db = database_ok()
     redis_up, workers = redis_and_workers()
@@ -82,7 +93,12 @@ def health_report() -> tuple[int, dict]:
         "status": status,
         "database": {"ok": db},
         "redis": {"ok": redis_up},
-        "workers": {"ok": bool(workers), "seen": workers, "within_s": WORKER_SEEN_WITHIN_S},
+        "workers": {
+            "ok": bool(workers),
+            "seen": workers,
+            "within_s": WORKER_SEEN_WITHIN_S,
+            "providers": worker_providers() if redis_up else [],
+        },
         "model": {"ok": model, "name": settings.REMBG_MODEL},
     }
 

@@ -35,7 +35,16 @@ def job_snapshot(job: Job) -> dict:
         if str(result.get("content_type", "")).startswith("image/")
         else None,
         "download_url": reverse("portal:job-download", args=[job.pk]) if result.get("name") else None,
+        # What the grid shows: the small preview of this result, once the thumbnail actor made it.
+        "thumbnail_url": _result_thumbnail_url(job, result),
     }
+
+
+def _result_thumbnail_url(job: Job, result: dict) -> str | None:
+    record = job.record if job.record_id else None
+    if record is None or not record.processed_thumbnail or record.processed.name != result.get("name"):
+        return None
+    return record.processed_thumbnail.url
 
 
 def batch_snapshot(batch: Batch) -> dict:

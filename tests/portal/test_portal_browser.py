@@ -87,8 +87,12 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     page.screenshot(path=ARTIFACTS / "02-progress.png", full_page=True)
 
     page.locator(".toast", has_text="3 of 3 done, 0 failed").wait_for(timeout=120_000)
-    results = page.locator("img.processed")
-    assert all("/media/results/" in results.nth(i).get_attribute("src") for i in range(3))
+    # The grid shows the results' small previews, made right after by the thumbnail actor.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.processed')].every(img => (img.getAttribute('src') || '')"
+        ".includes('/media/thumbnails/'))",
+        timeout=60_000,
+    )
     page.locator("#grid").scroll_into_view_if_needed()
     page.wait_for_function(
         "() => [...document.querySelectorAll('img.processed')].every(img => img.complete && img.naturalWidth > 0)"

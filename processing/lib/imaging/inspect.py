@@ -53,8 +53,12 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
-def load_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
+def load_image(
+    data: bytes, *, max_bytes: int, max_pixels: int, draft_size: tuple[int, int] | None = None
+) -> Image.Image:
     """Decode an upload into an upright RGB, RGBA (or L) image; first frame of animations.
+
+    draft_size lets a JPEG decode at a reduced scale, no smaller than that size (for previews).
 
     Raises ImageTooLarge for too many bytes or pixels (checked before decoding) and
     InvalidImage for anything that is not a complete image in an allowed format.
@@ -80,6 +84,8 @@ def load_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
         raise InvalidImage(f"the image header is corrupt ({exc})") from exc
 
     _check_pixels(img, max_pixels=max_pixels)
+    if draft_size is not None and img.format == "JPEG":
+        img.draft(None, draft_size)
     try:
         img.load()
     except Image.DecompressionBombError as exc:

@@ -12,12 +12,12 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import onnxruntime as ort
 import rembg
 from rembg.sessions import sessions_class
 from rembg.sessions.base import BaseSession
 
 from processing.lib.errors import InvalidOptions, ModelMissing
+from processing.lib.rembg.runtime import OnnxSettings, check_running_provider, running_provider, usable_providers
 
 FETCH_HINT = "run `python manage.py fetch_models`"
 
@@ -25,26 +25,28 @@ _FILE_NAME_ASSIGNMENT = re.compile(r'^\s*(fname\w*)\s*=\s*f?"([^"]+)"\s*$', re.M
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _MD5 = re.compile(r"md5:([0-9a-f]{32})")
 
-# (model name, home, intra-op threads) -> session, least recently used first.
-_sessions: "OrderedDict[tuple[str, str, int], BaseSession]" = OrderedDict()
+# (model name, home, onnxruntime settings) -> session, least recently used first.
+_sessions: "OrderedDict[tuple[str, str, OnnxSettings], BaseSession]" = OrderedDict()
 # One lock for lookups and builds: two threads asking for the same model get one session,
 # and the cache never holds more than max_sessions models at once.
 _lock = threading.Lock()
 
 
-def get_session(model_name: str, *, home: str, max_sessions: int = 2, intra_op_threads: int = 0) -> BaseSession:
+def get_session(model_name: str, *, home: str, max_sessions: int = 2, onnx: OnnxSettings | None = None) -> BaseSession:
     """The session for model_name, built on first use from the files under home.
 
-    Raises InvalidOptions for a model that is not available and ModelMissing when its file
-    is not installed (or cannot be loaded).
+    Raises InvalidOptions for a model that is not available, ModelMissing when its file is
+    not installed (or cannot be loaded) and ProviderUnavailable when it cannot run on the
+    execution provider onnx asks for.
     """
+    onnx = onnx or OnnxSettings()
     if max_sessions < 1:
         raise ValueError("max_sessions must be at least 1")
-    if intra_op_threads < 0:
+    if onnx.intra_op_threads < 0:
         raise ValueError("intra_op_threads must be 0 (onnxruntime decides) or more")
     session_class = _session_class(model_name)
     home = os.path.abspath(os.path.expanduser(os.fspath(home)))
-    key = (model_name, home, intra_op_threads)
+    key = (model_name, home, onnx)
 
     with _lock:
         session = _sessions.get(key)
@@ -57,7 +59,7 @@ def get_session(model_name: str, *, home: str, max_sessions: int = 2, intra_op_t
         # Make room first, so a worker never holds max_sessions + 1 models while building.
         while len(_sessions) >= max_sessions:
             _sessions.popitem(last=False)
-        session = _build_session(model_name, intra_op_threads=intra_op_threads, home=home)
+        session = _build_session(model_name, onnx=onnx, home=home)
         _sessions[key] = session
         return session
 
@@ -65,6 +67,12 @@ def get_session(model_name: str, *, home: str, max_sessions: int = 2, intra_op_t
 def clear_sessions() -> None:
     with _lock:
         _sessions.clear()
+
+
+def providers_in_use() -> list[str]:
+    """The execution providers the cached sessions really run on (what a worker reports)."""
+    with _lock:
+        return sorted({running_provider(session) for session in _sessions.values()})
 
 
 def available_models() -> list[str]:
@@ -129,17 +137,16 @@ def _require_model_files(model_name: str, *, session_class: type[BaseSession], h
         raise ModelMissing(message)
 
 
-def _build_session(model_name: str, *, intra_op_threads: int, home: str) -> BaseSession:
-    options = ort.SessionOptions()
-    if intra_op_threads > 0:
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
+def _build_session(model_name: str, *, onnx: OnnxSettings, home: str) -> BaseSession:
+    providers = usable_providers(onnx)
     try:
-        return rembg.new_session(model_name, sess_opts=options)
+        session = rembg.new_session(model_name, sess_opts=onnx.session_options(), providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
         raise ModelMissing(
             f"rembg model '{model_name}' in {home} could not be loaded ({exc}); {FETCH_HINT} again"
         ) from exc
+    check_running_provider(session, settings=onnx, wanted=providers)
+    return session
 
 
 def _fill_template(template: str, *, session_class: type[BaseSession], source: str) -> str | None:

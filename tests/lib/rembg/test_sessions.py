@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from processing.jobs.errors import InvalidParams, ModelMissing
+from processing.lib.errors import ProviderUnavailable
 from processing.lib.rembg import sessions as rembg_sessions
+from processing.lib.rembg.runtime import OnnxSettings
 from processing.lib.rembg.sessions import (
     available_models,
     clear_sessions,
@@ -14,6 +16,7 @@ from processing.lib.rembg.sessions import (
     get_session,
     model_file_path,
     model_files,
+    providers_in_use,
 )
 
 U2NETP_MD5 = "8e83ca70e441ab06c318d82300c84806"
@@ -79,10 +82,32 @@ def test_least_recently_used_is_evicted(rembg_home, tmp_path):
 
 
 def test_thread_options_reach_onnxruntime(rembg_home):
-    session = get_session("u2netp", home=rembg_home, intra_op_threads=1)
+    session = get_session("u2netp", home=rembg_home, onnx=OnnxSettings(intra_op_threads=1))
 
     options = session.inner_session.get_session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.enable_mem_pattern is False and options.enable_cpu_mem_arena is False
+
+
+def test_session_runs_on_the_cpu_provider_and_says_so(rembg_home):
+    get_session("u2netp", home=rembg_home, onnx=OnnxSettings(providers=("CPUExecutionProvider",)))
+
+    assert providers_in_use() == ["CPUExecutionProvider"]
+
+
+def test_a_provider_onnxruntime_lacks_is_refused_not_run_on_the_cpu(rembg_home):
+    with pytest.raises(ProviderUnavailable, match="no CUDAExecutionProvider .*REMBG_PROVIDER_FALLBACK=cpu"):
+        get_session("u2netp", home=rembg_home, onnx=OnnxSettings(providers=("CUDAExecutionProvider",)))
+
+    assert providers_in_use() == []
+
+
+def test_cpu_fallback_runs_on_the_cpu_when_allowed(rembg_home):
+    onnx = OnnxSettings(providers=("CUDAExecutionProvider", "TensorrtExecutionProvider"), cpu_fallback=True)
+
+    session = get_session("u2netp", home=rembg_home, onnx=onnx)
+
+    assert session.inner_session.get_providers()[0] == "CPUExecutionProvider"
 
 
 def test_missing_model_is_reported_not_downloaded(tmp_path):

@@ -232,11 +232,14 @@
     } else if (reason) {
       reason.remove();
     }
-    if (job.state === "succeeded" && job.result_url) {
+    // The grid shows previews only; the full result is on the before/after page.
+    if (job.state === "succeeded" && job.thumbnail_url) {
       const img = card.querySelector("img.processed");
-      if (img.getAttribute("src") !== job.result_url) img.src = job.result_url;
+      if (img.getAttribute("src") !== job.thumbnail_url) img.src = job.thumbnail_url;
       img.hidden = false;
       card.querySelector(".placeholder").hidden = true;
+    } else if (job.state === "succeeded" && job.result_url) {
+      card.querySelector(".placeholder").textContent = "Done · preview on its way";
     }
   }
 
@@ -254,6 +257,10 @@
     }
   }
 
+  function previewsReady(snapshot) {
+    return snapshot.jobs.every(function (job) { return job.state !== "succeeded" || !job.result_url || job.thumbnail_url; });
+  }
+
   function summary(snapshot) {
     return snapshot.succeeded + " of " + snapshot.total + " done, " + snapshot.failed + " failed";
   }
@@ -268,7 +275,7 @@
       return fetch(item.dataset.statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (snapshot) {
-          if (snapshot) { applyBatch(item, snapshot); finished = snapshot.done; }
+          if (snapshot) { applyBatch(item, snapshot); finished = snapshot.done && previewsReady(snapshot); }
         })
         .catch(function () { /* the next event or poll tries again */ })
         .finally(function () { fetching = false; });
@@ -286,7 +293,11 @@
     }
     source.addEventListener("job", onEvent);
     source.addEventListener("batch", onEvent);
-    source.addEventListener("end", function () { source.close(); refresh(); });
+    // The batch can end before the last previews are made: poll until they are there.
+    source.addEventListener("end", function () {
+      source.close();
+      Promise.resolve(refresh()).then(function () { if (!finished) poll(); });
+    });
     source.addEventListener("error", function () {
       source.close();
       if (!finished) poll();

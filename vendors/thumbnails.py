@@ -1,0 +1,55 @@
+"""Services that write a record's previews: a small WebP of its original or of its processed
+image, made off the request path (by the engine's thumbnail actor) and stored by name."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from processing.lib.imaging.thumbnail import thumbnail
+from vendors.models import Record
+
+logger = logging.getLogger(__name__)
+
+Which = Literal["original", "processed"]
+WHICH: tuple[Which, ...] = ("original", "processed")
+
+
+def record_thumbnail_make(*, record_id: int, which: Which) -> str | None:
+    """Make and store the preview of the record's current original or processed image, unless
+    it has one for that very image. Returns the preview's name, or None when there is nothing
+    (left) to preview: no such record, no processed image yet, or the image changed meanwhile.
+
+    Raises the library's InvalidImage / ImageTooLarge for a file it cannot read.
+    """
+    if which not in WHICH:
+        raise ValueError(f"which must be one of {WHICH}")
+    record = Record.objects.filter(pk=record_id).only(which, f"{which}_thumbnail", "vendor_id").first()
+    source = getattr(record, which).name if record else ""
+    if not source:
+        return None
+    current = getattr(record, f"{which}_thumbnail").name
+    if current and current.startswith(_name_prefix(record, which, source)):
+        return current
+
+    with default_storage.open(source, "rb") as file:
+        data = file.read()
+    preview = thumbnail(data, max_bytes=max(settings.IMAGE_MAX_BYTES, len(data)), max_pixels=settings.IMAGE_MAX_PIXELS)
+    name = default_storage.save(f"{_name_prefix(record, which, source)}.webp", ContentFile(preview.data))
+    # Applied only while the image is still the one previewed: a newer result keeps its own.
+    applied = Record.objects.filter(pk=record_id, **{which: source}).update(**{f"{which}_thumbnail": name})
+    if not applied:
+        default_storage.delete(name)
+        return None
+    if current:
+        default_storage.delete(current)
+    return name
+
+
+def _name_prefix(record: Record, which: Which, source: str) -> str:
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"thumbnails/{record.vendor_id}/{record.pk}/{which}-{stem}"
