@@ -24,7 +24,6 @@ from bench.harness import Row, Worker, counter_delta, median_ms, session_counter
 
 KIND = "transform"
 THUMBNAIL = {"width": 32, "mode": "thumbnail"}
-PARAMS = '{"width": 32, "mode": "thumbnail"}'
 ADMIT = 8  # the production capacity of `transform`
 
 
@@ -79,11 +78,16 @@ def _waiting() -> int:
 
 def _fill(vendor, record, level: int) -> None:
     """Top the waiting backlog of `vendor` up to `level` jobs, oldest first, in one statement."""
+    import json
+
     from django.db import connection
+
+    from processing.jobs.kinds import get_processor
 
     missing = level - _waiting()
     if missing <= 0:
         return
+    params = json.dumps(get_processor(KIND).clean_params(THUMBNAIL))  # as job_create stores them
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO processing_job (id, vendor_id, record_id, kind, params, input_url, priority, state, lane,"
@@ -92,7 +96,7 @@ def _fill(vendor, record, level: int) -> None:
             " SELECT UUID(), %s, %s, %s, %s, '', 20, 'queued', 1, 0, '', '', 0, 3, '', '', '', '[]',"
             " NOW(6) - INTERVAL 1 DAY + INTERVAL seq MICROSECOND"
             f" FROM seq_1_to_{missing}",
-            [vendor.pk, record.pk, KIND, PARAMS],
+            [vendor.pk, record.pk, KIND, params],
         )
         cursor.execute("ANALYZE TABLE processing_job")
 

@@ -19,6 +19,7 @@ from processing.jobs.errors import JobError
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
 from processing.jobs.services.transitions import (
+    CHUNK,
     JobCancelled,
     announce_finished,
     batch_finish_if_done,
@@ -192,4 +193,7 @@ def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
 def jobs_promote_due() -> int:
     """Deferred jobs (retry backoff, rate-limit postponement) whose `not_before` has passed
     become admissible again. Reads only the due rows (index lane, not_before)."""
-    return Job.objects.filter(lane=Lane.DEFERRED, not_before__lte=timezone.now()).update(lane=Lane.WAITING)
+    # Read first, then update by key: an UPDATE over the range would lock every row it passes and
+    # deadlock with workers and admission.
+    due = Job.objects.filter(lane=Lane.DEFERRED, not_before__lte=timezone.now())
+    return due.filter(pk__in=list(due.values_list("pk", flat=True)[:CHUNK])).update(lane=Lane.WAITING)

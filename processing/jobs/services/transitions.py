@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -80,9 +80,21 @@ def _finish_run_in_one_statement(
         f" AND j.{qn('run_token')} = %s"
     )
     params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount > 0
+    for attempt in range(DEADLOCK_TRIES):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.rowcount > 0
+        except OperationalError as exc:
+            # One statement in autocommit: a deadlock rolled all of it back; the compare-and-set
+            # makes trying again safe.
+            if exc.args[0] != ER_LOCK_DEADLOCK or attempt == DEADLOCK_TRIES - 1 or connection.in_atomic_block:
+                raise
+    return False
+
+
+DEADLOCK_TRIES = 3
+ER_LOCK_DEADLOCK = 1213
 
 
 def batch_count_done(*, batch_id: uuid.UUID | None, n: int = 1) -> None:
