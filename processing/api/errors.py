@@ -37,6 +37,17 @@ def error_response(*, code: str, message: str, http_status: int, field: str | No
     return Response(body, status=http_status, content_type=problems.MEDIA_TYPE)
 
 
+class Conflict(exceptions.APIException):
+    """409: a well-formed request that clashes with what exists, such as a duplicate name."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail: str, *, code: str = "duplicate", field: str | None = None):
+        super().__init__(detail, code)
+        self.field = field
+
+
 # The request field a service error is about.
 JOB_ERROR_FIELDS = {
     "invalid_params": "params",
@@ -88,7 +99,7 @@ def exception_handler(exc, context):
         extra["errors"] = exc.detail
     else:
         detail = getattr(exc, "detail", str(exc))
-        field, message = None, str(detail)
+        field, message = getattr(exc, "field", None), str(detail)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
     response.data = problems.problem(code=code, detail=message, status=response.status_code, field=field, **extra)
     response.content_type = problems.MEDIA_TYPE

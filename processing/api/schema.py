@@ -43,3 +43,20 @@ def errors(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
         (code, MEDIA_TYPE): OpenApiResponse(PROBLEM, description=_DESCRIPTIONS[code])
         for code in sorted({401, 403, 429, *codes})
     }
+
+
+def exactly_one_of(serializer_class, *names: str) -> None:
+    """Say in the schema what the serializer's validate() says: exactly one of these fields."""
+    from drf_spectacular.extensions import OpenApiSerializerExtension
+
+    class ExactlyOne(OpenApiSerializerExtension):
+        target_class = serializer_class
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_basic_serializer(self.target, direction)
+            if direction == "request":
+                schema["oneOf"] = [{"required": [name]} for name in names]
+                for name in names:  # a list given must not be empty (allow_empty=False)
+                    if schema["properties"][name].get("type") == "array":
+                        schema["properties"][name]["minItems"] = 1
+            return schema

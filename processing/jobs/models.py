@@ -73,7 +73,9 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["vendor", "state", "-created_at"]),
+            # The job list's pages, newest first (-created_at, -id), with and without a state filter.
+            models.Index(fields=["vendor", "-created_at", "-id"], name="job_vendor_newest_idx"),
+            models.Index(fields=["vendor", "state", "-created_at", "-id"], name="job_vendor_state_newest_idx"),
             models.Index(fields=["kind", "state", "dispatched_at", "priority", "created_at"]),
             models.Index(fields=["state", "finished_at"]),
             models.Index(fields=["state", "heartbeat_at"]),

@@ -15,29 +15,19 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
 
 
-@pytest.mark.e2e
-@pytest.mark.django_db(transaction=True)
-def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
+def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.CompletedProcess:
     vendor = make_vendor("fuzz", plan="unlimited")  # request limits would only answer 429s
     token = vendor_services.api_token_for(user=make_member(vendor, "fuzz-owner", role="owner"))
     project = vendor_services.project_create(vendor=vendor, name="Fuzz")
     vendor_services.record_create(project=project, upload=jpeg_upload())
-
-    run = subprocess.run(
+    return subprocess.run(
         [
             str(SCHEMATHESIS),
             "run",
             f"{live_server.url}/api/schema/",
             "--header",
             f"Authorization: Token {token}",
-            "--include-path-regex",
-            OUR_PATHS,
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            "8",
+            *options,
             "--seed",
             "1",
             "--workers",
@@ -51,4 +41,40 @@ def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path)
         timeout=540,
         cwd=tmp_path,
     )
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
+    run = run_schemathesis(
+        live_server,
+        tmp_path,
+        "--include-path-regex",
+        OUR_PATHS,
+        "--checks",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "8",
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_every_check_on_every_operation_finds_nothing(live_server, tmp_path):
+    """Every path, every check: undocumented statuses or headers, schema-valid requests refused,
+    schema-violating requests accepted, methods that should be 405s."""
+    run = run_schemathesis(
+        live_server,
+        tmp_path,
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "5",
+    )
+    report = "\n".join(line[:300] for line in run.stdout.splitlines())  # request bodies can be huge
+    assert run.returncode == 0, report[-20000:] + run.stderr[-2000:]
