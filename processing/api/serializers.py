@@ -43,9 +43,20 @@ MAX_URL_LENGTH = 2000
 BULK_MAX_ITEMS = 1000
 
 
-# What check_url takes, and nothing else, so the schema's pattern is the rule: http(s), a host,
-# an optional port, no credentials, no spaces, printable ASCII.
-URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(:[0-9]{1,4})?([/?#][\x21-\x7e]*)?$"
+# What check_url takes, and nothing else, so the schema's pattern is the rule: http(s), a host
+# name or a bracketed IPv6 address, an optional port, no credentials, no spaces, printable ASCII.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        f"{_H16}(:{_H16}){{7}}",
+        f"({_H16}:){{1,7}}:",
+        *(f"({_H16}:){{1,{7 - n}}}(:{_H16}){{1,{n}}}" for n in range(1, 7)),
+        f":((:{_H16}){{1,7}}|:)",
+    ]
+)
+URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~%!$&'()*+,;=-]+|\[({_IPV6})\])(:[0-9]{{1,4}})?([/?#][\x21-\x7e]*)?$"
+)
 
 
 @extend_schema_field({"type": "string", "pattern": URL_PATTERN, "maxLength": MAX_URL_LENGTH})
