@@ -1,4 +1,6 @@
-"""One error shape everywhere: {"error": {"code", "message", "field"}}."""
+"""One error shape everywhere: RFC 9457 problem details (`application/problem+json`) with `code`
+and `field` members (processing/lib/problems.py). Every exception a view lets out is converted
+here, so code that raises DRF exceptions, JobErrors, QuotaExceeded or Http404 needs nothing else."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from processing.api.limits import rate_limit_headers
 from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
+from processing.lib import problems
 from vendors.quotas import QuotaExceeded
 
 
@@ -30,7 +33,19 @@ def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
 
 
 def error_response(*, code: str, message: str, http_status: int, field: str | None = None, **extra) -> Response:
-    return Response({"error": {"code": code, "message": message, "field": field, **extra}}, status=http_status)
+    body = problems.problem(code=code, detail=message, status=http_status, field=field, **extra)
+    return Response(body, status=http_status, content_type=problems.MEDIA_TYPE)
+
+
+class Conflict(exceptions.APIException):
+    """409: a well-formed request that clashes with what exists, such as a duplicate name."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail: str, *, code: str = "duplicate", field: str | None = None):
+        super().__init__(detail, code)
+        self.field = field
 
 
 # The request field a service error is about.
@@ -78,33 +93,32 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    extra = {}
     if isinstance(exc, exceptions.ValidationError):
         field, message, code = _first_error(exc.detail)
-        response.data = {"error": {"code": code, "message": message, "field": field, "details": exc.detail}}
+        extra["errors"] = exc.detail
     else:
         detail = getattr(exc, "detail", str(exc))
+        field, message = getattr(exc, "field", None), str(detail)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        response.data = {"error": {"code": code, "message": str(detail), "field": None}}
+    response.data = problems.problem(code=code, detail=message, status=response.status_code, field=field, **extra)
+    response.content_type = problems.MEDIA_TYPE
     return response
 
 
 def not_found_handler(request, exception=None):
     """JSON 404 under /api/, Django's page elsewhere."""
-    from django.http import JsonResponse
     from django.views.defaults import page_not_found
 
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"error": {"code": "not_found", "message": f"no such endpoint: {request.path}", "field": None}}, status=404
-        )
+        return problems.problem_response(code="not_found", detail=f"no such endpoint: {request.path}", status=404)
     return page_not_found(request, exception)
 
 
 def server_error_handler(request):
     """JSON 500 under /api/ (a bug, never bad input), Django's page elsewhere."""
-    from django.http import JsonResponse
     from django.views.defaults import server_error
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "server_error", "message": "internal error", "field": None}}, status=500)
+        return problems.problem_response(code="server_error", detail="internal error", status=500)
     return server_error(request)

@@ -23,18 +23,35 @@ from processing.api.events.stream import (
     job_snapshot_reader,
     sync_frames,
 )
+from processing.api.schema import errors
 from processing.jobs import selectors
 from processing.jobs.errors import InvalidParams
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:
     value = request.query_params.get(name)
-    if not value:
+    if value is None:
         return None
     try:
         return uuid.UUID(value)
     except ValueError:
         raise Http404(f"{name} not found") from None
+
+
+# Exactly one of ?job=ID or ?batch=ID: one exploded object parameter, so the schema can say so.
+FOLLOWED = OpenApiParameter(
+    "followed",
+    {
+        "type": "object",
+        "properties": {"job": {"type": "string", "format": "uuid"}, "batch": {"type": "string", "format": "uuid"}},
+        "oneOf": [{"required": ["job"]}, {"required": ["batch"]}],
+    },
+    OpenApiParameter.QUERY,
+    required=True,
+    style="form",
+    explode=True,
+    description="Exactly one of `job` (a job's id) or `batch` (a batch's id), as `?job=ID` or `?batch=ID`.",
+)
 
 
 class EventStreamApi(DarkroomApiView):
@@ -45,17 +62,16 @@ class EventStreamApi(DarkroomApiView):
         return JSONRenderer(), JSONRenderer.media_type
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("job", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False),
-            OpenApiParameter("batch", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False),
-        ],
+        operation_id="events_stream",
+        parameters=[FOLLOWED],
         responses={
             (200, "text/event-stream"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="`event: job` (the job as GET /jobs/{id}/ shows it) or `event: batch` (its totals) "
                 "on every change, `: keepalive` comments while quiet, and `event: end` with the final "
                 "payload, after which the stream closes.",
-            )
+            ),
+            **errors(400, 404),
         },
         summary="Follow a job or a batch live (Server-Sent Events)",
     )

@@ -3,12 +3,12 @@
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
-from processing.api.pagination import Pagination
+from processing.api.errors import Conflict
+from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
 from processing.api.schema import errors
 from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
 from processing.jobs.services import check_upload
@@ -18,19 +18,14 @@ from vendors import services as vendor_services
 from vendors.models import Project, Record
 
 
-def paginated(view: DarkroomApiView, request, rows, serializer_class) -> Response:
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(rows, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
-
-
 class ProjectListCreateApi(DarkroomApiView):
     queryset = Project.objects.none()  # for the schema generator only
     pagination_class = Pagination
 
     @extend_schema(
         operation_id="projects_list",
-        responses={200: ProjectOutput(many=True), **errors(404)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: ProjectOutput(many=True), **errors(400, 404)},
         summary="List your projects",
     )
     def get(self, request):
@@ -39,7 +34,7 @@ class ProjectListCreateApi(DarkroomApiView):
     @extend_schema(
         operation_id="projects_create",
         request=ProjectInput,
-        responses={201: ProjectOutput, **errors(400, 415)},
+        responses={201: ProjectOutput, **errors(400, 409, 415)},
         summary="Create a project",
     )
     def post(self, request):
@@ -50,7 +45,7 @@ class ProjectListCreateApi(DarkroomApiView):
             with transaction.atomic():  # a savepoint: the duplicate is reported, not a broken transaction
                 project = vendor_services.project_create(vendor=vendor, name=data.validated_data["name"])
         except IntegrityError:
-            raise ValidationError({"name": "a project with this name exists"}, code="duplicate") from None
+            raise Conflict("a project with this name exists", field="name") from None
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -65,8 +60,8 @@ class ProjectRecordsApi(DarkroomApiView):
 
     @extend_schema(
         operation_id="projects_records_list",
-        parameters=[path_parameter("project_id", "int")],
-        responses={200: RecordOutput(many=True), **errors(404)},
+        parameters=[path_parameter("project_id", "int"), *PAGE_PARAMETERS],
+        responses={200: RecordOutput(many=True), **errors(400, 404)},
         summary="List a project's records",
     )
     def get(self, request, project_id):

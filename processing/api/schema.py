@@ -3,23 +3,24 @@
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-ERROR = inline_serializer(
-    "Error",
+from processing.lib.problems import MEDIA_TYPE
+
+PROBLEM = inline_serializer(
+    "Problem",
     fields={
-        "error": inline_serializer(
-            "ErrorDetail",
-            fields={
-                "code": serializers.CharField(help_text="Machine-readable, e.g. not_found, rate_limited."),
-                "message": serializers.CharField(help_text="For humans."),
-                "field": serializers.CharField(allow_null=True, help_text="The request field it is about."),
-            },
-        )
+        "type": serializers.CharField(help_text="A URI per code, e.g. /api/problems/not_found (docs/errors.md)."),
+        "title": serializers.CharField(help_text="The same for every problem of this type."),
+        "status": serializers.IntegerField(help_text="The HTTP status."),
+        "detail": serializers.CharField(help_text="This occurrence, for humans."),
+        "code": serializers.CharField(help_text="Machine-readable, e.g. not_found, rate_limited."),
+        "field": serializers.CharField(allow_null=True, help_text="The request field it is about."),
     },
 )
 
 RATE_LIMIT_NOTE = (
-    "Every response to a limited request carries X-RateLimit-Limit, X-RateLimit-Remaining and "
-    "X-RateLimit-Reset (epoch seconds) for the quota closest to running out."
+    "Every response to a limited request carries `RateLimit-Policy` (every quota that applies) and "
+    "`RateLimit` (the one closest to running out), per draft-ietf-httpapi-ratelimit-headers, and beside "
+    "them X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (epoch seconds)."
 )
 
 _DESCRIPTIONS = {
@@ -28,14 +29,35 @@ _DESCRIPTIONS = {
     403: "Not a member of an active vendor, or a missing CSRF token on a session request.",
     404: "No such object for your vendor (other vendors' objects are never shown), or no such page.",
     405: "Method not allowed.",
+    406: "The Accept header asks for nothing this operation answers in.",
     409: "The object's state does not allow this, or a request with the same Idempotency-Key is still being processed.",
     413: "The request body is too large.",
     415: "Unsupported content type.",
     422: "The Idempotency-Key was used before with a different request.",
-    429: "A rate limit is reached; see Retry-After and the X-RateLimit-* headers.",
+    429: "A rate limit is reached; see Retry-After and the RateLimit headers.",
 }
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
+def errors(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
     """Error responses a view documents: always 401, 403 and 429, plus the given ones."""
-    return {code: OpenApiResponse(ERROR, description=_DESCRIPTIONS[code]) for code in sorted({401, 403, 429, *codes})}
+    return {
+        (code, MEDIA_TYPE): OpenApiResponse(PROBLEM, description=_DESCRIPTIONS[code])
+        for code in sorted({401, 403, 429, *codes})
+    }
+
+
+def exactly_one_of(serializer_class, *names: str) -> None:
+    """Say in the schema what the serializer's validate() says: exactly one of these fields."""
+    from drf_spectacular.extensions import OpenApiSerializerExtension
+
+    class ExactlyOne(OpenApiSerializerExtension):
+        target_class = serializer_class
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_basic_serializer(self.target, direction)
+            if direction == "request":
+                schema["oneOf"] = [{"required": [name]} for name in names]
+                for name in names:  # a list given must not be empty (allow_empty=False)
+                    if schema["properties"][name].get("type") == "array":
+                        schema["properties"][name]["minItems"] = 1
+            return schema

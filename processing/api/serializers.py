@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import json
 
-from django.core.validators import URLValidator
+from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from processing.api.schema import exactly_one_of
+from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
+from processing.lib.http.guard import check_url
 from vendors.models import Priority, Project, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
@@ -39,13 +43,39 @@ MAX_URL_LENGTH = 2000
 BULK_MAX_ITEMS = 1000
 
 
-class ImageUrlField(serializers.URLField):
-    """An http(s) URL the worker will fetch; nothing is fetched on the request path."""
+# What check_url takes, and nothing else, so the schema's pattern is the rule: http(s), a host
+# name or a bracketed IPv6 address, an optional port, no credentials, no spaces, printable ASCII.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        f"{_H16}(:{_H16}){{7}}",
+        f"({_H16}:){{1,7}}:",
+        *(f"({_H16}:){{1,{7 - n}}}(:{_H16}){{1,{n}}}" for n in range(1, 7)),
+        f":((:{_H16}){{1,7}}|:)",
+    ]
+)
+_PORT = "6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}"
+URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~%!$&'()*+,;=-]+|\[({_IPV6})\])(:({_PORT}))?([/?#][\x21-\x7e]*)?$"
+)
+
+
+@extend_schema_field({"type": "string", "pattern": URL_PATTERN, "maxLength": MAX_URL_LENGTH})
+class ImageUrlField(serializers.CharField):
+    """An http(s) URL (an image the worker will fetch, a webhook's receiver); nothing is fetched on
+    the request path. The library's check_url is the one rule; the pattern says it in the schema."""
 
     def __init__(self, **kwargs):
         super().__init__(max_length=MAX_URL_LENGTH, **kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
-        self.validators.append(URLValidator(schemes=["http", "https"], message="must be an http or https URL"))
+        self.validators.append(RegexValidator(URL_PATTERN, message="must be an http or https URL"))
+
+    def to_internal_value(self, data):
+        url = super().to_internal_value(data)
+        try:
+            check_url(url, name=self.field_name or "url")
+        except InvalidParams as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+        return url
 
 
 class JobInputFields(serializers.Serializer):
@@ -75,20 +105,33 @@ class JobCreateInput(JobInputFields):
 
 class BulkCreateInput(JobInputFields):
     records = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=BULK_MAX_ITEMS
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        allow_empty=False,
+        max_length=BULK_MAX_ITEMS,
     )
-    image_urls = serializers.ListField(child=ImageUrlField(), required=False, max_length=BULK_MAX_ITEMS)
+    image_urls = serializers.ListField(
+        child=ImageUrlField(), required=False, allow_empty=False, max_length=BULK_MAX_ITEMS
+    )
+    # Django refuses a body with more files than this before any view runs.
     images = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True), required=False, max_length=BULK_MAX_ITEMS
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        allow_empty=False,
+        max_length=min(BULK_MAX_ITEMS, settings.DATA_UPLOAD_MAX_NUMBER_FILES),
     )
 
     def validate(self, attrs):
-        given = [name for name in ("records", "image_urls", "images") if attrs.get(name)]
+        given = [name for name in ("records", "image_urls", "images") if name in attrs]
         if len(given) != 1:
             raise serializers.ValidationError(
                 {"records": "give exactly one non-empty list: `records`, `image_urls` or uploaded `images`"}
             )
         return attrs
+
+
+exactly_one_of(JobCreateInput, "image", "record", "image_url")
+exactly_one_of(BulkCreateInput, "records", "image_urls", "images")
 
 
 class BulkCreateOutput(serializers.Serializer):

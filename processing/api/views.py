@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.filters import JobFilter
-from processing.api.pagination import Pagination
+from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
 from processing.api.schema import RATE_LIMIT_NOTE, errors
 from processing.api.serializers import JobCreateInput, JobOutput
 from processing.jobs import selectors, services
@@ -30,20 +30,22 @@ class JobListCreateApi(DarkroomApiView):
     queryset = Job.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = JobFilter
-    pagination_class = Pagination
+    pagination_class = NewestFirstCursorPagination
 
     @extend_schema(
         operation_id="jobs_list",
         responses={200: JobOutput(many=True), **errors(400, 404)},
+        parameters=CURSOR_PARAMETERS,
         summary="List your jobs",
-        description="Newest first; filter by state, kind, project, record, batch and creation time. " + RATE_LIMIT_NOTE,
+        description=(
+            "Newest first, a page at a time by cursor (`next`/`previous` in the body and the `Link` header); "
+            "filter by state, kind, project, record, batch and creation time. " + RATE_LIMIT_NOTE
+        ),
         filters=True,
     )
     def get(self, request):
         jobs = DjangoFilterBackend().filter_queryset(request, selectors.job_list(vendor=self.vendor(request)), self)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(jobs, request, view=self)
-        return paginator.get_paginated_response(JobOutput(page, many=True, context={"request": request}).data)
+        return paginated(self, request, jobs, JobOutput)
 
     @extend_schema(
         operation_id="jobs_create",

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from processing.api.serializers import ImageUrlField
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
 class WebhookCreateInput(serializers.Serializer):
-    url = serializers.CharField(max_length=2000)
+    url = ImageUrlField(help_text="An http(s) URL that receives the signed POSTs.")
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.values), required=False)
 
 

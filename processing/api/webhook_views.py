@@ -8,6 +8,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
+from processing.api.schema import errors
 from processing.api.webhook_serializers import (
     WebhookCreatedOutput,
     WebhookCreateInput,
@@ -16,10 +18,9 @@ from processing.api.webhook_serializers import (
 )
 from processing.lib.found import found
 from processing.webhooks import selectors, services
+from processing.webhooks.models import WebhookDelivery
 from vendors.models import Membership
 from vendors.selectors import membership_role
-
-DELIVERIES_SHOWN = 100
 
 
 class WebhookBase(DarkroomApiView):
@@ -34,14 +35,19 @@ class WebhookBase(DarkroomApiView):
 
 
 class WebhookListCreateApi(WebhookBase):
-    @extend_schema(responses={200: WebhookOutput(many=True)}, summary="List the vendor's webhook endpoints")
+    @extend_schema(
+        operation_id="webhooks_list",
+        responses={200: WebhookOutput(many=True), **errors()},
+        summary="List the vendor's webhook endpoints",
+    )
     def get(self, request):
         endpoints = selectors.endpoint_list(vendor=self.vendor(request))
         return Response(WebhookOutput(endpoints, many=True).data)
 
     @extend_schema(
+        operation_id="webhooks_create",
         request=WebhookCreateInput,
-        responses={201: WebhookCreatedOutput},
+        responses={201: WebhookCreatedOutput, **errors(400, 415)},
         summary="Add a webhook endpoint (the answer shows its signing secret, once)",
     )
     def post(self, request):
@@ -55,11 +61,19 @@ class WebhookListCreateApi(WebhookBase):
 
 
 class WebhookDetailApi(WebhookBase):
-    @extend_schema(parameters=[path_parameter("endpoint_id", "int")], responses={200: WebhookOutput})
+    @extend_schema(
+        operation_id="webhooks_retrieve",
+        parameters=[path_parameter("endpoint_id", "int")],
+        responses={200: WebhookOutput, **errors(404)},
+    )
     def get(self, request, endpoint_id):
         return Response(WebhookOutput(self.get_object(request, endpoint_id)).data)
 
-    @extend_schema(parameters=[path_parameter("endpoint_id", "int")], responses={204: None})
+    @extend_schema(
+        operation_id="webhooks_destroy",
+        parameters=[path_parameter("endpoint_id", "int")],
+        responses={204: None, **errors(404)},
+    )
     def delete(self, request, endpoint_id):
         endpoint = self.get_object(request, endpoint_id)
         self.require_owner(request)
@@ -68,14 +82,19 @@ class WebhookDetailApi(WebhookBase):
 
 
 class WebhookDeliveriesApi(WebhookBase):
+    queryset = WebhookDelivery.objects.none()  # for the schema generator only
+    pagination_class = NewestFirstCursorPagination
+
     @extend_schema(
-        parameters=[path_parameter("endpoint_id", "int")],
-        responses={200: WebhookDeliveryOutput(many=True)},
-        summary=f"The latest {DELIVERIES_SHOWN} delivery attempts to an endpoint",
+        operation_id="webhooks_deliveries_list",
+        parameters=[path_parameter("endpoint_id", "int"), *CURSOR_PARAMETERS],
+        responses={200: WebhookDeliveryOutput(many=True), **errors(404)},
+        summary="The delivery attempts to an endpoint, newest first",
+        description="A page at a time by cursor (`next`/`previous` in the body and the `Link` header).",
     )
     def get(self, request, endpoint_id):
-        deliveries = selectors.delivery_list(endpoint=self.get_object(request, endpoint_id))[:DELIVERIES_SHOWN]
-        return Response(WebhookDeliveryOutput(deliveries, many=True).data)
+        deliveries = selectors.delivery_list(endpoint=self.get_object(request, endpoint_id))
+        return paginated(self, request, deliveries, WebhookDeliveryOutput)
 
 
 class WebhookRotateSecretApi(WebhookBase):

@@ -107,7 +107,9 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["vendor", "state", "-created_at"]),
+            # The job list's pages, newest first (-created_at, -id), with and without a state filter.
+            models.Index(fields=["vendor", "-created_at", "-id"], name="job_vendor_newest_idx"),
+            models.Index(fields=["vendor", "state", "-created_at", "-id"], name="job_vendor_state_newest_idx"),
             # A vendor's next jobs of a kind, by priority then age: an index range read in order.
             models.Index(fields=["kind", "lane", "vendor", "-priority", "created_at"], name="job_admission"),
             # Which (kind, vendor) pairs wait: MariaDB's loose index scan, one dive per pair. It is

@@ -15,6 +15,7 @@ from processing.jobs.charges import per_image_charges
 from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition, JobState
 from processing.lib.found import found
+from processing.lib.problems import problem_response
 from processing.portal.forms import StartForm, UploadForm
 from processing.portal.kind_options import params_from_post
 from processing.portal.quota_charges import refusal_sentence, start_charges
@@ -30,7 +31,7 @@ def _wants_json(request) -> bool:
 
 
 def _error(code: str, message: str, status: int, **extra) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "field": None, **extra}}, status=status)
+    return problem_response(code=code, detail=message, status=status, **extra)
 
 
 def _back(request, fallback: str = "portal:jobs"):

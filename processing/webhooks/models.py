@@ -67,7 +67,8 @@ class WebhookDelivery(models.Model):
         db_table = "processing_webhookdelivery"
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="processing__endpoin_2ccc0c_idx")]
+        # The delivery log's pages, newest first (-created_at, -id).
+        indexes = [models.Index(fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_newest_idx")]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} attempt {self.attempt}: {self.status_code or self.error}"

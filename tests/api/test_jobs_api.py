@@ -71,7 +71,7 @@ def test_a_member_reads_the_vendors_job_and_an_outsider_gets_404(owner, member, 
     assert client_for(member).get(url).json()["id"] == created.json()["id"]
     denied = client_for(outsider).get(url)
     assert denied.status_code == 404
-    assert denied.json()["error"]["code"] == "not_found"
+    assert denied.json()["code"] == "not_found"
 
 
 def test_an_outsider_cannot_start_a_job_on_another_vendors_record(owner, outsider, astronaut_jpeg):
@@ -88,7 +88,7 @@ def test_an_outsider_cannot_start_a_job_on_another_vendors_record(owner, outside
 def test_anonymous_callers_are_refused(api):
     response = api.post("/api/v1/jobs/", {"kind": "remove_bg"}, format="json")
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "not_authenticated"
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize(
@@ -108,17 +108,19 @@ def test_bad_input_gets_a_json_400_naming_the_field_and_writes_nothing(owner, as
     payload = {**payload, "record": Record.objects.get().pk} if "record" in payload else payload
     response = client.post("/api/v1/jobs/", payload, format="json")
     assert response.status_code == 400, response.content
-    error = response.json()["error"]
+    assert response["Content-Type"] == "application/problem+json"
+    error = response.json()
     assert error["code"] == code
     assert error["field"] == field
-    assert error["message"]
+    assert error["detail"]
+    assert error["type"] == f"/api/problems/{code}" and error["status"] == 400 and error["title"]
     assert Job.objects.count() == 1
 
 
 def test_an_empty_upload_is_refused(owner):
     response = client_for(owner).post("/api/v1/jobs/", {"kind": "remove_bg", "image": upload(b"")}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "empty_upload"
+    assert response.json()["code"] == "empty_upload"
     assert not Record.objects.exists()
 
 
@@ -129,7 +131,15 @@ def test_a_job_id_that_is_not_a_uuid_is_a_404(owner):
 def test_an_unknown_api_path_is_a_json_404(owner):
     response = client_for(owner).get("/api/v1/no-such-thing/")
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "/api/problems/not_found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no such endpoint: /api/v1/no-such-thing/",
+        "code": "not_found",
+        "field": None,
+    }
 
 
 def test_an_upload_records_its_dimensions(owner, astronaut_jpeg):

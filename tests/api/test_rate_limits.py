@@ -46,10 +46,10 @@ def test_parallel_requests_never_admit_more_than_the_limit(live_server, kind, ad
         assert all(name in response.headers for name in RATE_HEADERS), response.headers
     refused = next(response for response in responses if response.status_code == 429)
     assert int(refused.headers["Retry-After"]) >= 1
-    error = refused.json()["error"]
+    error = refused.json()
     assert error["code"] == "rate_limited"
     assert error["limit"] == ("remove_bg" if kind == "remove_bg" else "image_requests")
-    assert "resets at" in error["message"]
+    assert "resets at" in error["detail"]
 
 
 @pytest.mark.django_db
@@ -60,8 +60,8 @@ def test_a_bulk_of_40_background_removals_with_30_left_is_refused_whole(owner):
     refused = client.post("/api/v1/jobs/bulk/", {"kind": "remove_bg", "image_urls": urls}, format="json")
 
     assert refused.status_code == 429
-    assert refused.json()["error"]["limit"] == "remove_bg"
-    assert "30 background removals per hour" in refused.json()["error"]["message"]
+    assert refused.json()["limit"] == "remove_bg"
+    assert "30 background removals per hour" in refused.json()["detail"]
     assert refused["X-RateLimit-Remaining"] == "30"
     assert not Job.objects.exists() and not Batch.objects.exists()
     quota = {row["name"]: row for row in client.get("/api/v1/quota/").json()["limits"]}
@@ -78,7 +78,7 @@ def test_the_eleventh_bulk_operation_in_an_hour_is_refused(owner):
     body = {"kind": "transform", "image_urls": ["https://example.com/a.jpg"]}
     answers = [client.post("/api/v1/jobs/bulk/", body, format="json") for _ in range(11)]
     assert [a.status_code for a in answers] == [202] * 10 + [429]
-    assert answers[-1].json()["error"]["limit"] == "bulk"
+    assert answers[-1].json()["limit"] == "bulk"
     assert Batch.objects.count() == 10
 
 
@@ -152,6 +152,46 @@ def test_anonymous_callers_and_wrong_tokens_are_limited_per_ip(api, settings):
     codes += [api.get("/api/v1/jobs/").status_code for _ in range(3)]
     assert codes == [401] * 5 + [429]
     refused = api.get("/api/v1/jobs/")
-    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["code"] == "rate_limited"
     assert refused["X-RateLimit-Limit"] == "5" and refused["X-RateLimit-Remaining"] == "0"
     assert int(refused["Retry-After"]) >= 1
+
+
+def structured_list(value: str) -> dict[str, dict[str, int]]:
+    """A structured-field list of strings with integer parameters: '"a";q=1;w=2, "b";q=3'."""
+    items = {}
+    for member in value.split(","):
+        name, *params = member.strip().split(";")
+        assert name.startswith('"') and name.endswith('"'), value
+        items[name.strip('"')] = {key: int(number) for key, number in (param.split("=") for param in params)}
+    return items
+
+
+@pytest.mark.django_db
+def test_ratelimit_fields_name_every_quota_the_request_counts_against(owner):
+    response = client_for(owner).post(
+        "/api/v1/jobs/", {"kind": "remove_bg", "image_url": "https://example.com/a.jpg"}, format="json"
+    )
+    assert response.status_code == 202
+    policy = structured_list(response["RateLimit-Policy"])
+    assert policy == {"image_requests": {"q": 50, "w": 900}, "remove_bg": {"q": 30, "w": 3600}}
+    state = structured_list(response["RateLimit"])
+    assert state["image_requests"]["r"] == 49 and state["remove_bg"]["r"] == 29
+    assert 0 < state["image_requests"]["t"] <= 900 and 0 < state["remove_bg"]["t"] <= 3600
+    # The closest to running out comes first, and the X-RateLimit-* fields are about it.
+    assert next(iter(state)) == "remove_bg" and response["X-RateLimit-Remaining"] == "29"
+
+
+@pytest.mark.django_db
+def test_a_read_names_the_read_quota_and_a_refusal_the_quota_that_refused(owner, vendor):
+    vendor.limit_overrides = {"read_requests_limit": 2}
+    vendor.save()
+    client = client_for(owner)
+    first = client.get("/api/v1/jobs/")
+    assert structured_list(first["RateLimit-Policy"]) == {"read_requests": {"q": 2, "w": 900}}
+    assert structured_list(first["RateLimit"])["read_requests"]["r"] == 1
+    client.get("/api/v1/jobs/")
+    refused = client.get("/api/v1/jobs/")
+    assert refused.status_code == 429
+    assert structured_list(refused["RateLimit"])["read_requests"]["r"] == 0
+    assert structured_list(refused["RateLimit-Policy"]) == {"read_requests": {"q": 2, "w": 900}}

@@ -14,9 +14,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
 
 
-@pytest.mark.e2e
-@pytest.mark.django_db(transaction=True)
-def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
+def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.CompletedProcess:
     vendor = make_vendor("fuzz", plan="unlimited")  # request limits would only answer 429s
     token = vendor_services.api_token_for(user=make_member(vendor, "fuzz-owner", role="owner"))
     project = vendor_services.project_create(vendor=vendor, name="Fuzz")
@@ -29,14 +27,7 @@ def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path)
             f"{live_server.url}/api/schema/",
             "--header",
             f"Authorization: Token {token}",
-            "--include-path-regex",
-            OUR_PATHS,
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            "8",
+            *options,
             "--seed",
             "1",
             "--workers",
@@ -50,4 +41,50 @@ def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path)
         timeout=540,
         cwd=tmp_path,
     )
+    (tmp_path / "schemathesis.txt").write_text(run.stdout)  # the whole report, bodies untruncated
+    return run
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
+    run = run_schemathesis(
+        live_server,
+        tmp_path,
+        "--include-path-regex",
+        OUR_PATHS,
+        "--checks",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "8",
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,  # once the run is clean this fails as XPASS: then drop the mark
+    reason="two ST202 left: a kind's params are a free object in the schema (ai_endpoint needs "
+    "`endpoint`), and schemathesis' coverage phase sends all three job inputs in one multipart body "
+    "despite the body's oneOf",
+)
+def test_every_check_on_every_operation_finds_nothing(live_server, tmp_path):
+    """Every path, every check: undocumented statuses or headers, schema-valid requests refused,
+    schema-violating requests accepted, methods that should be 405s."""
+    run = run_schemathesis(
+        live_server,
+        tmp_path,
+        "--checks",
+        "all",
+        "--output-truncate",
+        "false",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "5",
+    )
+    report = "\n".join(line[:300] for line in run.stdout.splitlines())  # request bodies can be huge
+    assert run.returncode == 0, report[-20000:] + run.stderr[-2000:]

@@ -61,7 +61,7 @@ def test_the_same_key_with_another_body_is_refused_with_422(owner):
     other_image = image_bytes()[:-4] + b"\x00\x00\x00\x00"
     response = post(client, "order-9", image=other_image)
     assert response.status_code == 422, response.content
-    assert response.json()["error"]["code"] == "idempotency_key_mismatch"
+    assert response.json()["code"] == "idempotency_key_mismatch"
     other_kind = client.post(
         "/api/v1/jobs/", {"kind": "transform", "image_url": "https://example.com/a.jpg"}, HTTP_IDEMPOTENCY_KEY="order-9"
     )
@@ -73,7 +73,7 @@ def test_the_same_key_while_the_first_request_is_in_progress_is_409(owner, vendo
     IdempotencyKey.objects.create(vendor=vendor, key="order-11", fingerprint="f" * 64)  # a request at work
     response = post(client_for(owner), "order-11")
     assert response.status_code == 409, response.content
-    assert response.json()["error"]["code"] == "idempotency_key_in_progress"
+    assert response.json()["code"] == "idempotency_key_in_progress"
     assert not Job.objects.exists()
 
 

@@ -41,7 +41,7 @@ def test_an_upload_creates_a_record_and_answers_with_its_card(browser_for, owner
 def test_an_empty_upload_is_refused_with_a_sentence(browser_for, owner, project):
     response = browser_for(owner).post(reverse("portal:record-upload", args=[project.pk]), {}, **JSON)
     assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Choose an image file to upload."
+    assert response.json()["detail"] == "Choose an image file to upload."
 
 
 def test_start_queues_the_selected_records_at_once(browser_for, member, project, records):
@@ -72,7 +72,7 @@ def test_bad_options_are_refused_with_the_field_named(browser_for, owner, projec
         **JSON,
     )
     assert response.status_code == 400
-    assert "width" in response.json()["error"]["message"]
+    assert "width" in response.json()["detail"]
     assert not Job.objects.exists()
 
 
@@ -83,9 +83,10 @@ def test_a_quota_refusal_is_a_sentence_with_the_reset_time(browser_for, owner, v
     url = reverse("portal:jobs-start", args=[project.pk])
     response = web.post(url, {"kind": "remove_bg", "all_records": "on"}, **JSON)
     assert response.status_code == 429
-    error = response.json()["error"]
-    assert error["code"] == "rate_limited"
-    assert "2 background removals" in error["message"] and "resets at" in error["message"]
+    assert response["Content-Type"] == "application/problem+json"
+    error = response.json()
+    assert error["code"] == "rate_limited" and error["type"] == "/api/problems/rate_limited"
+    assert "2 background removals" in error["detail"] and "resets at" in error["detail"]
     assert not Job.objects.exists()
 
     # Without script the same refusal comes back as a message on the page, not an error page.

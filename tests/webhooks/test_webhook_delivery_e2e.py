@@ -53,7 +53,7 @@ def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, acme)
     assert body["data"]["id"] == job_id
     assert body["data"]["state"] == "succeeded"
 
-    log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()
+    log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
     assert [(d["attempt"], d["status_code"], d["succeeded"]) for d in log] == [(1, 200, True)]
     assert log[0]["delivery_id"] == delivery.headers["webhook-id"]
 
@@ -103,7 +103,7 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme)
     assert len({r.headers["webhook-id"] for r in received}) == 1, "retries of one delivery keep its webhook-id"
     assert {json.loads(r.body)["data"]["id"] for r in received} == {job_id}
 
-    log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()
+    log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
     attempts = sorted((d["attempt"], d["status_code"], d["succeeded"]) for d in log)
     assert attempts == [(1, 500, False), (2, 500, False), (3, 200, True)]
     assert all(d["event"] == "job.succeeded" for d in log)
@@ -123,7 +123,7 @@ def test_an_unreachable_receiver_is_logged_with_its_error(worker, acme):  # noqa
     deadline = time.monotonic() + 60
     log = []
     while time.monotonic() < deadline and len(log) < 2:
-        log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()
+        log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
         time.sleep(0.2)
     assert len(log) >= 2, "a refused connection is retried"
     assert all(d["status_code"] is None and "Connect" in d["error"] for d in log)

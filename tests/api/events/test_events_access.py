@@ -46,20 +46,20 @@ def test_a_signed_in_session_may_follow_a_job(owner, cancelled_job):
 def test_another_vendor_gets_a_json_404(outsider, cancelled_job):
     response = client_for(outsider).get(f"/api/v1/events/?job={cancelled_job.pk}", **SSE)
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["code"] == "not_found"
 
 
 def test_another_vendors_batch_is_a_json_404_too(vendor, outsider):
     batch = services.batch_create(vendor=vendor, kind="sleepy", records=[make_record(vendor)])
     response = client_for(outsider).get(f"/api/v1/events/?batch={batch.pk}", **SSE)
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["code"] == "not_found"
 
 
 def test_anonymous_callers_are_refused(cancelled_job):
     response = APIClient().get(f"/api/v1/events/?job={cancelled_job.pk}", **SSE)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "not_authenticated"
+    assert response.json()["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,9 @@ def test_anonymous_callers_are_refused(cancelled_job):
 def test_a_stream_needs_one_existing_job_or_batch(owner, query, status, code):
     response = client_for(owner).get(f"/api/v1/events/{query}", **SSE)
     assert response.status_code == status
-    assert response.json()["error"]["code"] == code
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == code and problem["type"] == f"/api/problems/{code}" and problem["status"] == status
 
 
 def test_a_finished_batch_stream_ends_with_its_totals(vendor, owner):

@@ -69,7 +69,7 @@
         const empty = document.getElementById("grid-empty");
         if (empty) empty.remove();
       } else {
-        state.textContent = (body.error && body.error.message) || "upload failed";
+        state.textContent = body.detail || "upload failed";
         row.classList.add("failed");
       }
       onDone(xhr.status === 201);
@@ -180,7 +180,7 @@
             toast(body.message, "success");
             addBatch(body.batch);
           } else {
-            refusal.textContent = (body.error && body.error.message) || "The request was refused.";
+            refusal.textContent = body.detail || "The request was refused.";
             refusal.hidden = false;
             toast(refusal.textContent, "error");
           }
