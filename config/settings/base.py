@@ -232,6 +232,10 @@ DARKROOM_PROCESSORS = [
     "processing.jobs.kinds.pipeline",
     "processing.jobs.kinds.ai_endpoint",
 ]
+# Most jobs one batch may hold, from the API's bulk requests and the portal's "start on all".
+BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
+# Most bytes of a job's params as compact JSON: options, not payloads.
+JOB_PARAMS_MAX_BYTES = env.int("JOB_PARAMS_MAX_BYTES", default=16 * 1024)
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
 # How long a worker thread waits for a rate-limit slot before handing the job back for later.

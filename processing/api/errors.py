@@ -36,6 +36,8 @@ def error_response(*, code: str, message: str, http_status: int, field: str | No
 # The request field a service error is about.
 JOB_ERROR_FIELDS = {
     "invalid_params": "params",
+    "params_too_large": "params",
+    "unsupported_image": "image",
     "invalid_priority": "priority",
     "invalid_url": "image_url",
     "empty_upload": "image",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -36,7 +37,7 @@ class JSONObjectField(serializers.Field):
 
 
 MAX_URL_LENGTH = 2000
-BULK_MAX_ITEMS = 1000
+BULK_MAX_ITEMS = settings.BULK_MAX_ITEMS
 
 
 class ImageUrlField(serializers.URLField):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -43,6 +44,15 @@ def check_upload(upload: UploadedFile) -> None:
         raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
 
 
+def check_params_size(params: dict[str, Any] | None) -> None:
+    """Params are options, not payloads: a few KB of JSON at most (JOB_PARAMS_MAX_BYTES)."""
+    size = len(json.dumps(params or {}, separators=(",", ":")).encode())
+    if size > settings.JOB_PARAMS_MAX_BYTES:
+        raise InvalidParams(
+            f"params are {size} bytes of JSON; the limit is {settings.JOB_PARAMS_MAX_BYTES}", code="params_too_large"
+        )
+
+
 def job_create(
     *,
     vendor: Vendor,
@@ -57,6 +67,7 @@ def job_create(
     idempotency_key: str | None = None,
 ) -> Job:
     """Create a job and hand it to the dispatcher once the row is committed."""
+    check_params_size(params)
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -111,7 +122,9 @@ def batch_create(
     image_urls: list[str] | None = None,
     project: Project | None = None,
 ) -> Batch:
-    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up."""
+    """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up.
+    The params are stored once, on the batch; its jobs read them from there."""
+    check_params_size(params)
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -125,6 +138,12 @@ def batch_create(
         check_image_url(url)
     if not records and not uploads and not image_urls:
         raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
+    total = len(records) + len(uploads or []) + len(image_urls)
+    if total > settings.BULK_MAX_ITEMS:
+        raise InvalidParams(
+            f"a batch holds at most {settings.BULK_MAX_ITEMS} images, not {total}; start it in parts",
+            code="batch_too_large",
+        )
 
     with transaction.atomic():
         if uploads:
@@ -140,7 +159,6 @@ def batch_create(
                     vendor=vendor,
                     batch=batch,
                     kind=kind,
-                    params=clean_params,
                     priority=job_priority,
                     max_attempts=processor.retry.max_attempts,
                     **given,
