@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from processing.lib.http.stored_files import protect_stored_file
 from processing.ops import health, health_report
 from processing.ops.metrics import metrics_view
 from processing.portal.sign_in import RateLimitedLoginView
@@ -28,6 +29,9 @@ handler500 = "processing.api.errors.server_error_handler"
 
 if settings.SERVE_MEDIA:
     # Local files only; production serves media from S3, Cloudinary or the front proxy.
-    urlpatterns += [
-        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    ]
+    # Whatever a stored file holds, it is never run as a page of this origin (nosniff, a
+    # sandboxing CSP, a download unless it is one of our raster types).
+    def media(request, path):
+        return protect_stored_file(serve(request, path, document_root=settings.MEDIA_ROOT))
+
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media)]

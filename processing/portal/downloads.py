@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from processing.jobs import selectors
 from processing.jobs.states import JobState
 from processing.lib.found import found
+from processing.lib.http.stored_files import protect_stored_file
 from processing.portal.vendor_context import vendor_view
 from processing.portal.zip_stream import stream_zip
 from vendors import selectors as vendor_selectors
@@ -23,7 +24,8 @@ def _download_name(original: str, kind: str, storage_name: str) -> str:
 def _file(storage_name: str, filename: str) -> FileResponse:
     if not default_storage.exists(storage_name):
         raise Http404("the result file is gone")
-    return FileResponse(default_storage.open(storage_name, "rb"), as_attachment=True, filename=filename)
+    response = FileResponse(default_storage.open(storage_name, "rb"), as_attachment=True, filename=filename)
+    return protect_stored_file(response)
 
 
 @require_GET

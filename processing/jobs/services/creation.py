@@ -16,6 +16,7 @@ from processing.jobs.models import Batch, Job
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import check_image_url
+from processing.lib.imaging.upload_type import upload_content_type
 from vendors import services as vendor_services
 from vendors.models import Priority, Project, Record, Vendor
 from vendors.selectors import vendor_limits
@@ -37,11 +38,13 @@ def parse_priority(priority: str | int) -> Priority:
 
 
 def check_upload(upload: UploadedFile) -> None:
-    """The only image work on the request path: is there something, and is it small enough."""
+    """The only image work on the request path: is there something, small enough, and do its
+    leading bytes say it is an allowed raster image (record_create checks that again)."""
     if not upload.size:
         raise InvalidParams("the uploaded image is empty", code="empty_upload")
     if upload.size > settings.IMAGE_MAX_BYTES:
         raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
+    upload_content_type(upload)
 
 
 def check_params_size(params: dict[str, Any] | None) -> None:
