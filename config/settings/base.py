@@ -221,6 +221,9 @@ AI_ENDPOINTS = env.json("AI_ENDPOINTS", default={})
 AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=5)
 AI_CIRCUIT_OPEN_S = env.float("AI_CIRCUIT_OPEN_S", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
+# The largest request body accepted at all (config/asgi.py refuses more with 413 before Django
+# reads it): a few uploads' worth. Larger bulks go by record ids or image URLs.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=4 * IMAGE_MAX_BYTES + 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Jobs.
