@@ -283,6 +283,8 @@ EVENTS_HEARTBEAT_S = env.float("EVENTS_HEARTBEAT_S", default=15.0)
 # --- Webhooks (docs/webhooks.md): delivered by the `webhooks` queue's actor, retried with
 # exponential backoff from WEBHOOK_MIN_BACKOFF_MS up to WEBHOOK_MAX_BACKOFF_MS.
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10)
+# Every event goes to each of a vendor's endpoints: so few of them.
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=20)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_MIN_BACKOFF_MS = env.int("WEBHOOK_MIN_BACKOFF_MS", default=5_000)
 WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.pagination import Pagination
 from processing.api.webhook_serializers import (
     WebhookCreatedOutput,
     WebhookCreateInput,
@@ -34,10 +35,13 @@ class WebhookBase(DarkroomApiView):
 
 
 class WebhookListCreateApi(WebhookBase):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: WebhookOutput(many=True)}, summary="List the vendor's webhook endpoints")
     def get(self, request):
-        endpoints = selectors.endpoint_list(vendor=self.vendor(request))
-        return Response(WebhookOutput(endpoints, many=True).data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.endpoint_list(vendor=self.vendor(request)), request, view=self)
+        return paginator.get_paginated_response(WebhookOutput(page, many=True).data)
 
     @extend_schema(
         request=WebhookCreateInput,
