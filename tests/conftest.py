@@ -12,6 +12,9 @@ from tests.factories import make_member, make_vendor
 from tests.support.queues import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
 
+# asgi_server: a real uvicorn process on config.asgi.
+pytest_plugins = ["tests.support.asgi"]
+
 
 def pytest_report_header(config):
     """Says which database server the suite runs on (CI runs it on MariaDB)."""

@@ -279,6 +279,10 @@ ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")
 # with many streams open (100 streams at 2 s were 50 reads a second).
 EVENTS_REREAD_S = env.float("EVENTS_REREAD_S", default=10.0)
 EVENTS_HEARTBEAT_S = env.float("EVENTS_HEARTBEAT_S", default=15.0)
+# A vendor's open event streams at once (429 beyond), and a stream's longest life (then it
+# closes and the client reconnects).
+EVENTS_MAX_STREAMS_PER_VENDOR = env.int("EVENTS_MAX_STREAMS_PER_VENDOR", default=50)
+EVENTS_MAX_STREAM_S = env.float("EVENTS_MAX_STREAM_S", default=3600)
 
 # --- Webhooks (docs/webhooks.md): delivered by the `webhooks` queue's actor, retried with
 # exponential backoff from WEBHOOK_MIN_BACKOFF_MS up to WEBHOOK_MAX_BACKOFF_MS.

@@ -7,13 +7,12 @@ import pytest
 from tests.events.conftest import make_record
 from tests.events.sse import parse
 from tests.factories import make_member, make_vendor
-from tests.support.asgi import asgi_server  # noqa: F401  (a fixture)
 from vendors.services import api_token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_under_asgi_a_stream_follows_a_job_to_its_end(worker, asgi_server):  # noqa: F811
+def test_under_asgi_a_stream_follows_a_job_to_its_end(worker, asgi_server):
     vendor = make_vendor("acme")
     headers = {"Authorization": f"Token {api_token_for(user=make_member(vendor, 'acme-owner', role='owner'))}"}
     with httpx.Client(base_url=asgi_server, headers=headers, timeout=httpx.Timeout(10, read=30)) as client:

@@ -18,13 +18,12 @@ from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import make_member, make_vendor
 from tests.portal.conftest import upload
-from tests.support.asgi import asgi_server  # noqa: F401  (a fixture)
 from vendors import services as vendor_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(asgi_server):  # noqa: F811
+def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(asgi_server):
     vendor = make_vendor("acme")
     owner = make_member(vendor, "acme-owner", role="owner")
     project = vendor_services.project_create(vendor=vendor, name="Shoes")

@@ -3,8 +3,8 @@ vendor, the list is paginated, a receiver's answer is read only up to the excerp
 deliveries have their own worker in the deploy."""
 
 import threading
-import uuid
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
