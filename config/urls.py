@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from processing.lib.http.stored_files import protect_stored_file
 from processing.ops import health, health_report
 from processing.ops.metrics import metrics_view
 from processing.portal.sign_in import RateLimitedLoginView
@@ -19,7 +21,10 @@ urlpatterns = [
     path("health/live", health.live_view, name="health-live"),
     path("health/ready", health.ready_view, name="health-ready"),
     path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # No password reset by e-mail (an unauthenticated mail sender); operators set passwords.
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("processing.portal.urls")),
 ]
 
@@ -28,6 +33,9 @@ handler500 = "processing.api.errors.server_error_handler"
 
 if settings.SERVE_MEDIA:
     # Local files only; production serves media from S3, Cloudinary or the front proxy.
-    urlpatterns += [
-        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    ]
+    # Whatever a stored file holds, it is never run as a page of this origin (nosniff, a
+    # sandboxing CSP, a download unless it is one of our raster types).
+    def media(request, path):
+        return protect_stored_file(serve(request, path, document_root=settings.MEDIA_ROOT))
+
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media)]

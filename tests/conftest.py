@@ -18,6 +18,9 @@ from tests.support.queues import ISOLATED_QUEUE
 from tests.worker import WorkerProcess
 from vendors import quotas
 
+# asgi_server: a real uvicorn process on config.asgi.
+pytest_plugins = ["tests.support.asgi"]
+
 
 def pytest_report_header(config):
     """Says which database server the suite runs on (CI runs it on MariaDB)."""

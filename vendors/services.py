@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
+from processing.lib.imaging.upload_type import stored_name, upload_content_type
 from vendors.models import Membership, Plan, Project, Record, Vendor
 from vendors.selectors import LIMIT_FIELDS
 from vendors.signals import vendor_limits_changed
@@ -65,19 +66,22 @@ def project_default(*, vendor: Vendor) -> Project:
 
 @transaction.atomic
 def record_create(*, project: Project, upload: UploadedFile) -> Record:
-    """Store an uploaded original. Its bytes go to storage; the row keeps the name."""
+    """Store an uploaded original, if its bytes are an allowed raster image (InvalidImage with
+    code unsupported_image otherwise). It is stored under a name and type the server chooses
+    from the bytes; the client's filename is kept only to show."""
+    content_type = upload_content_type(upload)
     filename = (upload.name or "upload").rsplit("/", 1)[-1][:200]
     width, height = _header_dimensions(upload)
     record = Record(
         vendor_id=project.vendor_id,
         project=project,
         original_filename=filename,
-        content_type=getattr(upload, "content_type", "") or "",
+        content_type=content_type,
         size_bytes=upload.size,
         width=width,
         height=height,
     )
-    record.original.save(filename, upload, save=False)
+    record.original.save(stored_name(content_type), upload, save=False)
     record.save()
     return record
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_dramatiq",
     "django_prometheus",
+    "axes",
     "vendors",
     "processing.jobs",
     "processing.webhooks",
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with 429.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -272,6 +275,9 @@ AI_ENDPOINTS = env.json("AI_ENDPOINTS", default={})
 AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=5)
 AI_CIRCUIT_OPEN_S = env.float("AI_CIRCUIT_OPEN_S", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
+# The largest request body accepted at all (config/asgi.py refuses more with 413 before Django
+# reads it): a few uploads' worth. Larger bulks go by record ids or image URLs.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=4 * IMAGE_MAX_BYTES + 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Jobs.
@@ -283,6 +289,10 @@ DARKROOM_PROCESSORS = [
     "processing.jobs.kinds.pipeline",
     "processing.jobs.kinds.ai_endpoint",
 ]
+# Most jobs one batch may hold, from the API's bulk requests and the portal's "start on all".
+BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
+# Most bytes of a job's params as compact JSON: options, not payloads.
+JOB_PARAMS_MAX_BYTES = env.int("JOB_PARAMS_MAX_BYTES", default=16 * 1024)
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
 # How long a worker thread waits for a rate-limit slot before handing the job back for later.
@@ -320,10 +330,16 @@ ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")
 # with many streams open (100 streams at 2 s were 50 reads a second).
 EVENTS_REREAD_S = env.float("EVENTS_REREAD_S", default=10.0)
 EVENTS_HEARTBEAT_S = env.float("EVENTS_HEARTBEAT_S", default=15.0)
+# A vendor's open event streams at once (429 beyond), and a stream's longest life (then it
+# closes and the client reconnects).
+EVENTS_MAX_STREAMS_PER_VENDOR = env.int("EVENTS_MAX_STREAMS_PER_VENDOR", default=50)
+EVENTS_MAX_STREAM_S = env.float("EVENTS_MAX_STREAM_S", default=3600)
 
 # --- Webhooks (docs/webhooks.md): delivered by the `webhooks` queue's actor, retried with
 # exponential backoff from WEBHOOK_MIN_BACKOFF_MS up to WEBHOOK_MAX_BACKOFF_MS.
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10)
+# Every event goes to each of a vendor's endpoints: so few of them.
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=20)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_MIN_BACKOFF_MS = env.int("WEBHOOK_MIN_BACKOFF_MS", default=5_000)
 WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
@@ -343,6 +359,15 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Every sign-in (portal, admin) goes through django-axes: after AXES_FAILURE_LIMIT failures from
+# one IP, or for one username, further attempts are refused (429) for AXES_COOLOFF_H hours or
+# until an operator deletes the attempts (admin "Access attempts", or `axes_reset_username`).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_H", default=1)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -147,7 +147,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Parameters")
     def params_display(self, job: Job) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(job.params, indent=2, sort_keys=True))
+        return format_html("<pre>{}</pre>", json.dumps(job.run_params, indent=2, sort_keys=True))
 
     @admin.display(description="Progress")
     def progress_display(self, job: Job) -> str:

@@ -51,6 +51,8 @@ class Conflict(exceptions.APIException):
 # The request field a service error is about.
 JOB_ERROR_FIELDS = {
     "invalid_params": "params",
+    "params_too_large": "params",
+    "unsupported_image": "image",
     "invalid_priority": "priority",
     "invalid_url": "image_url",
     "empty_upload": "image",

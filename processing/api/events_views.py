@@ -8,14 +8,18 @@ event loop under ASGI, holding no thread while it waits for notices.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
 from processing.api.base import DarkroomApiView
 from processing.api.events.response import EventStreamResponse
+from processing.api.events.slots import stream_slot_release, stream_slot_take
 from processing.api.events.stream import (
     async_frames,
     batch_snapshot_reader,
@@ -88,8 +92,17 @@ class EventStreamApi(DarkroomApiView):
             if selectors.batch_get(vendor=vendor, batch_id=batch_id) is None:
                 raise Http404("batch not found")
             read = batch_snapshot_reader(vendor=vendor, batch_id=batch_id)
+        stream_id = stream_slot_take(vendor_id=vendor.pk)
+        if stream_id is None:
+            raise Throttled(
+                wait=settings.EVENTS_REREAD_S,
+                detail=f"at most {settings.EVENTS_MAX_STREAMS_PER_VENDOR} event streams may be open at once; "
+                "close one, or poll the job or batch",
+                code="too_many_streams",
+            )
         channel = channel_for(job_id=job_id, batch_id=batch_id)
+        release = partial(stream_slot_release, vendor_id=vendor.pk, stream_id=stream_id)
         return EventStreamResponse(
-            sync_stream=sync_frames(channel=channel, read=read),
-            async_stream=async_frames(channel=channel, read=read),
+            sync_stream=sync_frames(channel=channel, read=read, release=release),
+            async_stream=async_frames(channel=channel, read=read, release=release),
         )

@@ -40,7 +40,7 @@ class JSONObjectField(serializers.Field):
 
 
 MAX_URL_LENGTH = 2000
-BULK_MAX_ITEMS = 1000
+BULK_MAX_ITEMS = settings.BULK_MAX_ITEMS
 
 
 # What check_url takes, and nothing else, so the schema's pattern is the rule: http(s), a host

@@ -73,7 +73,7 @@ class JobListCreateApi(DarkroomApiView):
                 record = found(record_get(vendor=vendor, record_id=values["record"]), "record")
             if "project" in values:
                 project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
-            charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False)
+            charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False, params=values.get("params"))
             with limits.charged(request, vendor=vendor, charges=charges):
                 job = services.job_create(
                     vendor=vendor,
@@ -138,7 +138,8 @@ class JobRetryApi(OneJobApi):
     def post(self, request, job_id):
         vendor = self.vendor(request)
         job = self.get_object(request, job_id)
-        with limits.charged(request, vendor=vendor, charges=charges_for_jobs(kind=job.kind, count=1, bulk=False)):
+        charges = charges_for_jobs(kind=job.kind, count=1, bulk=False, params=job.run_params)
+        with limits.charged(request, vendor=vendor, charges=charges):
             services.job_retry(job=job)
         job.refresh_from_db()
         return job_response(request, job, status.HTTP_202_ACCEPTED)

@@ -8,7 +8,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
-from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
+from processing.api.pagination import (
+    CURSOR_PARAMETERS,
+    PAGE_PARAMETERS,
+    NewestFirstCursorPagination,
+    Pagination,
+    paginated,
+)
 from processing.api.schema import errors
 from processing.api.webhook_serializers import (
     WebhookCreatedOutput,
@@ -35,14 +41,16 @@ class WebhookBase(DarkroomApiView):
 
 
 class WebhookListCreateApi(WebhookBase):
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="webhooks_list",
-        responses={200: WebhookOutput(many=True), **errors()},
+        parameters=PAGE_PARAMETERS,
+        responses={200: WebhookOutput(many=True), **errors(400)},
         summary="List the vendor's webhook endpoints",
     )
     def get(self, request):
-        endpoints = selectors.endpoint_list(vendor=self.vendor(request))
-        return Response(WebhookOutput(endpoints, many=True).data)
+        return paginated(self, request, selectors.endpoint_list(vendor=self.vendor(request)), WebhookOutput)
 
     @extend_schema(
         operation_id="webhooks_create",

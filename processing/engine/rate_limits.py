@@ -32,3 +32,13 @@ def acquire_slot(kind: str, *, wait_s: float = 2.0) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(min(0.05, 1 / per_second))
+
+
+def acquire_slots(kinds: list[str], *, wait_s: float = 2.0) -> str | None:
+    """Take one start of each of `kinds` (a pipeline's steps: ten remove_bg steps take ten
+    remove_bg starts), waiting up to wait_s in all. Returns the kind that had no slot, or None."""
+    deadline = time.monotonic() + wait_s
+    for kind in kinds:
+        if not acquire_slot(kind, wait_s=max(0.0, deadline - time.monotonic())):
+            return kind
+    return None

@@ -11,8 +11,8 @@ from django.conf import settings
 from dramatiq.middleware import TimeLimitExceeded
 
 from processing.engine import metrics
-from processing.engine.rate_limits import acquire_slot
-from processing.jobs import services
+from processing.engine.rate_limits import acquire_slots
+from processing.jobs import selectors, services
 from processing.jobs.errors import JobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
@@ -43,9 +43,12 @@ def _read_input(job: Job) -> bytes:
 
 
 def job_run(*, job_id: str, kind: str) -> None:
-    # The kind's global rate limit is taken before the job starts, so started_at is honest.
-    if not acquire_slot(kind, wait_s=settings.JOB_RATE_LIMIT_WAIT_S):
-        services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {kind} rate limit")
+    # The global rate limits are taken before the job starts, so started_at is honest: the
+    # kind's own, and one of each step's kind (a pipeline's ai_endpoint steps count as ai_endpoint).
+    steps = [step for step in selectors.ops_job_step_kinds(job_id=job_id) if step != kind]
+    busy = acquire_slots([kind, *steps], wait_s=settings.JOB_RATE_LIMIT_WAIT_S)
+    if busy is not None:
+        services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {busy} rate limit")
         return
     job = services.job_start(job_id=uuid.UUID(job_id))
     if job is None:
@@ -100,7 +103,7 @@ def _execute(job: Job) -> tuple[str, str]:
         progress("processing", 20, f"running {job.kind}")
         output = processor.run(
             data,
-            job.params,
+            job.run_params,
             limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS),
             progress=progress,
         )

@@ -3,15 +3,38 @@ the API, the portal, a retry. The one place that knows which work each quota cou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from vendors import quotas
 
+PIPELINE = "pipeline"
 
-def charges_for_jobs(*, kind: str, count: int, bulk: bool) -> dict[str, int]:
+
+def step_kinds(*, kind: str, params: Mapping[str, Any] | None) -> list[str]:
+    """The kinds of work a job does: a pipeline's steps, any other job its own kind.
+
+    Read from params as given (before validation, so a charge comes first); a malformed pipeline
+    counts as itself and is then refused by its own validation."""
+    if kind != PIPELINE:
+        return [kind]
+    steps = params.get("steps") if isinstance(params, Mapping) else None
+    if not isinstance(steps, list):
+        return [kind]
+    return [str(step.get("kind")) for step in steps if isinstance(step, Mapping)] or [kind]
+
+
+def charges_for_jobs(*, kind: str, count: int, bulk: bool, params: Mapping[str, Any] | None) -> dict[str, int]:
     """A single job counts as one image-processing request, a bulk request as one bulk
-    operation; background removals are counted per image on top."""
-    return {quotas.BULK if bulk else quotas.IMAGE_REQUESTS: 1, **per_image_charges(kind=kind, count=count)}
+    operation; background removals are counted per image and per step on top."""
+    return {
+        quotas.BULK if bulk else quotas.IMAGE_REQUESTS: 1,
+        **per_image_charges(kind=kind, count=count, params=params),
+    }
 
 
-def per_image_charges(*, kind: str, count: int) -> dict[str, int]:
-    """The part of a charge that grows with the number of images."""
-    return {quotas.REMOVE_BG: count} if kind == "remove_bg" else {}
+def per_image_charges(*, kind: str, count: int, params: Mapping[str, Any] | None) -> dict[str, int]:
+    """The part of a charge that grows with the number of images: a pipeline of three
+    remove_bg steps over 10 images is 30 background removals."""
+    removals = step_kinds(kind=kind, params=params).count("remove_bg")
+    return {quotas.REMOVE_BG: count * removals} if removals else {}

@@ -69,6 +69,7 @@ class Job(models.Model):
     record = models.ForeignKey(Record, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=32)
+    # A batch's jobs leave this empty: their params are the batch's, stored once (run_params).
     params = models.JSONField(default=dict, blank=True)
     # An image fetched by the worker (never on the request path), when there is no record.
     input_url = models.URLField(max_length=2000, blank=True)
@@ -126,6 +127,11 @@ class Job(models.Model):
     @property
     def priority_label(self) -> str:
         return Priority(self.priority).label
+
+    @property
+    def run_params(self) -> dict:
+        """The params the job runs with: its batch's, or its own when it has no batch."""
+        return self.batch.params if self.batch_id else self.params
 
 
 class IdempotencyKey(models.Model):

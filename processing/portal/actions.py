@@ -73,11 +73,12 @@ def jobs_start(request, pk, *, vendor):
     records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
     kind = form.cleaned_data["kind"]
     try:
-        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records))):
+        params = params_from_post(kind, request.POST)
+        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records), params=params)):
             batch = services.batch_create(
                 vendor=vendor,
                 kind=kind,
-                params=params_from_post(kind, request.POST),
+                params=params,
                 priority=form.cleaned_data["priority"] or None,
                 records=records,
             )
@@ -120,7 +121,7 @@ def job_retry(request, pk, *, vendor):
     """Counted like a new job, as through the API."""
     job = found(selectors.job_get(vendor=vendor, job_id=pk), "job")
     try:
-        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=job.kind, count=1)):
+        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=job.kind, count=1, params=job.run_params)):
             services.job_retry(job=job)
         messages.success(request, "The job is queued again.")
     except quotas.QuotaExceeded as exc:
@@ -139,10 +140,11 @@ def batch_retry_failed(request, pk, *, vendor):
     if failed:
         try:
             # Counted like starting them anew.
-            with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=batch.kind, count=len(failed))) as c:
+            charges = start_charges(kind=batch.kind, count=len(failed), params=batch.params)
+            with quotas.quota_charged(vendor=vendor, charges=charges) as c:
                 retried = services.jobs_retry(job_ids=failed)
                 # Some may have been retried meanwhile elsewhere: those images are not counted.
-                c.refund(per_image_charges(kind=batch.kind, count=len(failed) - retried))
+                c.refund(per_image_charges(kind=batch.kind, count=len(failed) - retried, params=batch.params))
         except quotas.QuotaExceeded as exc:
             if _wants_json(request):
                 return _error("rate_limited", refusal_sentence(exc), 429)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from processing.jobs import selectors
 from processing.jobs.states import JobState
 from processing.lib.found import found
+from processing.lib.http.stored_files import protect_stored_file
 from processing.portal.vendor_context import vendor_view
-from processing.portal.zip_stream import stream_zip
+from processing.portal.zip_stream import astream_zip, stream_zip
 from vendors import selectors as vendor_selectors
 
 
@@ -23,7 +25,8 @@ def _download_name(original: str, kind: str, storage_name: str) -> str:
 def _file(storage_name: str, filename: str) -> FileResponse:
     if not default_storage.exists(storage_name):
         raise Http404("the result file is gone")
-    return FileResponse(default_storage.open(storage_name, "rb"), as_attachment=True, filename=filename)
+    response = FileResponse(default_storage.open(storage_name, "rb"), as_attachment=True, filename=filename)
+    return protect_stored_file(response)
 
 
 @require_GET
@@ -59,6 +62,8 @@ def batch_download(request, pk, *, vendor):
             name = f"{PurePath(name).stem}-{job.pk.hex[:8]}{PurePath(name).suffix}"
         used.add(name)
         entries.append((name, job.result["name"]))
-    response = StreamingHttpResponse(stream_zip(entries), content_type="application/zip")
+    stream = astream_zip(entries) if isinstance(request, ASGIRequest) else stream_zip(entries)
+    response = StreamingHttpResponse(stream, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{batch.kind}-{str(batch.pk)[:8]}.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -3,6 +3,9 @@ and the sentence a refusal is shown as."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -10,9 +13,9 @@ from processing.jobs.charges import charges_for_jobs
 from vendors import quotas
 
 
-def start_charges(*, kind: str, count: int) -> dict[str, int]:
+def start_charges(*, kind: str, count: int, params: Mapping[str, Any] | None) -> dict[str, int]:
     """Counted as the API counts it: one photo is a single job, several are a bulk request."""
-    return charges_for_jobs(kind=kind, count=count, bulk=count > 1)
+    return charges_for_jobs(kind=kind, count=count, bulk=count > 1, params=params)
 
 
 def refusal_sentence(exc: quotas.QuotaExceeded) -> str:

@@ -40,12 +40,21 @@ def _checked_url(url: str) -> str:
 
 
 def endpoint_create(*, vendor: Vendor, url: str, events: list[str] | None = None) -> WebhookEndpoint:
-    """A new endpoint with a fresh secret (the caller shows it once)."""
+    """A new endpoint with a fresh secret (the caller shows it once); at most
+    WEBHOOK_MAX_ENDPOINTS per vendor, since every event is sent to each of them."""
     chosen = list(dict.fromkeys(events)) if events else list(WebhookEvent.values)
     unknown = [e for e in chosen if e not in WebhookEvent.values]
     if unknown:
         raise InvalidParams(f"unknown event {unknown[0]!r}; events are {', '.join(WebhookEvent.values)}")
-    return WebhookEndpoint.objects.create(vendor=vendor, url=_checked_url(url), secret=new_secret(), events=chosen)
+    checked = _checked_url(url)
+    with transaction.atomic():
+        Vendor.objects.select_for_update().filter(pk=vendor.pk).first()  # one creation per vendor at a time
+        if WebhookEndpoint.objects.filter(vendor=vendor).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
+            raise InvalidParams(
+                f"a vendor has at most {settings.WEBHOOK_MAX_ENDPOINTS} webhook endpoints; remove one first",
+                code="too_many_webhooks",
+            )
+        return WebhookEndpoint.objects.create(vendor=vendor, url=checked, secret=new_secret(), events=chosen)
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:

@@ -55,7 +55,7 @@ def test_start_queues_the_selected_records_at_once(browser_for, member, project,
     assert body["message"] == "2 images queued"
     jobs = Job.objects.filter(batch_id=body["batch"]["id"])
     assert {j.record_id for j in jobs} == {records[0].pk, records[2].pk}
-    assert all(j.state == "queued" and j.params["width"] == 4 for j in jobs)
+    assert all(j.state == "queued" and j.run_params["width"] == 4 for j in jobs)
 
 
 def test_start_with_all_selected_covers_the_whole_project(browser_for, owner, project, records):

@@ -98,7 +98,7 @@ def test_the_javascript_verifier_accepts_each_secret_of_a_rotation(js_verifier):
 
 @pytest.mark.django_db
 def test_existing_secrets_are_migrated_to_whsec_base64_of_the_same_key_bytes(vendor):
-    migration = importlib.import_module("processing.webhooks.migrations.0002_h16b_standard_webhooks")
+    migration = importlib.import_module("processing.webhooks.migrations.0002_standard_webhooks")
     legacy = "whsec_" + "x" * 43  # the old form: a random string, its bytes the HMAC key
     endpoint = WebhookEndpoint.objects.create(vendor=vendor, url="https://hooks.example/in", secret=legacy)
     migration.secrets_to_base64(apps, None)

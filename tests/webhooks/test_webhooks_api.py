@@ -27,7 +27,7 @@ def test_an_owner_adds_an_endpoint_and_sees_its_secret_once(owner):
     assert created["events"] == ["job.failed"]
     assert created["is_active"] is True
 
-    listed = client.get("/api/v1/webhooks/").json()
+    listed = client.get("/api/v1/webhooks/").json()["results"]
     assert [e["id"] for e in listed] == [created["id"]]
     assert "secret" not in listed[0]
     assert "secret" not in client.get(f"/api/v1/webhooks/{created['id']}/").json()
@@ -70,7 +70,7 @@ def test_unknown_events_are_refused(owner):
 def test_a_member_sees_endpoints_but_cannot_add_or_remove_them(owner, member):
     created = client_for(owner).post("/api/v1/webhooks/", {"url": HOOK}, format="json").json()
     client = client_for(member)
-    assert [e["id"] for e in client.get("/api/v1/webhooks/").json()] == [created["id"]]
+    assert [e["id"] for e in client.get("/api/v1/webhooks/").json()["results"]] == [created["id"]]
     assert client.post("/api/v1/webhooks/", {"url": HOOK}, format="json").status_code == 403
     assert client.delete(f"/api/v1/webhooks/{created['id']}/").status_code == 403
     assert WebhookEndpoint.objects.count() == 1
@@ -79,7 +79,7 @@ def test_a_member_sees_endpoints_but_cannot_add_or_remove_them(owner, member):
 def test_another_vendor_sees_nothing_and_cannot_delete(owner, outsider):
     created = client_for(owner).post("/api/v1/webhooks/", {"url": HOOK}, format="json").json()
     client = client_for(outsider)
-    assert client.get("/api/v1/webhooks/").json() == []
+    assert client.get("/api/v1/webhooks/").json()["results"] == []
     for method in ("get", "delete"):
         response = getattr(client, method)(f"/api/v1/webhooks/{created['id']}/")
         assert response.status_code == 404
@@ -100,7 +100,7 @@ def test_an_owner_removes_an_endpoint(owner):
     client = client_for(owner)
     created = client.post("/api/v1/webhooks/", {"url": HOOK}, format="json").json()
     assert client.delete(f"/api/v1/webhooks/{created['id']}/").status_code == 204
-    assert client.get("/api/v1/webhooks/").json() == []
+    assert client.get("/api/v1/webhooks/").json()["results"] == []
     assert client.delete(f"/api/v1/webhooks/{created['id']}/").status_code == 404
 
 

@@ -4,26 +4,32 @@ A stream subscribes to its channel first, then reads the row, and reads it again
 notice arrives or EVENTS_REREAD_S passes (the safety net for a lost notice or a change made
 outside the services). It sends an event only when what the API shows has changed, a comment
 line when it has been quiet for EVENTS_HEARTBEAT_S (so proxies keep the connection), and `end`
-with the final payload when the job or batch is finished.
+with the final payload when the job or batch is finished. A stream lives at most
+EVENTS_MAX_STREAM_S; then it closes without `end`, and the client reconnects (EventSource does
+so by itself, after the `retry` it was given).
 
-The same loop runs as an async generator under ASGI (waiting on redis.asyncio, so an open
-stream holds no thread) and as a plain generator under WSGI (runserver, live_server).
+The same loop runs as an async generator under ASGI (waiting on the web process's one shared
+pub/sub connection, hub.py, so an open stream holds no thread and no Redis connection) and as a
+plain generator under WSGI (runserver, live_server). Either frees the vendor's stream slot
+(slots.py) when it ends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
-import redis.asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from rest_framework.utils.encoders import JSONEncoder
 
+from processing.api.events.hub import hub
 from processing.api.serializers import JobOutput
 from processing.jobs import selectors
 from processing.jobs.events import batch_channel, job_channel
@@ -85,6 +91,12 @@ class StreamState:
     last_data: dict | None = None
     last_sent_at: float = field(default_factory=time.monotonic)
     done: bool = False
+    ends_at: float = float("inf")
+
+    @property
+    def over(self) -> bool:
+        """Finished, or lived its longest: either way the stream closes."""
+        return self.done or time.monotonic() >= self.ends_at
 
     def frames_for(self, snapshot: Snapshot) -> list[bytes]:
         frames = []
@@ -102,54 +114,62 @@ class StreamState:
 
     def wait_s(self) -> float:
         until_heartbeat = self.heartbeat_s - (time.monotonic() - self.last_sent_at)
-        return max(0.05, min(self.reread_s, until_heartbeat))
+        return max(0.05, min(self.reread_s, until_heartbeat, self.ends_at - time.monotonic()))
 
 
 def _new_state() -> StreamState:
-    return StreamState(reread_s=settings.EVENTS_REREAD_S, heartbeat_s=settings.EVENTS_HEARTBEAT_S)
+    return StreamState(
+        reread_s=settings.EVENTS_REREAD_S,
+        heartbeat_s=settings.EVENTS_HEARTBEAT_S,
+        ends_at=time.monotonic() + settings.EVENTS_MAX_STREAM_S,
+    )
 
 
 def _retry_frame(state: StreamState) -> bytes:
     return f"retry: {int(state.reread_s * 1000)}\n\n".encode()
 
 
-def sync_frames(*, channel: str, read: Callable[[], Snapshot]) -> Iterator[bytes]:
+def sync_frames(*, channel: str, read: Callable[[], Snapshot], release: Callable[[], None]) -> Iterator[bytes]:
     pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
     try:
         pubsub.subscribe(channel)
         state = _new_state()
         yield _retry_frame(state)
         yield from state.frames_for(_fresh_read(read))
-        while not state.done:
+        while not state.over:
             if pubsub.get_message(timeout=state.wait_s()):
                 while pubsub.get_message(timeout=0):  # a burst of progress notices: one read
                     pass
             yield from state.frames_for(_fresh_read(read))
     finally:
         pubsub.close()
+        release()
 
 
-async def async_frames(*, channel: str, read: Callable[[], Snapshot]) -> AsyncIterator[bytes]:
-    client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+async def async_frames(
+    *, channel: str, read: Callable[[], Snapshot], release: Callable[[], None]
+) -> AsyncIterator[bytes]:
+    notices = hub()
     # Reads go to the shared executor, not the request's own thread: a few DB connections
     # serve every open stream.
     aread = sync_to_async(_fresh_read, thread_sensitive=False)
+    woken = None
     try:
-        await pubsub.subscribe(channel)
+        woken = await notices.subscribe(channel)
         state = _new_state()
         yield _retry_frame(state)
         for part in state.frames_for(await aread(read)):
             yield part
-        while not state.done:
-            if await pubsub.get_message(timeout=state.wait_s()):
-                while await pubsub.get_message(timeout=0):
-                    pass
+        while not state.over:
+            with contextlib.suppress(TimeoutError):  # a burst of progress notices: one read
+                await asyncio.wait_for(woken.wait(), timeout=state.wait_s())
+            woken.clear()
             for part in state.frames_for(await aread(read)):
                 yield part
     finally:
-        await pubsub.aclose()
-        await client.aclose()
+        if woken is not None:
+            await notices.unsubscribe(channel, woken)
+        await sync_to_async(release, thread_sensitive=False)()
 
 
 def channel_for(*, job_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None) -> str:

@@ -14,6 +14,7 @@ from processing.jobs.selectors.ops import (
     ops_job_counts,
     ops_job_get,
     ops_job_list,
+    ops_job_step_kinds,
     ops_queue_oldest_age_s,
 )
 from processing.jobs.selectors.stats import (
@@ -41,6 +42,7 @@ __all__ = [
     "ops_job_counts",
     "ops_job_get",
     "ops_job_list",
+    "ops_job_step_kinds",
     "ops_queue_oldest_age_s",
     "queue_oldest_waiting_age_s",
     "queue_stats",

@@ -7,6 +7,7 @@ import uuid
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
+from processing.jobs.charges import step_kinds
 from processing.jobs.models import Batch, Job
 from processing.jobs.states import JobState
 
@@ -16,6 +17,15 @@ def ops_job_get(*, job_id: uuid.UUID | str) -> Job | None:
         return Job.objects.select_related("vendor").filter(pk=uuid.UUID(str(job_id))).first()
     except ValueError:
         return None
+
+
+def ops_job_step_kinds(*, job_id: uuid.UUID | str) -> list[str]:
+    """The kinds of work a job will do (a pipeline's steps), for the engine's rate limits; []
+    when the job is gone."""
+    job = Job.objects.filter(pk=job_id).select_related("batch").only("kind", "params", "batch__params").first()
+    if job is None:
+        return []
+    return step_kinds(kind=job.kind, params=job.run_params)
 
 
 def ops_batch_get(*, batch_id: uuid.UUID | str) -> Batch | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from processing.jobs.services.idempotency import idempotency_key_done
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import check_image_url
+from processing.lib.imaging.upload_type import upload_content_type
 from processing.lib.logcontext import current_request_id
 from vendors import services as vendor_services
 from vendors.models import Priority, Project, Record, Vendor
@@ -38,11 +40,22 @@ def parse_priority(priority: str | int) -> Priority:
 
 
 def check_upload(upload: UploadedFile) -> None:
-    """The only image work on the request path: is there something, and is it small enough."""
+    """The only image work on the request path: is there something, small enough, and do its
+    leading bytes say it is an allowed raster image (record_create checks that again)."""
     if not upload.size:
         raise InvalidParams("the uploaded image is empty", code="empty_upload")
     if upload.size > settings.IMAGE_MAX_BYTES:
         raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
+    upload_content_type(upload)
+
+
+def check_params_size(params: dict[str, Any] | None) -> None:
+    """Params are options, not payloads: a few KB of JSON at most (JOB_PARAMS_MAX_BYTES)."""
+    size = len(json.dumps(params or {}, separators=(",", ":")).encode())
+    if size > settings.JOB_PARAMS_MAX_BYTES:
+        raise InvalidParams(
+            f"params are {size} bytes of JSON; the limit is {settings.JOB_PARAMS_MAX_BYTES}", code="params_too_large"
+        )
 
 
 def job_create(
@@ -62,6 +75,7 @@ def job_create(
     """Create a job and hand it to the dispatcher once the row is committed. `idempotency`: a
     claimed key, marked done with this job in the same transaction. `request_id`: the request's
     X-Request-ID, by default the one of the request being served."""
+    check_params_size(params)
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -112,7 +126,9 @@ def batch_create(
     request_id: str | None = None,
 ) -> Batch:
     """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up.
-    `idempotency` and `request_id` as for job_create."""
+    `idempotency` and `request_id` as for job_create. The params are stored once, on the batch;
+    its jobs read them from there."""
+    check_params_size(params)
     processor = get_processor(kind)
     clean_params = processor.clean_params(params)
     job_priority = resolve_priority(vendor=vendor, priority=priority)
@@ -126,6 +142,12 @@ def batch_create(
         check_image_url(url)
     if not records and not uploads and not image_urls:
         raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
+    total = len(records) + len(uploads or []) + len(image_urls)
+    if total > settings.BULK_MAX_ITEMS:
+        raise InvalidParams(
+            f"a batch holds at most {settings.BULK_MAX_ITEMS} images, not {total}; start it in parts",
+            code="batch_too_large",
+        )
 
     request_id = request_id or current_request_id() or ""
     with transaction.atomic():
@@ -142,7 +164,6 @@ def batch_create(
                     vendor=vendor,
                     batch=batch,
                     kind=kind,
-                    params=clean_params,
                     priority=job_priority,
                     max_attempts=processor.retry.max_attempts,
                     request_id=request_id,

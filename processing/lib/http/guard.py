@@ -13,6 +13,11 @@ from processing.lib.errors import InvalidOptions, RefusedAddress, TemporaryError
 MAX_URL_LENGTH = 2000
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible (::a.b.c.d, deprecated) and IPv4-translated (::ffff:0:a.b.c.d) addresses carry
+# an IPv4 address in their last 32 bits, as NAT64 does.
+_IPV4_IN_LAST_32_BITS = (_NAT64, ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# Not global, though Python's is_global says so: local-use NAT64 and the deprecated site-local range.
+_NOT_GLOBAL = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -82,7 +87,9 @@ def is_refused_address(ip: IpAddress) -> bool:
     """Anything but a public unicast address, also when wrapped in an IPv6 transition address."""
 
     def refused(address: IpAddress) -> bool:
-        return not address.is_global or address.is_multicast
+        if not address.is_global or address.is_multicast:
+            return True
+        return address.version == 6 and any(address in network for network in _NOT_GLOBAL)
 
     return refused(ip) or refused(_unwrap_ipv6(ip))
 
@@ -96,6 +103,6 @@ def _unwrap_ipv6(ip: IpAddress) -> IpAddress:
         return ip.sixtofour
     if ip.teredo is not None:
         return ip.teredo[1]
-    if ip in _NAT64:
+    if any(ip in network for network in _IPV4_IN_LAST_32_BITS):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip

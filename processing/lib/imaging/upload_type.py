@@ -1,0 +1,44 @@
+"""What an upload is, decided from its bytes alone: the client's name and Content-Type are
+display metadata, never what is stored or served."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from processing.lib.errors import InvalidImage
+from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES, sniff_content_type
+
+# The raster formats we accept, and the extension a stored file of each gets.
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/bmp": "bmp",
+    "image/tiff": "tiff",
+}
+assert set(EXTENSIONS) == ALLOWED_CONTENT_TYPES
+
+_HEAD = 1024  # enough for every signature sniff_content_type knows, SVG's included
+
+
+def upload_content_type(upload: BinaryIO) -> str:
+    """The allowed raster type the upload's leading bytes announce; InvalidImage (code
+    unsupported_image) for anything else: HTML, SVG, PDF, scripts, unknown bytes. The upload's
+    position is left at the start."""
+    upload.seek(0)
+    head = upload.read(_HEAD)
+    upload.seek(0)
+    detected = sniff_content_type(head)
+    if detected not in ALLOWED_CONTENT_TYPES:
+        raise InvalidImage(
+            f"the upload is not an image Darkroom accepts (detected: {detected or 'unknown'}); "
+            "send JPEG, PNG, WebP, GIF, BMP or TIFF",
+            code="unsupported_image",
+        )
+    return detected
+
+
+def stored_name(content_type: str, stem: str = "original") -> str:
+    """A server-chosen file name for an accepted upload: the extension follows the bytes."""
+    return f"{stem}.{EXTENSIONS[content_type]}"

@@ -1,0 +1,95 @@
+"""A pipeline costs what its steps do: ten remove_bg steps are ten background removals per image,
+on every path (API single, bulk and retry, portal start and retry), and a pipeline's steps take
+their own kind's global rate-limit slot."""
+
+import json
+
+import pytest
+
+from processing.engine.runner import job_run
+from processing.jobs import services
+from processing.jobs.models import Job
+from processing.jobs.states import JobState
+from tests.conftest import client_for
+from tests.factories import image_upload as upload
+from vendors import services as vendor_services
+
+TEN_REMOVALS = {"steps": [{"kind": "remove_bg"}] * 10}  # the standard plan allows 30 removals an hour
+
+
+def pipeline(n_remove_bg: int) -> dict:
+    return {"steps": [{"kind": "remove_bg"}] * n_remove_bg}
+
+
+@pytest.mark.django_db
+def test_a_single_pipeline_job_is_charged_per_remove_bg_step(owner):
+    client = client_for(owner)
+    body = {"kind": "pipeline", "params": TEN_REMOVALS, "image_url": "https://example.com/a.jpg"}
+
+    codes = [client.post("/api/v1/jobs/", body, format="json").status_code for _ in range(4)]
+
+    assert codes == [202, 202, 202, 429]
+    quota = {q["name"]: q for q in client.get("/api/v1/quota/").json()["limits"]}
+    assert quota["remove_bg"]["used"] == 30
+
+
+@pytest.mark.django_db
+def test_a_bulk_of_pipelines_that_would_go_over_the_removals_is_refused_whole(owner):
+    client = client_for(owner)
+    urls = [f"https://example.com/{n}.jpg" for n in range(4)]  # 4 images x 10 steps = 40 > 30
+
+    refused = client.post(
+        "/api/v1/jobs/bulk/", {"kind": "pipeline", "params": TEN_REMOVALS, "image_urls": urls}, format="json"
+    )
+
+    assert refused.status_code == 429
+    assert refused.json()["limit"] == "remove_bg"
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_retrying_a_pipeline_job_is_charged_its_steps_again(owner, vendor):
+    vendor.limit_overrides = {"remove_bg_limit": 15}
+    vendor.save()
+    client = client_for(owner)
+    job = services.job_create(vendor=vendor, kind="pipeline", params=TEN_REMOVALS, image_url="https://e.com/a.jpg")
+    Job.objects.filter(pk=job.pk).update(state=JobState.FAILED)
+    body = {"kind": "pipeline", "params": TEN_REMOVALS, "image_url": "https://e.com/b.jpg"}
+    assert client.post("/api/v1/jobs/", body, format="json").status_code == 202  # 10 of 15 used
+
+    retried = client.post(f"/api/v1/jobs/{job.pk}/retry/")
+
+    assert retried.status_code == 429, retried.json()
+    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+
+
+@pytest.mark.django_db
+def test_the_portal_charges_a_pipeline_per_step(owner, vendor):
+    from django.test import Client
+
+    project = vendor_services.project_create(vendor=vendor, name="Shoes")
+    records = [vendor_services.record_create(project=project, upload=upload(f"p{i}.png")) for i in range(4)]
+    browser = Client()
+    browser.force_login(owner)
+    steps = json.dumps(pipeline(8)["steps"])  # 8 steps x 4 photos = 32 removals > 30
+    form = {"kind": "pipeline", "records": [r.pk for r in records], "p-pipeline-steps": steps}
+
+    refused = browser.post(f"/projects/{project.pk}/start/", form, HTTP_ACCEPT="application/json")
+
+    assert refused.status_code == 429, refused.content
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_pipelines_ai_endpoint_steps_wait_for_the_ai_endpoint_rate_limit(vendor, settings):
+    settings.JOB_RATE_LIMITS_PER_S = {"ai_endpoint": 1}
+    settings.JOB_RATE_LIMIT_WAIT_S = 0
+    settings.AI_ENDPOINTS = {"tagger": {"url": "http://127.0.0.1:9/tag"}}
+    steps = {"steps": [{"kind": "ai_endpoint", "params": {"endpoint": "tagger"}}] * 2}
+    job = services.job_create(vendor=vendor, kind="pipeline", params=steps, upload=upload())
+
+    job_run(job_id=str(job.pk), kind="pipeline")  # the second step finds no ai_endpoint slot this second
+
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.attempts == 0
+    assert "ai_endpoint rate limit" in job.progress_message
