@@ -69,4 +69,4 @@ def test_a_body_under_the_limit_reaches_the_api(settings):
     status, body = async_to_sync(answer)(communicator)
 
     assert status == 401  # the API's own answer: the body got through, the caller has no token
-    assert "error" in body
+    assert body["code"] == "not_authenticated"
