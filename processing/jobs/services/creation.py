@@ -14,7 +14,7 @@ from processing.jobs.errors import ImageTooLarge, InvalidParams
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Batch, IdempotencyKey, Job
 from processing.jobs.services.idempotency import idempotency_key_done
-from processing.jobs.services.transitions import CHUNK
+from processing.jobs.services.transitions import CHUNK, retried_on_deadlock
 from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import check_image_url
 from processing.lib.imaging.upload_type import upload_content_type
@@ -58,6 +58,7 @@ def check_params_size(params: dict[str, Any] | None) -> None:
         )
 
 
+@retried_on_deadlock
 def job_create(
     *,
     vendor: Vendor,
@@ -112,6 +113,7 @@ def job_create(
     return job
 
 
+@retried_on_deadlock
 def batch_create(
     *,
     vendor: Vendor,

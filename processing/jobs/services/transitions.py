@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
@@ -15,6 +17,7 @@ from processing.jobs.models import Batch, Job, lane_of
 from processing.jobs.states import FINISHED, sources_of
 from vendors.models import Record
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
@@ -95,6 +98,24 @@ def _finish_run_in_one_statement(
 
 DEADLOCK_TRIES = 3
 ER_LOCK_DEADLOCK = 1213
+
+
+def retried_on_deadlock(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run `fn` (which opens its own transaction) again when MySQL picked it as a deadlock victim:
+    its transaction was rolled back whole, so running it again is safe. Inside a caller's
+    transaction the deadlock is the caller's to handle."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(DEADLOCK_TRIES):
+            try:
+                return fn(*args, **kwargs)
+            except OperationalError as exc:
+                if exc.args[0] != ER_LOCK_DEADLOCK or attempt == DEADLOCK_TRIES - 1 or connection.in_atomic_block:
+                    raise
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def batch_count_done(*, batch_id: uuid.UUID | None, n: int = 1) -> None:
