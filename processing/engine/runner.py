@@ -45,7 +45,7 @@ def _read_input(job: Job) -> bytes:
 def job_run(*, job_id: str, kind: str) -> None:
     # The global rate limits are taken before the job starts, so started_at is honest: the
     # kind's own, and one of each step's kind (a pipeline's ai_endpoint steps count as ai_endpoint).
-    steps = [step for step in selectors.ops_job_step_kinds(job_id=job_id) if step != kind]
+    steps = [step for step in selectors.ops_job_step_kinds(job_id=job_id, kind=kind) if step != kind]
     busy = acquire_slots([kind, *steps], wait_s=settings.JOB_RATE_LIMIT_WAIT_S)
     if busy is not None:
         services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {busy} rate limit")

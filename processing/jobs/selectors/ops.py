@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
-from processing.jobs.charges import step_kinds
+from processing.jobs.charges import PIPELINE, step_kinds
 from processing.jobs.models import Batch, Job
 from processing.jobs.states import JobState
 
@@ -19,9 +19,11 @@ def ops_job_get(*, job_id: uuid.UUID | str) -> Job | None:
         return None
 
 
-def ops_job_step_kinds(*, job_id: uuid.UUID | str) -> list[str]:
+def ops_job_step_kinds(*, job_id: uuid.UUID | str, kind: str) -> list[str]:
     """The kinds of work a job will do (a pipeline's steps), for the engine's rate limits; []
-    when the job is gone."""
+    when the job is gone. Only a pipeline has steps to read: any other kind costs no query."""
+    if kind != PIPELINE:
+        return [kind]
     job = Job.objects.filter(pk=job_id).select_related("batch").only("kind", "params", "batch__params").first()
     if job is None:
         return []

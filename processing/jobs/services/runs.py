@@ -54,7 +54,7 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
     )
     if not taken:
         return None
-    job = Job.objects.select_related("vendor", "record").filter(pk=job_id, run_token=token).first()
+    job = Job.objects.select_related("vendor", "record", "batch").filter(pk=job_id, run_token=token).first()
     if job is not None:
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return job
@@ -87,7 +87,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
-    applied = finish_run(
+    finished = finish_run(
         job,
         JobState.SUCCEEDED,
         held_by=run_token,
@@ -100,15 +100,16 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
         error_code="",
         error_message="",
     )
-    if applied:
+    if finished:
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
         job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
         job.error_code = job.error_message = ""
         announce_finished(job.pk, JobState.SUCCEEDED, job=job)
-        batch_finish_if_done(batch_id=job.batch_id)
+        if finished.batch_may_be_complete:
+            batch_finish_if_done(batch_id=job.batch_id)
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
-    return applied
+    return finished is not None
 
 
 def _backoff_s(job: Job) -> float:
@@ -154,11 +155,14 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             )
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
-    elif finish_run(job, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
+    elif finished := finish_run(
+        job, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common
+    ):
         job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
         job.error_code, job.error_message, job.attempt_errors = error.code, error.message, common["attempt_errors"]
         announce_finished(job.pk, JobState.FAILED, job=job)
-        batch_finish_if_done(batch_id=job.batch_id)
+        if finished.batch_may_be_complete:
+            batch_finish_if_done(batch_id=job.batch_id)
         logger.error(
             "job %s of vendor %s failed after %s attempt(s) (%s): %s",
             job.pk,

@@ -6,7 +6,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
@@ -36,29 +36,41 @@ def transition(job_id: uuid.UUID, target: str, *, held_by: uuid.UUID | None = No
     return rows.update(state=target, **fields) == 1
 
 
+class Finished(NamedTuple):
+    """A run ended by this call; whether its batch may now be complete (worth stamping)."""
+
+    batch_may_be_complete: bool
+
+
 def finish_run(
     job: Job, target: str, *, held_by: uuid.UUID, record_fields: dict[str, Any] | None = None, **fields: Any
-) -> bool:
+) -> Finished | None:
     """End the run that holds `job` in a finished state, update its record (when given) and
     count it on its batch: one statement on MySQL (a multi-table UPDATE, atomic by itself), one
-    transaction elsewhere. Returns whether this call made the change."""
+    transaction elsewhere. None if this call did not make the change."""
     assert target in FINISHED
     fields["lane"] = lane_of(target)
     if connection.vendor == "mysql":
-        return _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
+        done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
+        if done is None:
+            return None
+        known_total = job.batch.total if job.batch_id and Job.batch.is_cached(job) else None
+        return Finished(bool(job.batch_id) and (known_total is None or done >= known_total))
     with transaction.atomic():
         if not transition(job.pk, target, held_by=held_by, **fields):
-            return False
+            return None
         if record_fields and job.record_id:
             Record.objects.filter(pk=job.record_id).update(**record_fields)
         if job.batch_id:
             Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
-    return True
+    return Finished(bool(job.batch_id))
 
 
 def _finish_run_in_one_statement(
     job: Job, target: str, held_by: uuid.UUID, record_fields: dict[str, Any], fields: dict[str, Any]
-) -> bool:
+) -> int | None:
+    """None if the compare-and-set missed; else the batch's new `done` count (0 without a batch).
+    The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read."""
     qn = connection.ops.quote_name
     updates: list[tuple[str, type, dict[str, Any]]] = [("j", Job, {"state": target, **fields})]
     joins = ""
@@ -74,7 +86,7 @@ def _finish_run_in_one_statement(
             params.append(field.get_db_prep_save(value, connection))
     if job.batch_id:
         joins += f" LEFT JOIN {qn(Batch._meta.db_table)} b ON b.{qn('id')} = j.{qn('batch_id')}"
-        assignments.append(f"b.{qn('done')} = b.{qn('done')} + 1")
+        assignments.append(f"b.{qn('done')} = LAST_INSERT_ID(b.{qn('done')} + 1)")
     sources = sorted(sources_of(target))
     pk, token = Job._meta.pk, Job._meta.get_field("run_token")
     sql = (
@@ -87,13 +99,15 @@ def _finish_run_in_one_statement(
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.rowcount > 0
+                if cursor.rowcount <= 0:
+                    return None
+                return cursor.lastrowid if job.batch_id else 0
         except OperationalError as exc:
             # One statement in autocommit: a deadlock rolled all of it back; the compare-and-set
             # makes trying again safe.
             if exc.args[0] != ER_LOCK_DEADLOCK or attempt == DEADLOCK_TRIES - 1 or connection.in_atomic_block:
                 raise
-    return False
+    return None
 
 
 DEADLOCK_TRIES = 3
