@@ -147,6 +147,7 @@ DRAMATIQ_BROKER = {
         "periodiq.PeriodiqMiddleware",
         "processing.engine.model_check.ModelCheck",
         "processing.engine.maintenance.Maintenance",
+        "processing.engine.leases.LeaseRenewal",
         "processing.engine.registry.WorkerRegistry",
     ],
 }
@@ -300,7 +301,15 @@ JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
-# A running job whose heartbeat is older than this is considered stalled.
+# A running job's lease (processing/engine/leases.py): its worker process renews it every
+# JOB_LEASE_RENEW_S whatever the job does; a job whose lease ran out (its worker died or froze)
+# is taken back, which counts as an attempt. A step may take any time up to JOB_TIME_LIMIT_S.
+JOB_LEASE_S = env.float("JOB_LEASE_S", default=30)
+JOB_LEASE_RENEW_S = env.float("JOB_LEASE_RENEW_S", default=2)
+# A job handed to Dramatiq whose message is no longer in Redis (nor in a live worker's hands) is
+# handed over again: looked for every LOST_MESSAGE_CHECK_S among jobs dispatched that long ago.
+LOST_MESSAGE_CHECK_S = env.float("LOST_MESSAGE_CHECK_S", default=5)
+# The same, by age alone, on a broker that cannot be looked into (tests' stub broker).
 JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 # Retention: finished jobs are removed after these many hours, checked on this cron schedule.
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)

@@ -33,8 +33,12 @@ def test_a_high_job_starts_before_the_normal_jobs_waiting_ahead_of_it(worker, ve
 
     jobs = wait_finished([*normals, high])
     assert all(job.state == "succeeded" for job in jobs.values())
-    started_before_high = [pk for pk in waiting_ahead if jobs[pk].started_at < jobs[high.pk].started_at]
-    assert started_before_high == [], f"{len(started_before_high)} waiting normal jobs overtook the high one"
+    # Handed to Dramatiq after it. (A normal job admitted in the same pass, after the high one, may
+    # still start a few ms before it on the worker's other thread: that is not overtaking.)
+    overtook = [pk for pk in waiting_ahead if jobs[pk].dispatched_at < jobs[high.pk].dispatched_at]
+    assert overtook == [], f"{len(overtook)} waiting normal jobs overtook the high one"
+    started_first = [pk for pk in waiting_ahead if jobs[pk].started_at < jobs[high.pk].started_at]
+    assert len(started_first) < CAPACITY, "at most the high job's pass-mates start alongside it"
 
 
 def test_one_vendors_flood_does_not_starve_another_vendor(worker, vendor_a, vendor_b):
@@ -44,8 +48,9 @@ def test_one_vendors_flood_does_not_starve_another_vendor(worker, vendor_a, vend
 
     jobs = wait_finished([*flood, lone])
     lone = jobs[lone.pk]
-    overtaking = [job for job in flood if lone.created_at < jobs[job.pk].started_at < lone.started_at]
-    # Only what was already handed to Dramatiq (one queue capacity) may start before it.
+    # Handed to Dramatiq after the lone job existed and before it: only what a pass that had not
+    # seen it yet admitted (one queue capacity). Start times race between the worker's threads.
+    overtaking = [job for job in flood if lone.created_at < jobs[job.pk].dispatched_at < lone.dispatched_at]
     assert len(overtaking) <= CAPACITY, f"{len(overtaking)} of vendor A's jobs started first"
     started_after = sum(1 for job in flood if jobs[job.pk].started_at > lone.started_at)
     assert started_after >= 40 - 2 * CAPACITY - 5, "vendor B must not wait for vendor A's backlog"
