@@ -24,7 +24,7 @@ from processing.jobs.services.transitions import (
     announce_finished,
     batch_finish_if_done,
     finish_run,
-    retried_on_deadlock,
+    retried_when_transient,
     transition,
 )
 from processing.jobs.states import JobState
@@ -44,7 +44,7 @@ def job_start(*, job_id: uuid.UUID, dispatch: int | None = None) -> Job | None:
     rows = Job.objects.filter(pk=job_id, state=JobState.QUEUED)
     if dispatch is not None:
         rows = rows.filter(lane=Lane.IN_FLIGHT, dispatches=dispatch)
-    taken = retried_on_deadlock(rows.update)(
+    taken = retried_when_transient(rows.update)(
         state=JobState.RUNNING,
         lane=Lane.IN_FLIGHT,
         run_token=token,
@@ -72,7 +72,7 @@ def jobs_renew_leases(*, held: dict[uuid.UUID, uuid.UUID]) -> int:
         return 0
     expires = timezone.now() + timedelta(seconds=settings.JOB_LEASE_S)
     rows = Job.objects.filter(pk__in=list(held), run_token__in=list(held.values()), state=JobState.RUNNING)
-    return retried_on_deadlock(rows.update)(lease_expires_at=expires)
+    return retried_when_transient(rows.update)(lease_expires_at=expires)
 
 
 def job_report_progress(
@@ -169,7 +169,14 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             )
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
-    elif finish_run(job, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common):
+    elif finish_run(
+        job,
+        JobState.FAILED,
+        held_by=run_token,
+        finished_at=now,
+        progress_stage="failed",
+        **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run
+    ):
         job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
         job.error_code, job.error_message, job.attempt_errors = error.code, error.message, common["attempt_errors"]
         announce_finished(job.pk, JobState.FAILED, job=job)
