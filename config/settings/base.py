@@ -329,6 +329,9 @@ WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
 WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
 WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
 
+# With the database or Redis away, every request answers 503 with this Retry-After (seconds).
+OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
+
 # --- Request limits. Vendor quotas come from their plan (vendors/quotas.py); this one is per
 # IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).
 ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")

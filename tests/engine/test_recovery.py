@@ -184,7 +184,7 @@ def test_a_message_held_by_a_dead_worker_counts_as_lost(vendor_a, settings, clea
     from processing.engine.lost_messages import requeue_lost_messages
 
     settings.LOST_MESSAGE_CHECK_S = 0
-    job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
+    services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
     dispatch_pending(kinds=["isolated"])
     broker = dramatiq.get_broker()
     ns, queue = broker.namespace, f"{broker.namespace}:{ISOLATED_QUEUE}"
