@@ -315,6 +315,8 @@ JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
 JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
+# On the same schedule, result files no job or record names are removed once this old (seconds).
+RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(

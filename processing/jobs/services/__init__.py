@@ -17,6 +17,7 @@ from processing.jobs.services.housekeeping import (
     jobs_purge_finished,
     jobs_recover_stalled,
     jobs_requeue_lost,
+    results_remove_orphans,
 )
 from processing.jobs.services.idempotency import (
     IdempotencyKeyInProgress,
@@ -66,4 +67,5 @@ __all__ = [
     "jobs_requeue_lost",
     "jobs_retry",
     "jobs_set_priority",
+    "results_remove_orphans",
 ]

@@ -129,9 +129,46 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
             _, deleted = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
             jobs += deleted.get(Job._meta.label, 0)
     keys = _purge_idempotency_keys(now=now)
-    if jobs or keys:
-        logger.info("retention removed %s finished jobs, %s result files, %s idempotency keys", jobs, files, keys)
-    return PurgeReport(jobs=jobs, files=files, idempotency_keys=keys)
+    orphans = results_remove_orphans(now=now)
+    if jobs or keys or orphans:
+        logger.info(
+            "retention removed %s finished jobs, %s result files, %s idempotency keys, %s orphan result files",
+            jobs,
+            files,
+            keys,
+            orphans,
+        )
+    return PurgeReport(jobs=jobs, files=files + orphans, idempotency_keys=keys)
+
+
+def results_remove_orphans(*, now: datetime | None = None) -> int:
+    """Remove result files that no job and no record names, once older than
+    RESULT_ORPHAN_GRACE_S (a run writes its file before its row names it): what a run that died
+    between the two, or whose row update failed with the database away, left behind. Files are
+    laid out results/<vendor>/<job>/<run token>.<ext>: one read of the job's row per folder."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RESULT_ORPHAN_GRACE_S)
+    removed = 0
+    if not default_storage.exists("results"):
+        return 0
+    for vendor_dir in default_storage.listdir("results")[0]:
+        for job_dir in default_storage.listdir(f"results/{vendor_dir}")[0]:
+            folder = f"results/{vendor_dir}/{job_dir}"
+            names = [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
+            old = [name for name in names if default_storage.get_modified_time(name) < cutoff]
+            if not old:
+                continue
+            named = set(Record.objects.filter(processed__in=old).values_list("processed", flat=True))
+            try:
+                result = Job.objects.filter(pk=uuid.UUID(job_dir)).values_list("result", flat=True).first()
+            except ValueError:
+                result = None
+            if result:
+                named.add(result.get("name"))
+            for name in old:
+                if name not in named:
+                    default_storage.delete(name)
+                    removed += 1
+    return removed
 
 
 def _purge_idempotency_keys(*, now: datetime) -> int:

@@ -95,26 +95,43 @@ def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
 
 
 def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
-    """Store the output and apply it, once: only the current run of a running job may."""
-    name = default_storage.save(_result_name(job, run_token, output), ContentFile(output.data))
+    """Store the output and apply it, once: only the current run of a running job may. No file
+    without its row: a failed write leaves nothing (not even an empty file), and a file whose
+    row update failed is removed, unless the database cannot say whether the update was made
+    (then the orphan sweep, jobs_purge_finished, removes it if no row names it)."""
+    intended = _result_name(job, run_token, output)
+    try:
+        name = default_storage.save(intended, ContentFile(output.data))
+    except Exception:
+        _delete_quietly(intended)
+        raise
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
     now = timezone.now()
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
-    applied = finish_run(
-        job,
-        JobState.SUCCEEDED,
-        held_by=run_token,
-        record_fields=record_fields,
-        result=result,
-        finished_at=now,
-        progress_percent=100,
-        progress_stage="done",
-        progress_message="",
-        error_code="",
-        error_message="",
-    )
+    try:
+        applied = finish_run(
+            job,
+            JobState.SUCCEEDED,
+            held_by=run_token,
+            record_fields=record_fields,
+            result=result,
+            finished_at=now,
+            progress_percent=100,
+            progress_stage="done",
+            progress_message="",
+            error_code="",
+            error_message="",
+        )
+    except Exception:
+        try:
+            made = Job.objects.filter(pk=job.pk, state=JobState.SUCCEEDED, run_token=run_token).exists()
+        except Exception:
+            made = True  # unknown: keep the file for the sweep rather than break a result
+        if not made:
+            _delete_quietly(name)
+        raise
     if applied:
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
         job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
@@ -124,6 +141,14 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
     return applied
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except Exception:  # storage away too: the orphan sweep removes it later
+        logger.warning("could not remove the unapplied result file %s", name, exc_info=True)
 
 
 def _backoff_s(job: Job) -> float:
