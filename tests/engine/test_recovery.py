@@ -164,9 +164,10 @@ def test_the_lease_sweep_finds_a_message_the_broker_lost_and_dispatches_it_again
     assert requeue_lost_messages() == 0, "a message still in its queue is alive"
 
     clean_redis.delete(f"{broker.namespace}:{ISOLATED_QUEUE}", f"{broker.namespace}:{ISOLATED_QUEUE}.msgs")
-    assert requeue_lost_messages() == 1
+    # (The session's shared worker, if one runs, looks too and admits every kind: either may act.)
+    requeue_lost_messages()
     job.refresh_from_db()
-    assert job.lane == Lane.WAITING and job.state == "queued"
+    assert job.state == "queued" and (job.lane == Lane.WAITING or job.dispatches == 2)
     dispatch_pending(kinds=["isolated"])
     job.refresh_from_db()
     assert job.lane == Lane.IN_FLIGHT and job.dispatches == 2
@@ -184,7 +185,7 @@ def test_a_message_held_by_a_dead_worker_counts_as_lost(vendor_a, settings, clea
     from processing.engine.lost_messages import requeue_lost_messages
 
     settings.LOST_MESSAGE_CHECK_S = 0
-    services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
+    job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
     dispatch_pending(kinds=["isolated"])
     broker = dramatiq.get_broker()
     ns, queue = broker.namespace, f"{broker.namespace}:{ISOLATED_QUEUE}"
@@ -194,4 +195,6 @@ def test_a_message_held_by_a_dead_worker_counts_as_lost(vendor_a, settings, clea
     clean_redis.zadd(f"{ns}:__heartbeats__", {"live-worker": current_millis()})
     assert requeue_lost_messages() == 0
     clean_redis.zadd(f"{ns}:__heartbeats__", {"live-worker": current_millis() - 3_600_000})
-    assert requeue_lost_messages() == 1
+    requeue_lost_messages()  # or the session's shared worker's tick, if one runs
+    job.refresh_from_db()
+    assert job.lane == Lane.WAITING or job.dispatches == 2, "handed over again"

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def running(transactional_db):
     vendor = make_vendor("acme")
-    job = services.job_create(vendor=vendor, kind="transform", params={}, record=make_record(vendor))
+    job = services.job_create(vendor=vendor, kind="isolated", params={}, record=make_record(vendor))
     return services.job_start(job_id=job.pk)
 
 
@@ -92,7 +92,8 @@ def test_the_sweep_removes_old_result_files_that_nothing_names(running, settings
     hour_ago = time.time() - 3600
     for name in (applied, orphan, stranger):
         os.utime(default_storage.path(name), (hour_ago, hour_ago))
-    assert services.results_remove_orphans(now=timezone.now() + timedelta(seconds=1)) == 2
+    # (Other tests' files in this run's media dir may go too: they are not named by a row here.)
+    assert services.results_remove_orphans(now=timezone.now() + timedelta(seconds=1)) >= 2
     assert default_storage.exists(applied), "the applied result stays"
     assert default_storage.exists(fresh), "a file younger than the grace period may be a run's, not yet recorded"
     assert not default_storage.exists(orphan) and not default_storage.exists(stranger)

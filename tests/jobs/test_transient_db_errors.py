@@ -31,7 +31,7 @@ def server_connection():
 @pytest.fixture
 def job(transactional_db):
     vendor = make_vendor("acme")
-    return services.job_create(vendor=vendor, kind="transform", params={}, record=make_record(vendor))
+    return services.job_create(vendor=vendor, kind="isolated", params={}, record=make_record(vendor))
 
 
 def test_a_lock_wait_timeout_in_job_start_is_tried_again(job):
