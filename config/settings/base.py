@@ -147,6 +147,7 @@ DRAMATIQ_BROKER = {
         "periodiq.PeriodiqMiddleware",
         "processing.engine.model_check.ModelCheck",
         "processing.engine.maintenance.Maintenance",
+        "processing.engine.leases.LeaseRenewal",
         "processing.engine.registry.WorkerRegistry",
     ],
 }
@@ -300,12 +301,22 @@ JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
-# A running job whose heartbeat is older than this is considered stalled.
+# A running job's lease (processing/engine/leases.py): its worker process renews it every
+# JOB_LEASE_RENEW_S whatever the job does; a job whose lease ran out (its worker died or froze)
+# is taken back, which counts as an attempt. A step may take any time up to JOB_TIME_LIMIT_S.
+JOB_LEASE_S = env.float("JOB_LEASE_S", default=30)
+JOB_LEASE_RENEW_S = env.float("JOB_LEASE_RENEW_S", default=2)
+# A job handed to Dramatiq whose message is no longer in Redis (nor in a live worker's hands) is
+# handed over again: looked for every LOST_MESSAGE_CHECK_S among jobs dispatched that long ago.
+LOST_MESSAGE_CHECK_S = env.float("LOST_MESSAGE_CHECK_S", default=5)
+# The same, by age alone, on a broker that cannot be looked into (tests' stub broker).
 JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 # Retention: finished jobs are removed after these many hours, checked on this cron schedule.
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
 JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
+# On the same schedule, result files no job or record names are removed once this old (seconds).
+RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(
@@ -319,6 +330,9 @@ DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
 WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
 WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
 WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
+
+# With the database or Redis away, every request answers 503 with this Retry-After (seconds).
+OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
 
 # --- Request limits. Vendor quotas come from their plan (vendors/quotas.py); this one is per
 # IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).

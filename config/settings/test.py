@@ -1,5 +1,7 @@
 """Tests: MariaDB/MySQL through mysqlclient and a real Redis, on their own database numbers."""
 
+import atexit
+import shutil
 import tempfile
 
 from config.settings.base import *  # noqa: F403
@@ -23,11 +25,22 @@ if not env.int("DRAMATIQ_PROMETHEUS_PORT", default=0):
     os.environ.pop("dramatiq_prom_db", None)  # noqa: F405
 # Each test run records its metrics in a directory of its own, not var/prometheus; the worker
 # processes it starts inherit the variable, so they write where the run's /metrics reads.
+# Directories made here are removed when the process that made them exits (the worker processes
+# a test run starts are handed the run's, and make none).
+_CREATOR = os.getpid()  # noqa: F405
+
+
+def _temporary_dir(prefix: str) -> str:
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(lambda: os.getpid() == _CREATOR and shutil.rmtree(path, ignore_errors=True))  # noqa: F405
+    return path
+
+
 if not PROMETHEUS_DIR_GIVEN:  # noqa: F405
-    PROMETHEUS_MULTIPROC_DIR = tempfile.mkdtemp(prefix="darkroom-prometheus-")
+    PROMETHEUS_MULTIPROC_DIR = _temporary_dir("darkroom-prometheus-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # noqa: F405
 
-MEDIA_ROOT = Path(env("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="darkroom-media-")))  # noqa: F405
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default="") or _temporary_dir("darkroom-media-"))  # noqa: F405
 SERVE_MEDIA = True
 STORAGE_BACKEND = "local"
 STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}  # noqa: F405

@@ -17,6 +17,7 @@ from processing.api.limits import rate_limit_headers
 from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
 from processing.lib import problems
+from processing.lib.outages import outage_of
 from vendors.quotas import QuotaExceeded
 
 
@@ -75,6 +76,9 @@ def rate_limited_response(exc: QuotaExceeded) -> Response:
 
 
 def exception_handler(exc, context):
+    down = outage_of(exc)
+    if down is not None:
+        return outage_response(down)
     if isinstance(exc, QuotaExceeded):
         return rate_limited_response(exc)
     if isinstance(exc, RequestDataTooBig):  # raised while the body is parsed
@@ -117,10 +121,32 @@ def not_found_handler(request, exception=None):
     return page_not_found(request, exception)
 
 
+def outage_response(down: str):
+    """503 with Retry-After, in the problem shape: the database or Redis is away for now."""
+    from django.conf import settings
+
+    retry_after = int(settings.OUTAGE_RETRY_AFTER_S)
+    response = problems.problem_response(
+        code="service_unavailable",
+        detail=f"the {down} is unavailable for now; try again in {retry_after} s",
+        status=503,
+        down=down,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def server_error_handler(request):
-    """JSON 500 under /api/ (a bug, never bad input), Django's page elsewhere."""
+    """503 when the error was an outage of the database or Redis (every path: the API, the
+    portal, the admin); else JSON 500 under /api/ (a bug, never bad input), Django's page elsewhere.
+    Django calls this inside the `except` that caught the error, so it is at hand."""
+    import sys
+
     from django.views.defaults import server_error
 
+    down = outage_of(sys.exc_info()[1])
+    if down is not None:
+        return outage_response(down)
     if request.path.startswith("/api/"):
         return problems.problem_response(code="server_error", detail="internal error", status=500)
     return server_error(request)

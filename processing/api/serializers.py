@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from processing.api.schema import exactly_one_of
 from processing.jobs.errors import InvalidParams
-from processing.jobs.kinds import PROCESSORS
+from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
 from processing.lib.http.guard import check_url
@@ -96,7 +96,10 @@ class JobCreateInput(JobInputFields):
 
     def validate(self, attrs):
         given = [name for name in ("image", "record", "image_url") if name in attrs]
-        if len(given) != 1:
+        # A kind that works from its parameters alone (inputs has "none", e.g. an ai_endpoint
+        # generating from a prompt) may be given no input at all; the service says the rest.
+        takes_none = "kind" in attrs and "none" in get_processor(attrs["kind"]).inputs
+        if len(given) > 1 or (not given and not takes_none):
             raise serializers.ValidationError(
                 {"image": "give exactly one input: an uploaded `image`, a `record` id or an `image_url`"}
             )

@@ -25,7 +25,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from processing.engine.messages import send_jobs
@@ -100,14 +100,17 @@ def _admit(kind: str) -> int | None:
         chosen = _choose(kind, r)
         if not chosen:
             return 0
-        job_ids = [job_id for _, job_id in chosen]
-        # The rows are locked by this transaction: the compare-and-set cannot miss.
-        Job.objects.filter(pk__in=job_ids, lane=Lane.WAITING).update(lane=Lane.IN_FLIGHT, dispatched_at=timezone.now())
+        job_ids = [job_id for _, (job_id, _) in chosen]
+        # The rows are locked by this transaction: the compare-and-set cannot miss, and each
+        # job's dispatch count becomes the one read with it plus one, which its message carries.
+        Job.objects.filter(pk__in=job_ids, lane=Lane.WAITING).update(
+            lane=Lane.IN_FLIGHT, dispatched_at=timezone.now(), dispatches=F("dispatches") + 1
+        )
         # While the kind is still locked, so the next pass sees this order.
         served = [vendor_id for vendor_id, _ in chosen]
         r.eval(_MARK_SERVED, 2, SERVED_KEY.format(kind=kind), SERVED_SEQ_KEY, *served)
     try:
-        send_jobs(kind, job_ids)
+        send_jobs(kind, [(job_id, dispatches + 1) for _, (job_id, dispatches) in chosen])
     except Exception:
         # Give them back; a crash before this line leaves them to the lost-job sweep.
         Job.objects.filter(pk__in=job_ids, lane=Lane.IN_FLIGHT, state="queued").update(
@@ -149,8 +152,8 @@ def _waiting_vendors(kind: str) -> list[int]:
     return [vendor_id for _, row_kind, vendor_id in rows if row_kind == kind]
 
 
-def _choose(kind: str, r) -> list[tuple[int, object]]:
-    """(vendor id, job id) in the order they are admitted."""
+def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
+    """(vendor id, (job id, dispatch count)) in the order they are admitted."""
     vendor_ids = _waiting_vendors(kind)
     if not vendor_ids:
         return []
@@ -183,7 +186,7 @@ def _choose(kind: str, r) -> list[tuple[int, object]]:
     # The vendor served longest ago goes first; one never served goes before all.
     turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
     candidates: dict[int, deque] = {}
-    chosen: list[tuple[int, object]] = []
+    chosen: list[tuple[int, tuple[object, int]]] = []
     while free > 0 and turn:
         vendor_id = turn.popleft()
         if vendor_id not in candidates:  # the vendor's first turn: its next jobs, in order
@@ -197,12 +200,13 @@ def _choose(kind: str, r) -> list[tuple[int, object]]:
     return chosen
 
 
-def _next_jobs(kind: str, vendor_id: int, n: int) -> list:
-    """A vendor's next `n` waiting jobs: the (kind, lane, vendor, -priority, created_at) index
-    read in order, no sort; rows locked elsewhere (a cancel) are passed over."""
+def _next_jobs(kind: str, vendor_id: int, n: int) -> list[tuple[object, int]]:
+    """A vendor's next `n` waiting jobs, (id, dispatch count): the (kind, lane, vendor,
+    -priority, created_at) index read in order, no sort; rows locked elsewhere (a cancel) are
+    passed over."""
     return list(
         Job.objects.filter(kind=kind, lane=Lane.WAITING, vendor_id=vendor_id)
         .order_by("-priority", "created_at")
         .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)[:n]
+        .values_list("pk", "dispatches")[:n]
     )

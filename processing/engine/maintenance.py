@@ -13,8 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 class Maintenance(dramatiq.Middleware):
-    """Each tick admits jobs whose retry delay has passed and takes back stalled ones.
-    Every worker runs it; the dispatcher's lock makes concurrent ticks harmless."""
+    """Each tick admits jobs whose retry delay has passed and takes back jobs whose lease ran
+    out; every LOST_MESSAGE_CHECK_S it hands over again jobs whose message the broker lost.
+    Every worker runs it; the dispatcher's lock and the compare-and-sets make concurrent ticks
+    harmless."""
 
     def __init__(self) -> None:
         self._stop = threading.Event()
@@ -31,12 +33,13 @@ class Maintenance(dramatiq.Middleware):
         from django.db import close_old_connections
 
         from processing.engine.admission import dispatch_marked, dispatch_pending
+        from processing.engine.lost_messages import requeue_lost_messages
         from processing.jobs.services import jobs_recover_stalled
         from processing.jobs.wakeup import WAKE_CHANNEL
         from processing.lib.redis import get_redis
 
         wake = None
-        next_sweep = 0.0
+        next_sweep = next_lost_check = 0.0
         while not self._stop.is_set():
             try:
                 if wake is None:
@@ -50,6 +53,9 @@ class Maintenance(dramatiq.Middleware):
                 if time.monotonic() >= next_sweep:
                     # Also admits retries whose backoff has passed and jobs of resumed vendors.
                     jobs_recover_stalled()
+                    if time.monotonic() >= next_lost_check:
+                        next_lost_check = time.monotonic() + settings.LOST_MESSAGE_CHECK_S
+                        requeue_lost_messages()
                     dispatch_pending()
                     next_sweep = time.monotonic() + settings.DISPATCH_TICK_S
             except Exception:

@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from dramatiq.middleware import TimeLimitExceeded
 
-from processing.engine import metrics
+from processing.engine import leases, metrics
 from processing.engine.rate_limits import acquire_slots
 from processing.jobs import selectors, services
 from processing.jobs.errors import JobError, RetryableJobError
@@ -42,17 +42,28 @@ def _read_input(job: Job) -> bytes:
         return handle.read()
 
 
-def job_run(*, job_id: str, kind: str) -> None:
+def job_run(*, job_id: str, kind: str, dispatch: int | None = None) -> None:
     # The global rate limits are taken before the job starts, so started_at is honest: the
     # kind's own, and one of each step's kind (a pipeline's ai_endpoint steps count as ai_endpoint).
     steps = [step for step in selectors.ops_job_step_kinds(job_id=job_id, kind=kind) if step != kind]
     busy = acquire_slots([kind, *steps], wait_s=settings.JOB_RATE_LIMIT_WAIT_S)
     if busy is not None:
-        services.job_postpone(job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {busy} rate limit")
+        services.job_postpone(
+            job_id=uuid.UUID(job_id), seconds=1.0, reason=f"waiting for the {busy} rate limit", dispatch=dispatch
+        )
         return
-    job = services.job_start(job_id=uuid.UUID(job_id))
+    job = services.job_start(job_id=uuid.UUID(job_id), dispatch=dispatch)
     if job is None:
-        return  # finished, cancelled, or in a live worker's hands: nothing to do
+        return  # finished, cancelled, running, or this message is not the job's latest: nothing to do
+    # From here until the run ends, this process's renewal thread keeps the job's lease.
+    leases.hold(job.pk, job.run_token)
+    try:
+        _run(job)
+    finally:
+        leases.release(job.pk)
+
+
+def _run(job: Job) -> None:
     metrics.run_started(job=job)
     # Every log line of the run, from any logger, carries job id, vendor, kind and attempt.
     with job_log_context(_log_fields(job)):

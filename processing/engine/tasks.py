@@ -16,8 +16,8 @@ from processing.jobs.services import jobs_purge_finished
 
 
 def _make_actor(kind: str, queue: str) -> dramatiq.Actor:
-    def run_job(job_id: str) -> None:
-        job_run(job_id=job_id, kind=kind)
+    def run_job(job_id: str, dispatch: int | None = None) -> None:
+        job_run(job_id=job_id, kind=kind, dispatch=dispatch)
 
     run_job.__name__ = actor_name(kind)
     return dramatiq.actor(

@@ -87,9 +87,17 @@ class Job(models.Model):
     max_attempts = models.PositiveSmallIntegerField(default=3)
     # Set each time a worker takes the job; only the holder of the current token may finish it.
     run_token = models.UUIDField(null=True, blank=True)
+    # The last progress report (shown to operators; nothing is decided on it).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The running job's lease: its worker process renews it (engine/leases.py) whatever the job's
+    # code does; only once it has passed may the job be taken back (a dead or frozen worker).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When the job was handed to Dramatiq; null while it waits for admission.
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # How many times admission handed the job to Dramatiq. Each message carries the count it was
+    # sent with, and only a message with the current count may start the job: an older message
+    # (re-dispatched after it was thought lost) finds nothing to do.
+    dispatches = models.PositiveIntegerField(default=0, db_default=0)
     not_before = models.DateTimeField(null=True, blank=True)
 
     error_code = models.CharField(max_length=64, blank=True)
@@ -118,7 +126,7 @@ class Job(models.Model):
             models.Index(fields=["lane", "kind", "vendor"], name="job_lane_vendor"),
             models.Index(fields=["lane", "not_before"], name="job_lane_due"),
             models.Index(fields=["state", "finished_at"]),
-            models.Index(fields=["state", "heartbeat_at"]),
+            models.Index(fields=["state", "lease_expires_at"], name="job_lease_expiry"),
         ]
 
     def __str__(self) -> str:

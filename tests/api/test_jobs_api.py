@@ -150,3 +150,17 @@ def test_an_upload_records_its_dimensions(owner, astronaut_jpeg):
     )
     record = Record.objects.get(pk=body["record"])
     assert (record.width, record.height) == (512, 512)
+
+
+def test_a_prompt_only_ai_endpoint_job_takes_no_input(owner):
+    """ai_endpoint declares it takes no input (a generation from a prompt): no image is asked for."""
+    api = client_for(owner)
+    response = api.post(
+        "/api/v1/jobs/", {"kind": "ai_endpoint", "params": {"endpoint": "e2e", "prompt": "a cat"}}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.kind == "ai_endpoint" and job.record_id is None and job.input_url == ""
+    # A kind that needs an image still refuses a request without one, in the problem shape.
+    refused = api.post("/api/v1/jobs/", {"kind": "transform", "params": {}}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "image"

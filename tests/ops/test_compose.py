@@ -250,3 +250,14 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
     broken = tmp_path / "docker-compose.yml"
     broken.write_text((ROOT / "docker-compose.yml").read_text().replace("service_healthy", "service_ready"))
     assert check_compose_spec(broken).returncode == 1
+
+
+def test_every_long_running_service_is_restarted_when_it_dies():
+    """Dramatiq's parent exits when its worker process dies; the container must come back by
+    itself (and so must the web, the scheduler and the data services). Only one-shots do not."""
+    for name, service in services().items():
+        if service.get("restart") == "no":
+            continue
+        assert service.get("restart") == "unless-stopped", f"{name} is not restarted when it dies"
+    workers = [name for name, s in services().items() if "rundramatiq" in s.get("command", [])]
+    assert workers and all(services()[name]["restart"] == "unless-stopped" for name in workers)

@@ -15,6 +15,7 @@ from processing.jobs.selectors.ops import (
     ops_job_get,
     ops_job_list,
     ops_job_step_kinds,
+    ops_jobs_awaiting_start,
     ops_queue_oldest_age_s,
 )
 from processing.jobs.selectors.stats import (
@@ -43,6 +44,7 @@ __all__ = [
     "ops_job_get",
     "ops_job_list",
     "ops_job_step_kinds",
+    "ops_jobs_awaiting_start",
     "ops_queue_oldest_age_s",
     "queue_oldest_waiting_age_s",
     "queue_stats",

@@ -8,7 +8,7 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from processing.jobs.charges import PIPELINE, step_kinds
-from processing.jobs.models import Batch, Job
+from processing.jobs.models import Batch, Job, Lane
 from processing.jobs.states import JobState
 
 
@@ -28,6 +28,13 @@ def ops_job_step_kinds(*, job_id: uuid.UUID | str, kind: str) -> list[str]:
     if job is None:
         return []
     return step_kinds(kind=job.kind, params=job.run_params)
+
+
+def ops_jobs_awaiting_start(*, dispatched_before) -> list[tuple[uuid.UUID, str, int]]:
+    """(job id, kind, dispatch count) of the jobs handed to Dramatiq before `dispatched_before`
+    that no worker has started: in-flight rows only, as many as the queue capacities allow."""
+    rows = Job.objects.filter(lane=Lane.IN_FLIGHT, state=JobState.QUEUED, dispatched_at__lt=dispatched_before)
+    return list(rows.order_by().values_list("pk", "kind", "dispatches"))
 
 
 def ops_batch_get(*, batch_id: uuid.UUID | str) -> Batch | None:

@@ -12,7 +12,13 @@ from processing.jobs.services.control import (
     jobs_set_priority,
 )
 from processing.jobs.services.creation import batch_create, check_upload, job_create
-from processing.jobs.services.housekeeping import PurgeReport, jobs_purge_finished, jobs_recover_stalled
+from processing.jobs.services.housekeeping import (
+    PurgeReport,
+    jobs_purge_finished,
+    jobs_recover_stalled,
+    jobs_requeue_lost,
+    results_remove_orphans,
+)
 from processing.jobs.services.idempotency import (
     IdempotencyKeyInProgress,
     IdempotencyKeyMismatch,
@@ -27,6 +33,7 @@ from processing.jobs.services.runs import (
     job_start,
     job_succeed,
     jobs_promote_due,
+    jobs_renew_leases,
 )
 from processing.jobs.services.transitions import CHUNK, JobCancelled, batch_finish_if_done
 
@@ -56,6 +63,9 @@ __all__ = [
     "jobs_promote_due",
     "jobs_purge_finished",
     "jobs_recover_stalled",
+    "jobs_renew_leases",
+    "jobs_requeue_lost",
     "jobs_retry",
     "jobs_set_priority",
+    "results_remove_orphans",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +13,13 @@ from django.utils import timezone
 
 from processing.jobs import events
 from processing.jobs.models import IdempotencyKey, Job, Lane
-from processing.jobs.services.transitions import CHUNK
+from processing.jobs.services.transitions import (
+    CHUNK,
+    announce_finished,
+    batch_finish_if_done,
+    finish_run,
+    transition,
+)
 from processing.jobs.states import JobState
 from vendors.models import Record
 
@@ -20,35 +27,83 @@ logger = logging.getLogger(__name__)
 
 
 def jobs_recover_stalled() -> int:
-    """Running jobs without a heartbeat for JOB_STALL_TIMEOUT_S go back to the queue; queued
-    jobs handed to Dramatiq that no worker started in that time are handed over again."""
-    cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-    stalled = Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=cutoff)
-    recovered = 0
-    for job_id, vendor_id, batch_id in list(stalled.values_list("pk", "vendor_id", "batch_id")):
-        if Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at__lt=cutoff).update(
-            state=JobState.QUEUED,
-            lane=Lane.WAITING,
-            run_token=None,
-            dispatched_at=None,
-            progress_stage="requeued_after_stall",
-        ):
-            recovered += 1
-            events.publish_change(job_id=job_id, batch_id=batch_id, vendor_id=vendor_id)
-            logger.warning(
-                "job %s of vendor %s stalled (no heartbeat since before %s); queued again",
-                job_id,
-                vendor_id,
-                cutoff.isoformat(),
-                extra={"job_id": str(job_id), "vendor": vendor_id},
-            )
+    """Running jobs whose lease ran out (their worker died or froze) are taken back: queued again
+    if attempts remain, else failed (`worker_lost`); the lost run counts as an attempt either way.
+    Queued jobs handed to Dramatiq that no worker started within JOB_STALL_TIMEOUT_S are handed
+    over again (the broker-aware check, engine/lost_messages.py, finds most far sooner)."""
+    now = timezone.now()
+    expired = Job.objects.filter(state=JobState.RUNNING, lease_expires_at__lt=now)
+    recovered = sum(
+        _take_back(job_id, token, now) for job_id, token in list(expired.values_list("pk", "run_token")[:CHUNK])
+    )
     # Read first, then update by key: an UPDATE over the in-flight range would lock every row it
     # passes and deadlock with the workers finishing those jobs.
+    cutoff = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
     lost_rows = Job.objects.filter(lane=Lane.IN_FLIGHT, state=JobState.QUEUED, dispatched_at__lt=cutoff)
     lost = lost_rows.filter(pk__in=list(lost_rows.values_list("pk", flat=True)[:CHUNK])).update(
         lane=Lane.WAITING, dispatched_at=None
     )
     return recovered + lost
+
+
+def _take_back(job_id: uuid.UUID, token: uuid.UUID | None, now: datetime) -> bool:
+    """Take one expired job from the run that held it: a compare-and-set on its token and its
+    lease (a renewal that came meanwhile keeps it), then queue it again or fail it."""
+    sweep = uuid.uuid4()
+    if not Job.objects.filter(pk=job_id, state=JobState.RUNNING, run_token=token, lease_expires_at__lt=now).update(
+        run_token=sweep, lease_expires_at=None
+    ):
+        return False
+    job = Job.objects.only(
+        "pk", "vendor_id", "batch_id", "record_id", "attempts", "max_attempts", "attempt_errors"
+    ).get(pk=job_id)
+    message = "its worker stopped renewing the job's lease (it died or froze)"
+    entry = {"attempt": job.attempts, "code": "worker_lost", "message": message, "at": now.isoformat()}
+    common = dict(error_code="worker_lost", error_message=message, attempt_errors=[*job.attempt_errors, entry])
+    if job.attempts < job.max_attempts:
+        transition(
+            job_id,
+            JobState.QUEUED,
+            held_by=sweep,
+            run_token=None,
+            dispatched_at=None,
+            progress_stage="requeued_after_lease_expiry",
+            **common,
+        )
+        logger.warning(
+            "job %s of vendor %s: lease expired during attempt %s of %s; queued again",
+            job_id,
+            job.vendor_id,
+            job.attempts,
+            job.max_attempts,
+            extra={"job_id": str(job_id), "vendor": job.vendor_id},
+        )
+    elif finish_run(job, JobState.FAILED, held_by=sweep, finished_at=now, progress_stage="failed", **common):
+        announce_finished(job_id, JobState.FAILED)
+        batch_finish_if_done(batch_id=job.batch_id)
+        logger.error(
+            "job %s of vendor %s failed: lease expired during its last attempt (%s)",
+            job_id,
+            job.vendor_id,
+            job.attempts,
+            extra={"job_id": str(job_id), "vendor": job.vendor_id},
+        )
+    events.publish_change(job_id=job_id, batch_id=job.batch_id, vendor_id=job.vendor_id)
+    return True
+
+
+def jobs_requeue_lost(*, dispatches: dict[uuid.UUID, int]) -> int:
+    """Jobs whose message is gone ({job id: dispatch count of that message}) go back in line for
+    admission, which hands them over again with a new count. A compare-and-set on the count: a
+    job started or re-dispatched meanwhile is left alone."""
+    requeued = 0
+    for job_id, dispatch in dispatches.items():
+        requeued += Job.objects.filter(
+            pk=job_id, state=JobState.QUEUED, lane=Lane.IN_FLIGHT, dispatches=dispatch
+        ).update(lane=Lane.WAITING, dispatched_at=None, progress_stage="requeued_after_lost_message")
+    if requeued:
+        logger.warning("%s job(s) whose Dramatiq message was lost are queued again", requeued)
+    return requeued
 
 
 @dataclass(frozen=True)
@@ -74,9 +129,46 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
             _, deleted = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
             jobs += deleted.get(Job._meta.label, 0)
     keys = _purge_idempotency_keys(now=now)
-    if jobs or keys:
-        logger.info("retention removed %s finished jobs, %s result files, %s idempotency keys", jobs, files, keys)
-    return PurgeReport(jobs=jobs, files=files, idempotency_keys=keys)
+    orphans = results_remove_orphans(now=now)
+    if jobs or keys or orphans:
+        logger.info(
+            "retention removed %s finished jobs, %s result files, %s idempotency keys, %s orphan result files",
+            jobs,
+            files,
+            keys,
+            orphans,
+        )
+    return PurgeReport(jobs=jobs, files=files + orphans, idempotency_keys=keys)
+
+
+def results_remove_orphans(*, now: datetime | None = None) -> int:
+    """Remove result files that no job and no record names, once older than
+    RESULT_ORPHAN_GRACE_S (a run writes its file before its row names it): what a run that died
+    between the two, or whose row update failed with the database away, left behind. Files are
+    laid out results/<vendor>/<job>/<run token>.<ext>: one read of the job's row per folder."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RESULT_ORPHAN_GRACE_S)
+    removed = 0
+    if not default_storage.exists("results"):
+        return 0
+    for vendor_dir in default_storage.listdir("results")[0]:
+        for job_dir in default_storage.listdir(f"results/{vendor_dir}")[0]:
+            folder = f"results/{vendor_dir}/{job_dir}"
+            names = [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
+            old = [name for name in names if default_storage.get_modified_time(name) < cutoff]
+            if not old:
+                continue
+            named = set(Record.objects.filter(processed__in=old).values_list("processed", flat=True))
+            try:
+                result = Job.objects.filter(pk=uuid.UUID(job_dir)).values_list("result", flat=True).first()
+            except ValueError:
+                result = None
+            if result:
+                named.add(result.get("name"))
+            for name in old:
+                if name not in named:
+                    default_storage.delete(name)
+                    removed += 1
+    return removed
 
 
 def _purge_idempotency_keys(*, now: datetime) -> int:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from processing.jobs import events
@@ -24,6 +24,7 @@ from processing.jobs.services.transitions import (
     announce_finished,
     batch_finish_if_done,
     finish_run,
+    retried_when_transient,
     transition,
 )
 from processing.jobs.states import JobState
@@ -32,22 +33,25 @@ from processing.lib.imaging.output import ImageOutput
 logger = logging.getLogger(__name__)
 
 
-def job_start(*, job_id: uuid.UUID) -> Job | None:
-    """Take a job for this worker. None if it is finished, cancelled, or held by a live worker.
-    One UPDATE (a redelivered message for a job whose worker died takes it over once its
-    heartbeat is stale) and one SELECT, which, filtered by the new token, proves we hold it."""
+def job_start(*, job_id: uuid.UUID, dispatch: int | None = None) -> Job | None:
+    """Take a queued job for this worker, with a fresh lease. None if it is finished, cancelled,
+    running elsewhere, or `dispatch` (the message's dispatch count) is not the job's latest: a
+    message sent before the job was handed over again must not start it. One UPDATE and one
+    SELECT, which, filtered by the new token, proves we hold it. A job whose worker died is not
+    taken here but by the lease sweep (jobs_recover_stalled), which counts the lost attempt."""
     now = timezone.now()
     token = uuid.uuid4()
-    stale_before = now - timedelta(seconds=settings.JOB_STALL_TIMEOUT_S)
-    taken = Job.objects.filter(
-        Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before), pk=job_id
-    ).update(
+    rows = Job.objects.filter(pk=job_id, state=JobState.QUEUED)
+    if dispatch is not None:
+        rows = rows.filter(lane=Lane.IN_FLIGHT, dispatches=dispatch)
+    taken = retried_when_transient(rows.update)(
         state=JobState.RUNNING,
         lane=Lane.IN_FLIGHT,
         run_token=token,
         attempts=F("attempts") + 1,
         started_at=now,
         heartbeat_at=now,
+        lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_S),
         progress_stage="starting",
         progress_percent=0,
         progress_message="",
@@ -58,6 +62,17 @@ def job_start(*, job_id: uuid.UUID) -> Job | None:
     if job is not None:
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return job
+
+
+def jobs_renew_leases(*, held: dict[uuid.UUID, uuid.UUID]) -> int:
+    """Extend the leases of the running jobs a worker process holds ({job id: run token}): one
+    UPDATE for all of them. Returns how many it still holds (a cancelled or taken-back job is
+    not renewed; its run finds out at its next report)."""
+    if not held:
+        return 0
+    expires = timezone.now() + timedelta(seconds=settings.JOB_LEASE_S)
+    rows = Job.objects.filter(pk__in=list(held), run_token__in=list(held.values()), state=JobState.RUNNING)
+    return retried_when_transient(rows.update)(lease_expires_at=expires)
 
 
 def job_report_progress(
@@ -80,26 +95,43 @@ def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
 
 
 def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
-    """Store the output and apply it, once: only the current run of a running job may."""
-    name = default_storage.save(_result_name(job, run_token, output), ContentFile(output.data))
+    """Store the output and apply it, once: only the current run of a running job may. No file
+    without its row: a failed write leaves nothing (not even an empty file), and a file whose
+    row update failed is removed, unless the database cannot say whether the update was made
+    (then the orphan sweep, jobs_purge_finished, removes it if no row names it)."""
+    intended = _result_name(job, run_token, output)
+    try:
+        name = default_storage.save(intended, ContentFile(output.data))
+    except Exception:
+        _delete_quietly(intended)
+        raise
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
     now = timezone.now()
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
-    finished = finish_run(
-        job,
-        JobState.SUCCEEDED,
-        held_by=run_token,
-        record_fields=record_fields,
-        result=result,
-        finished_at=now,
-        progress_percent=100,
-        progress_stage="done",
-        progress_message="",
-        error_code="",
-        error_message="",
-    )
+    try:
+        finished = finish_run(
+            job,
+            JobState.SUCCEEDED,
+            held_by=run_token,
+            record_fields=record_fields,
+            result=result,
+            finished_at=now,
+            progress_percent=100,
+            progress_stage="done",
+            progress_message="",
+            error_code="",
+            error_message="",
+        )
+    except Exception:
+        try:
+            made = Job.objects.filter(pk=job.pk, state=JobState.SUCCEEDED, run_token=run_token).exists()
+        except Exception:
+            made = True  # unknown: keep the file for the sweep rather than break a result
+        if not made:
+            _delete_quietly(name)
+        raise
     if finished:
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
         job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
@@ -110,6 +142,14 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
     return finished is not None
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except Exception:  # storage away too: the orphan sweep removes it later
+        logger.warning("could not remove the unapplied result file %s", name, exc_info=True)
 
 
 def _backoff_s(job: Job) -> float:
@@ -156,7 +196,12 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
     elif finished := finish_run(
-        job, JobState.FAILED, held_by=run_token, finished_at=now, progress_stage="failed", **common
+        job,
+        JobState.FAILED,
+        held_by=run_token,
+        finished_at=now,
+        progress_stage="failed",
+        **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run
     ):
         job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
         job.error_code, job.error_message, job.attempt_errors = error.code, error.message, common["attempt_errors"]
@@ -176,11 +221,15 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
     return Job.objects.values_list("state", flat=True).get(pk=job.pk)
 
 
-def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str) -> bool:
+def job_postpone(*, job_id: uuid.UUID, seconds: float, reason: str, dispatch: int | None = None) -> bool:
     """Take a queued job back from Dramatiq for a while (its kind's rate limit is reached);
-    the dispatcher hands it over again once `seconds` have passed."""
+    the dispatcher hands it over again once `seconds` have passed. Only the job's latest
+    message (`dispatch`, when given) may."""
+    rows = Job.objects.filter(pk=job_id, state=JobState.QUEUED)
+    if dispatch is not None:
+        rows = rows.filter(lane=Lane.IN_FLIGHT, dispatches=dispatch)
     postponed = (
-        Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        rows.update(
             lane=Lane.DEFERRED,
             dispatched_at=None,
             not_before=timezone.now() + timedelta(seconds=seconds),

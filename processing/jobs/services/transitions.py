@@ -33,7 +33,7 @@ def transition(job_id: uuid.UUID, target: str, *, held_by: uuid.UUID | None = No
     if held_by is not None:
         rows = rows.filter(run_token=held_by)
     fields.setdefault("lane", lane_of(target, deferred=fields.get("not_before") is not None))
-    return rows.update(state=target, **fields) == 1
+    return retried_when_transient(rows.update)(state=target, **fields) == 1
 
 
 class Finished(NamedTuple):
@@ -53,7 +53,13 @@ def finish_run(
     if connection.vendor == "mysql":
         done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
         if done is None:
-            return None
+            # Not applied, or applied by a statement whose connection was lost before it answered
+            # (then run again, which found nothing to change). The run's token stays on a finished
+            # job, so one read tells which; only on this rare path.
+            applied = (
+                "run_token" not in fields and Job.objects.filter(pk=job.pk, state=target, run_token=held_by).exists()
+            )
+            return Finished(bool(job.batch_id)) if applied else None
         known_total = job.batch.total if job.batch_id and Job.batch.is_cached(job) else None
         return Finished(bool(job.batch_id) and (known_total is None or done >= known_total))
     with transaction.atomic():
@@ -95,37 +101,59 @@ def _finish_run_in_one_statement(
         f" AND j.{qn('run_token')} = %s"
     )
     params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
-    for attempt in range(DEADLOCK_TRIES):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if cursor.rowcount <= 0:
-                    return None
-                return cursor.lastrowid if job.batch_id else 0
-        except OperationalError as exc:
-            # One statement in autocommit: a deadlock rolled all of it back; the compare-and-set
-            # makes trying again safe.
-            if exc.args[0] != ER_LOCK_DEADLOCK or attempt == DEADLOCK_TRIES - 1 or connection.in_atomic_block:
-                raise
-    return None
+
+    def execute() -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.rowcount <= 0:
+                return None
+            return cursor.lastrowid if job.batch_id else 0
+
+    # One statement in autocommit: a deadlock rolled all of it back, and a lost connection
+    # either applied it or not; the compare-and-set makes running it again safe either way.
+    return retried_when_transient(execute)()
 
 
 DEADLOCK_TRIES = 3
 ER_LOCK_DEADLOCK = 1213
+ER_LOCK_WAIT_TIMEOUT = 1205
+# The server went away or the connection dropped mid-statement (a KILL, a restart, a network cut).
+CR_SERVER_GONE_ERROR = 2006
+CR_SERVER_LOST = 2013
+TRANSIENT_LOCK_ERRORS = frozenset({ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT})
+LOST_CONNECTION_ERRORS = frozenset({CR_SERVER_GONE_ERROR, CR_SERVER_LOST})
 
 
 def retried_on_deadlock(fn: Callable[..., T]) -> Callable[..., T]:
-    """Run `fn` (which opens its own transaction) again when MySQL picked it as a deadlock victim:
-    its transaction was rolled back whole, so running it again is safe. Inside a caller's
-    transaction the deadlock is the caller's to handle."""
+    """Run `fn` (which opens its own transaction) again when MySQL picked it as a deadlock victim
+    or its lock wait timed out: its transaction was rolled back whole, so running it again is
+    safe. Inside a caller's transaction the error is the caller's to handle."""
+    return _retried(fn, reconnect=False)
 
+
+def retried_when_transient(fn: Callable[..., T]) -> Callable[..., T]:
+    """As retried_on_deadlock, and when the connection was lost (a KILL, a server restart) it is
+    reopened and `fn` run once more. Only for a compare-and-set: whether a statement the lost
+    connection carried was applied is unknown, and a compare-and-set applies at most once."""
+    return _retried(fn, reconnect=True)
+
+
+def _retried(fn: Callable[..., T], *, reconnect: bool) -> Callable[..., T]:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        reconnected = False
         for attempt in range(DEADLOCK_TRIES):
             try:
                 return fn(*args, **kwargs)
             except OperationalError as exc:
-                if exc.args[0] != ER_LOCK_DEADLOCK or attempt == DEADLOCK_TRIES - 1 or connection.in_atomic_block:
+                code = exc.args[0] if exc.args else None
+                if connection.in_atomic_block or attempt == DEADLOCK_TRIES - 1:
+                    raise
+                if reconnect and code in LOST_CONNECTION_ERRORS and not reconnected:
+                    logger.warning("lost the database connection (%s); reopening it and trying again", code)
+                    connection.close()  # the next query opens a fresh one
+                    reconnected = True
+                elif code not in TRANSIENT_LOCK_ERRORS:
                     raise
         raise AssertionError("unreachable")
 
