@@ -267,6 +267,8 @@ IMAGE_FETCH_TIMEOUT_S = env.float("IMAGE_FETCH_TIMEOUT_S", default=20)
 # is on (tests) or the exact "address:port" is listed (an internal image store).
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 IMAGE_FETCH_PRIVATE_ALLOWLIST = env.list("IMAGE_FETCH_PRIVATE_ALLOWLIST", default=[])
+# The ports an input URL may name (an "address:port" in the allowlist is allowed too); empty: any.
+IMAGE_FETCH_ALLOWED_PORTS = env.list("IMAGE_FETCH_ALLOWED_PORTS", cast=int, default=[80, 443])
 
 # --- Outside AI endpoints (kind ai_endpoint), as JSON: {"name": {"url": ..., "timeout_s": 60,
 # "headers": {...}}}. After AI_CIRCUIT_FAILURES failures in a row an endpoint is not called for
@@ -348,6 +350,8 @@ WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
 WEBHOOK_SECRET_GRACE_H = env.float("WEBHOOK_SECRET_GRACE_H", default=24)
 # Receivers on private, loopback or link-local addresses are refused unless this is set.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# The ports a webhook receiver's URL may name; empty: any.
+WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443])
 
 # Our own user model (vendors.User), in place before there is production data; docs/user-model.md.
 AUTH_USER_MODEL = "vendors.User"

@@ -49,6 +49,9 @@ DISPATCH_TICK_S = 0.2
 # Processors (tests/processors): test servers listen on loopback. Tests of the refusals turn this
 # off with the `settings` fixture; worker processes see it as it is here.
 IMAGE_FETCH_ALLOW_PRIVATE = True
+# ... on random ports; tests of the port rule set these back to [80, 443].
+IMAGE_FETCH_ALLOWED_PORTS: list[int] = []
+WEBHOOK_ALLOWED_PORTS: list[int] = []
 JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
 # The port is chosen by tests/processors/conftest.py before any worker process starts.
 AI_ENDPOINTS = {

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from processing.jobs.errors import InvalidParams
 from processing.lib.http.client import safe_request
-from processing.lib.http.guard import AddressPolicy, check_url, checked_addresses, port_of
+from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from processing.webhooks.signing import new_secret, signed_headers
 from vendors.models import Vendor
@@ -27,13 +27,20 @@ EXCERPT_CHARS = 500
 
 
 def _policy() -> AddressPolicy:
-    return AddressPolicy(allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    return AddressPolicy(
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS, ports=_ports(settings.WEBHOOK_ALLOWED_PORTS)
+    )
+
+
+def _ports(ports: list[int]) -> frozenset[int] | None:
+    return frozenset(ports) if ports else None
 
 
 def _checked_url(url: str) -> str:
     """The URL, if it may receive webhooks: its host must resolve to addresses the policy allows."""
     parts = check_url(url)
     policy = _policy()
+    check_port(port_of(parts), policy)
     if not policy.allow_private:
         checked_addresses(parts.hostname, port_of(parts), policy)
     return url
