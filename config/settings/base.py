@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files from this app, not a CDN: /api/docs/ works offline and under the CSP.
+    "drf_spectacular_sidecar",
     "django_dramatiq",
     "django_prometheus",
     "axes",
@@ -51,6 +53,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every page (CONTENT_SECURITY_POLICY below); a stored file keeps
+    # its own, stricter one (processing/lib/http/stored_files.py).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in with 429.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -189,6 +194,9 @@ if DRAMATIQ_PROMETHEUS_PORT:
 
 # --- Metrics (/metrics, processing/ops/metrics.py): a bearer token, or empty to serve loopback only.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Without a token, serve callers from loopback? Only on a developer's machine (local settings):
+# a proxy on the same host looks like loopback. Production settings never do.
+METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=False)
 
 # --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -391,6 +399,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Image-processing jobs for vendors: background removal, face crop, transforms.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -418,4 +429,24 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Content-Security-Policy (django-csp): scripts only from this origin (an inline one needs the
+# request's nonce, `{{ request.csp_nonce }}`); inline styles are allowed (the admin and Swagger
+# UI use them). Images from a media origin elsewhere go in CSP_IMG_SRC.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CSP_IMG_SRC = env.list("CSP_IMG_SRC", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *CSP_IMG_SRC],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
