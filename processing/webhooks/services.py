@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from vendors.models import Vendor
 logger = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 500
+PURGE_CHUNK = 1000
 
 
 def _policy() -> AddressPolicy:
@@ -140,3 +141,21 @@ def delivery_attempt(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     return AttemptOutcome(delivery, retry=retry)
+
+
+def deliveries_purge(*, now: datetime | None = None) -> int:
+    """Remove the delivery log rows of events whose jobs retention has removed: a job.succeeded
+    delivery after JOB_RETENTION_SUCCEEDED_H, a job.failed one after JOB_RETENTION_FAILED_H, any
+    other (batch.finished) after the longer of the two. Runs with every retention pass."""
+    now = now or timezone.now()
+    succeeded, failed = settings.JOB_RETENTION_SUCCEEDED_H, settings.JOB_RETENTION_FAILED_H
+    ages = {WebhookEvent.JOB_SUCCEEDED: succeeded, WebhookEvent.JOB_FAILED: failed}
+    removed = 0
+    for event in WebhookEvent.values:
+        cutoff = now - timedelta(hours=ages.get(event, max(succeeded, failed)))
+        expired = WebhookDelivery.objects.filter(event=event, created_at__lt=cutoff)
+        while chunk := list(expired.values_list("pk", flat=True)[:PURGE_CHUNK]):
+            removed += WebhookDelivery.objects.filter(pk__in=chunk).delete()[0]
+    if removed:
+        logger.info("retention removed %s webhook delivery rows", removed)
+    return removed

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from processing.jobs import events
+from processing.jobs import events, signals
 from processing.jobs.models import IdempotencyKey, Job, Lane
 from processing.jobs.services.transitions import CHUNK
 from processing.jobs.states import JobState
@@ -74,6 +74,9 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
             _, deleted = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
             jobs += deleted.get(Job._meta.label, 0)
     keys = _purge_idempotency_keys(now=now)
+    for receiver, failure in signals.retention_ran.send_robust(sender=Job, now=now):
+        if isinstance(failure, Exception):
+            logger.error("retention of %s failed: %r", receiver, failure, exc_info=failure)
     if jobs or keys:
         logger.info("retention removed %s finished jobs, %s result files, %s idempotency keys", jobs, files, keys)
     return PurgeReport(jobs=jobs, files=files, idempotency_keys=keys)
