@@ -4,6 +4,7 @@ here, so code that raises DRF exceptions, JobErrors, QuotaExceeded or Http404 ne
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -18,6 +19,8 @@ from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
 from processing.lib import problems
 from vendors.quotas import QuotaExceeded
+
+logger = logging.getLogger(__name__)
 
 
 def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
@@ -82,6 +85,8 @@ def exception_handler(exc, context):
     if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
         return error_response(code="bad_request", message=str(exc), http_status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, JobError):
+        if exc.detail != exc.message:  # the caller reads the message; operators the detail
+            logger.info("refused %s: %s", exc.code, exc.detail, extra={"code": exc.code})
         http_status = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_400_BAD_REQUEST
         return error_response(
             code=exc.code, message=exc.message, field=JOB_ERROR_FIELDS.get(exc.code), http_status=http_status

@@ -127,8 +127,12 @@ def delivery_attempt(
         retry = not 200 <= status_code < 300
     except InvalidParams as exc:
         error, retry = exc.message, False
+        _log_failed_attempt(endpoint, event, attempt, exc.detail)
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+        # The vendor sees what kind of failure; the exception's text (it may name addresses
+        # inside our network) goes to the operators' log.
+        error = DELIVERY_ERRORS.get(type(exc).__name__, "the receiver could not be reached")
+        _log_failed_attempt(endpoint, event, attempt, f"{type(exc).__name__}: {exc}")
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint,
         delivery_id=delivery_id,
@@ -141,6 +145,28 @@ def delivery_attempt(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     return AttemptOutcome(delivery, retry=retry)
+
+
+DELIVERY_ERRORS = {
+    "ConnectTimeout": "the receiver did not accept the connection in time",
+    "ReadTimeout": "the receiver did not answer in time",
+    "WriteTimeout": "the receiver did not take the request in time",
+    "PoolTimeout": "the receiver did not answer in time",
+    "ConnectError": "the receiver refused the connection or could not be reached",
+    "RemoteProtocolError": "the receiver's answer was not valid HTTP",
+}
+
+
+def _log_failed_attempt(endpoint: WebhookEndpoint, event: str, attempt: int, detail: str) -> None:
+    logger.warning(
+        "webhook %s to endpoint %s of vendor %s, attempt %s, failed: %s",
+        event,
+        endpoint.pk,
+        endpoint.vendor_id,
+        attempt,
+        detail,
+        extra={"vendor": endpoint.vendor_id, "endpoint": endpoint.pk},
+    )
 
 
 def deliveries_purge(*, now: datetime | None = None) -> int:

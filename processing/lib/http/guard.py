@@ -98,11 +98,17 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_NONAME:
             raise InvalidOptions(f"the host {host!r} does not exist", code="url_unresolvable") from None
-        raise TemporaryError(f"could not resolve {host!r}: {exc}", code="url_unresolvable") from None
+        raise TemporaryError(
+            f"could not resolve {host!r}", code="url_unresolvable", detail=f"could not resolve {host!r}: {exc}"
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for address in addresses:
         if policy.refuses(address, port):
-            raise RefusedAddress(f"the URL points at a private, loopback or link-local address ({host} -> {address})")
+            # The resolved address stays with operators: it maps the inside of our network.
+            raise RefusedAddress(
+                "the URL points at a private, loopback or link-local address, or a port not allowed",
+                detail=f"{host} -> {address} port {port}",
+            )
     if not addresses:
         raise TemporaryError(f"{host!r} resolved to no address", code="url_unresolvable")
     return addresses
