@@ -6,12 +6,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
 from processing.lib.imaging.upload_type import stored_name, upload_content_type
 from vendors.models import Membership, Plan, Project, Record, Vendor
-from vendors.selectors import LIMIT_FIELDS
+from vendors.quotas import StorageQuotaExceeded
+from vendors.selectors import LIMIT_FIELDS, vendor_limits
 from vendors.signals import vendor_limits_changed
 
 DEFAULT_PROJECT_NAME = "Uploads"
@@ -67,9 +70,11 @@ def project_default(*, vendor: Vendor) -> Project:
 @transaction.atomic
 def record_create(*, project: Project, upload: UploadedFile) -> Record:
     """Store an uploaded original, if its bytes are an allowed raster image (InvalidImage with
-    code unsupported_image otherwise). It is stored under a name and type the server chooses
-    from the bytes; the client's filename is kept only to show."""
+    code unsupported_image otherwise) and fit in the vendor's storage quota (StorageQuotaExceeded
+    otherwise). It is stored under a name and type the server chooses from the bytes; the
+    client's filename is kept only to show."""
     content_type = upload_content_type(upload)
+    _storage_reserve(vendor=project.vendor, size=upload.size or 0)
     filename = (upload.name or "upload").rsplit("/", 1)[-1][:200]
     width, height = _header_dimensions(upload)
     record = Record(
@@ -84,6 +89,27 @@ def record_create(*, project: Project, upload: UploadedFile) -> Record:
     record.original.save(stored_name(content_type), upload, save=False)
     record.save()
     return record
+
+
+def _storage_reserve(*, vendor: Vendor, size: int) -> None:
+    """Add `size` to the vendor's stored bytes if it fits its storage quota, in one UPDATE (so
+    concurrent uploads cannot both take the last room); the caller's transaction gives it back
+    if the upload then fails."""
+    limit = vendor_limits(vendor=vendor)["storage_bytes_limit"]
+    rows = Vendor.objects.filter(pk=vendor.pk)
+    if limit is not None:
+        rows = rows.filter(storage_bytes__lte=limit - size)
+    if not rows.update(storage_bytes=F("storage_bytes") + size):
+        used = Vendor.objects.filter(pk=vendor.pk).values_list("storage_bytes", flat=True).first() or 0
+        raise StorageQuotaExceeded(used=used, limit=limit or 0, requested=size)
+
+
+def on_record_deleted(sender, instance: Record, **kwargs) -> None:
+    """A record gone (deleted, or with its project or vendor): its original's bytes are free."""
+    if instance.size_bytes:
+        Vendor.objects.filter(pk=instance.vendor_id).update(
+            storage_bytes=Greatest(F("storage_bytes") - instance.size_bytes, 0)
+        )
 
 
 def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:

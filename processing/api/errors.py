@@ -18,7 +18,7 @@ from processing.api.limits import rate_limit_headers
 from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
 from processing.lib import problems
-from vendors.quotas import QuotaExceeded
+from vendors.quotas import QuotaExceeded, StorageQuotaExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,15 @@ def rate_limited_response(exc: QuotaExceeded) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, QuotaExceeded):
         return rate_limited_response(exc)
+    if isinstance(exc, StorageQuotaExceeded):
+        return error_response(
+            code="storage_quota_exceeded",
+            message=str(exc),
+            http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            limit="storage_bytes",
+            used=exc.used,
+            limit_bytes=exc.limit,
+        )
     if isinstance(exc, RequestDataTooBig):  # raised while the body is parsed
         return error_response(code="too_large", message=str(exc), http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
