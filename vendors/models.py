@@ -145,3 +145,23 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return self.original_filename or str(self.pk)
+
+
+class ApiToken(models.Model):
+    """A user's API key, kept only as its SHA-256 (the key itself is shown once, when made or
+    rotated). `prefix` is its first characters, to tell keys apart in lists and logs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

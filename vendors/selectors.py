@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from vendors.models import Membership, Project, Record, Vendor
+from vendors.models import ApiToken, Membership, Project, Record, Vendor
 
 
 def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
@@ -93,3 +93,12 @@ class StorageUsage:
 def vendor_storage(*, vendor: Vendor) -> StorageUsage:
     used = Vendor.objects.filter(pk=vendor.pk).values_list("storage_bytes", flat=True).first() or 0
     return StorageUsage(used=used, limit=vendor_limits(vendor=vendor)["storage_bytes_limit"])
+
+
+def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    """A user's own tokens; there is no way to read another's."""
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_get(*, user: AbstractBaseUser, token_id: int | None) -> ApiToken | None:
+    return ApiToken.objects.filter(user=user, pk=token_id).first() if token_id else None

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
+from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.upload_type import stored_name, upload_content_type
-from vendors.models import Membership, Plan, Project, Record, Vendor
+from vendors.models import ApiToken, Membership, Plan, Project, Record, Vendor
 from vendors.quotas import StorageQuotaExceeded
 from vendors.selectors import LIMIT_FIELDS, vendor_limits
 from vendors.signals import vendor_limits_changed
@@ -49,9 +55,75 @@ def user_get_or_create(*, username: str, password: str | None = None) -> tuple[A
     return user, created
 
 
+# New keys start with this, so a leaked one is easy to recognise (secret scanners, logs).
+API_KEY_PREFIX = "drk_"
+PREFIX_CHARS = 12
+# last_used_at is written at most this often per token, not on every request.
+LAST_USED_EVERY_S = 60
+# Keys one user may hold at once: enough for every integration, not a store of secrets.
+MAX_TOKENS_PER_USER = 20
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str, str]:
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:PREFIX_CHARS], api_key_hash(key)
+
+
+def _expiry(ttl_days: int | None) -> datetime | None:
+    days = settings.API_TOKEN_TTL_DAYS if ttl_days is None else ttl_days
+    return timezone.now() + timedelta(days=days) if days else None
+
+
+def api_token_create(
+    *, user: AbstractBaseUser, name: str = "default", ttl_days: int | None = None, capped: bool = True
+) -> tuple[ApiToken, str]:
+    """A new token and its key. Only the hash is kept: show the key now, it cannot be read again.
+    It expires after `ttl_days` (API_TOKEN_TTL_DAYS when None; 0: never). At most
+    MAX_TOKENS_PER_USER (InvalidOptions with code too_many_tokens beyond)."""
+    if capped and ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
+        raise InvalidOptions(
+            f"at most {MAX_TOKENS_PER_USER} API keys per user; revoke one first", code="too_many_tokens"
+        )
+    key, prefix, digest = _new_key()
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=prefix, key_hash=digest, expires_at=_expiry(ttl_days)
+    )
+    return token, key
+
+
+def api_token_rotate(*, token: ApiToken, ttl_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new key for the token (same name); the old key stops working at once."""
+    key, prefix, digest = _new_key()
+    token.prefix, token.key_hash, token.expires_at, token.last_used_at = prefix, digest, _expiry(ttl_days), None
+    token.save(update_fields=["prefix", "key_hash", "expires_at", "last_used_at"])
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()
+
+
+def api_token_use(*, key: str) -> ApiToken | None:
+    """The live token whose key this is (None: unknown, expired, or its user inactive), its use
+    noted (last_used_at, at most once a minute)."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=api_key_hash(key)).first()
+    now = timezone.now()
+    if token is None or (token.expires_at is not None and token.expires_at <= now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY_S:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
 def api_token_for(*, user: AbstractBaseUser) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new key for the user (operators' `create_vendor`, tests): shown once. Operators are not
+    held to the per-user cap."""
+    return api_token_create(user=user, capped=False)[1]
 
 
 def project_create(*, vendor: Vendor, name: str) -> Project:

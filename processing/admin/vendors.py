@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from processing.jobs.selectors import queue_stats
 from vendors import services
-from vendors.models import Membership, Plan, Project, Record, User, Vendor
+from vendors.models import ApiToken, Membership, Plan, Project, Record, User, Vendor
 from vendors.quotas import quota_usage
 from vendors.selectors import vendor_storage
 
@@ -266,3 +266,18 @@ class RecordAdmin(admin.ModelAdmin):
             if full and preview
         ]
         return format_html_join(" ", "{}", ((html,) for html in shown)) or "—"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Keys by prefix only: the key itself was shown once to its owner and is not stored, so
+    nothing here lets an operator act as a vendor. Operators revoke (delete) keys here."""
+
+    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at"]
+    list_filter = ["expires_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    fields = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = ["prefix", "user", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are made by their owner, who sees the key once (API or portal)
