@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class VendorsConfig(AppConfig):
     name = "vendors"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from vendors import services
+        from vendors.models import Record
+
+        post_delete.connect(services.on_record_deleted, sender=Record, dispatch_uid="vendors.record_deleted")

@@ -51,6 +51,11 @@ class Plan(models.Model):
     bulk_window_s = models.PositiveIntegerField(default=60 * 60)
     read_requests_limit = models.PositiveIntegerField(null=True, blank=True)
     read_requests_window_s = models.PositiveIntegerField(default=15 * 60)
+    uploads_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Photos uploaded per window.")
+    uploads_window_s = models.PositiveIntegerField(default=60 * 60)
+    storage_bytes_limit = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Bytes of originals a vendor may keep stored at once."
+    )
     max_in_flight = models.PositiveIntegerField(default=4, help_text="Jobs of one vendor running at once.")
     default_priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
 
@@ -69,6 +74,9 @@ class Vendor(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="vendors")
     # Per-vendor overrides of the plan, keyed by Plan field name, e.g. {"remove_bg_limit": 100}.
     limit_overrides = models.JSONField(default=dict, blank=True)
+    # Bytes of the originals its records keep: counted at upload and when a record goes
+    # (vendors/services.py, vendors/signals.py), so the storage quota costs no SUM per request.
+    storage_bytes = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,3 +145,23 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return self.original_filename or str(self.pk)
+
+
+class ApiToken(models.Model):
+    """A user's API key, kept only as its SHA-256 (the key itself is shown once, when made or
+    rotated). `prefix` is its first characters, to tell keys apart in lists and logs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

@@ -22,13 +22,15 @@ IMAGE_REQUESTS = "image_requests"
 REMOVE_BG = "remove_bg"
 BULK = "bulk"
 READ_REQUESTS = "read_requests"
-QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS)
+UPLOADS = "uploads"
+QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS, UPLOADS)
 
 DESCRIPTIONS = {
     IMAGE_REQUESTS: "image-processing requests",
     REMOVE_BG: "background removals",
     BULK: "bulk operations",
     READ_REQUESTS: "read requests",
+    UPLOADS: "photos uploaded",
     "anonymous_requests": "anonymous requests from one IP",
 }
 
@@ -69,6 +71,18 @@ class QuotaExceeded(Exception):
         if self.usage.reset_at is None:
             return 1
         return max(1, int((self.usage.reset_at - datetime.now(UTC)).total_seconds() + 0.999))
+
+
+class StorageQuotaExceeded(Exception):
+    """An upload would take the vendor's stored originals over its storage quota; nothing was
+    stored. Not a window that resets: room comes back when records go, or with a larger plan."""
+
+    def __init__(self, *, used: int, limit: int, requested: int):
+        self.used, self.limit, self.requested = used, limit, requested
+        super().__init__(
+            f"storage quota of {limit} bytes reached ({max(0, limit - used)} left, {requested} asked); "
+            "remove records or ask for a larger plan"
+        )
 
 
 def _window_text(seconds: int) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from vendors.models import Membership, Project, Record, Vendor
+from vendors.models import ApiToken, Membership, Project, Record, Vendor
 
 
 def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
@@ -56,6 +58,9 @@ LIMIT_FIELDS = (
     "bulk_window_s",
     "read_requests_limit",
     "read_requests_window_s",
+    "uploads_limit",
+    "uploads_window_s",
+    "storage_bytes_limit",
     "max_in_flight",
     "default_priority",
 )
@@ -71,3 +76,29 @@ def vendor_limits(*, vendor: Vendor) -> dict[str, int | None]:
 def vendor_get_by_slug(*, slug: str) -> Vendor | None:
     """For operators at a terminal, who name vendors by slug."""
     return Vendor.objects.select_related("plan").filter(slug=slug).first()
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    """The bytes a vendor's originals take, against its storage quota (None: no limit)."""
+
+    used: int
+    limit: int | None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+
+def vendor_storage(*, vendor: Vendor) -> StorageUsage:
+    used = Vendor.objects.filter(pk=vendor.pk).values_list("storage_bytes", flat=True).first() or 0
+    return StorageUsage(used=used, limit=vendor_limits(vendor=vendor)["storage_bytes_limit"])
+
+
+def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    """A user's own tokens; there is no way to read another's."""
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_get(*, user: AbstractBaseUser, token_id: int | None) -> ApiToken | None:
+    return ApiToken.objects.filter(user=user, pk=token_id).first() if token_id else None

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
+from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.upload_type import stored_name, upload_content_type
-from vendors.models import Membership, Plan, Project, Record, Vendor
-from vendors.selectors import LIMIT_FIELDS
+from vendors.models import ApiToken, Membership, Plan, Project, Record, Vendor
+from vendors.quotas import StorageQuotaExceeded
+from vendors.selectors import LIMIT_FIELDS, vendor_limits
 from vendors.signals import vendor_limits_changed
 
 DEFAULT_PROJECT_NAME = "Uploads"
@@ -46,9 +55,75 @@ def user_get_or_create(*, username: str, password: str | None = None) -> tuple[A
     return user, created
 
 
+# New keys start with this, so a leaked one is easy to recognise (secret scanners, logs).
+API_KEY_PREFIX = "drk_"
+PREFIX_CHARS = 12
+# last_used_at is written at most this often per token, not on every request.
+LAST_USED_EVERY_S = 60
+# Keys one user may hold at once: enough for every integration, not a store of secrets.
+MAX_TOKENS_PER_USER = 20
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str, str]:
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:PREFIX_CHARS], api_key_hash(key)
+
+
+def _expiry(ttl_days: int | None) -> datetime | None:
+    days = settings.API_TOKEN_TTL_DAYS if ttl_days is None else ttl_days
+    return timezone.now() + timedelta(days=days) if days else None
+
+
+def api_token_create(
+    *, user: AbstractBaseUser, name: str = "default", ttl_days: int | None = None, capped: bool = True
+) -> tuple[ApiToken, str]:
+    """A new token and its key. Only the hash is kept: show the key now, it cannot be read again.
+    It expires after `ttl_days` (API_TOKEN_TTL_DAYS when None; 0: never). At most
+    MAX_TOKENS_PER_USER (InvalidOptions with code too_many_tokens beyond)."""
+    if capped and ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
+        raise InvalidOptions(
+            f"at most {MAX_TOKENS_PER_USER} API keys per user; revoke one first", code="too_many_tokens"
+        )
+    key, prefix, digest = _new_key()
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=prefix, key_hash=digest, expires_at=_expiry(ttl_days)
+    )
+    return token, key
+
+
+def api_token_rotate(*, token: ApiToken, ttl_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new key for the token (same name); the old key stops working at once."""
+    key, prefix, digest = _new_key()
+    token.prefix, token.key_hash, token.expires_at, token.last_used_at = prefix, digest, _expiry(ttl_days), None
+    token.save(update_fields=["prefix", "key_hash", "expires_at", "last_used_at"])
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()
+
+
+def api_token_use(*, key: str) -> ApiToken | None:
+    """The live token whose key this is (None: unknown, expired, or its user inactive), its use
+    noted (last_used_at, at most once a minute)."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=api_key_hash(key)).first()
+    now = timezone.now()
+    if token is None or (token.expires_at is not None and token.expires_at <= now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY_S:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
 def api_token_for(*, user: AbstractBaseUser) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new key for the user (operators' `create_vendor`, tests): shown once. Operators are not
+    held to the per-user cap."""
+    return api_token_create(user=user, capped=False)[1]
 
 
 def project_create(*, vendor: Vendor, name: str) -> Project:
@@ -67,9 +142,11 @@ def project_default(*, vendor: Vendor) -> Project:
 @transaction.atomic
 def record_create(*, project: Project, upload: UploadedFile) -> Record:
     """Store an uploaded original, if its bytes are an allowed raster image (InvalidImage with
-    code unsupported_image otherwise). It is stored under a name and type the server chooses
-    from the bytes; the client's filename is kept only to show."""
+    code unsupported_image otherwise) and fit in the vendor's storage quota (StorageQuotaExceeded
+    otherwise). It is stored under a name and type the server chooses from the bytes; the
+    client's filename is kept only to show."""
     content_type = upload_content_type(upload)
+    _storage_reserve(vendor=project.vendor, size=upload.size or 0)
     filename = (upload.name or "upload").rsplit("/", 1)[-1][:200]
     width, height = _header_dimensions(upload)
     record = Record(
@@ -84,6 +161,27 @@ def record_create(*, project: Project, upload: UploadedFile) -> Record:
     record.original.save(stored_name(content_type), upload, save=False)
     record.save()
     return record
+
+
+def _storage_reserve(*, vendor: Vendor, size: int) -> None:
+    """Add `size` to the vendor's stored bytes if it fits its storage quota, in one UPDATE (so
+    concurrent uploads cannot both take the last room); the caller's transaction gives it back
+    if the upload then fails."""
+    limit = vendor_limits(vendor=vendor)["storage_bytes_limit"]
+    rows = Vendor.objects.filter(pk=vendor.pk)
+    if limit is not None:
+        rows = rows.filter(storage_bytes__lte=limit - size)
+    if not rows.update(storage_bytes=F("storage_bytes") + size):
+        used = Vendor.objects.filter(pk=vendor.pk).values_list("storage_bytes", flat=True).first() or 0
+        raise StorageQuotaExceeded(used=used, limit=limit or 0, requested=size)
+
+
+def on_record_deleted(sender, instance: Record, **kwargs) -> None:
+    """A record gone (deleted, or with its project or vendor): its original's bytes are free."""
+    if instance.size_bytes:
+        Vendor.objects.filter(pk=instance.vendor_id).update(
+            storage_bytes=Greatest(F("storage_bytes") - instance.size_bytes, 0)
+        )
 
 
 def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:

@@ -23,8 +23,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files from this app, not a CDN: /api/docs/ works offline and under the CSP.
+    "drf_spectacular_sidecar",
     "django_dramatiq",
     "django_prometheus",
     "axes",
@@ -51,6 +52,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every page (CONTENT_SECURITY_POLICY below); a stored file keeps
+    # its own, stricter one (processing/lib/http/stored_files.py).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in with 429.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -190,6 +194,9 @@ if DRAMATIQ_PROMETHEUS_PORT:
 
 # --- Metrics (/metrics, processing/ops/metrics.py): a bearer token, or empty to serve loopback only.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Without a token, serve callers from loopback? Only on a developer's machine (local settings):
+# a proxy on the same host looks like loopback. Production settings never do.
+METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=False)
 
 # --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -268,6 +275,8 @@ IMAGE_FETCH_TIMEOUT_S = env.float("IMAGE_FETCH_TIMEOUT_S", default=20)
 # is on (tests) or the exact "address:port" is listed (an internal image store).
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 IMAGE_FETCH_PRIVATE_ALLOWLIST = env.list("IMAGE_FETCH_PRIVATE_ALLOWLIST", default=[])
+# The ports an input URL may name (an "address:port" in the allowlist is allowed too); empty: any.
+IMAGE_FETCH_ALLOWED_PORTS = env.list("IMAGE_FETCH_ALLOWED_PORTS", cast=int, default=[80, 443])
 
 # --- Outside AI endpoints (kind ai_endpoint), as JSON: {"name": {"url": ..., "timeout_s": 60,
 # "headers": {...}}}. After AI_CIRCUIT_FAILURES failures in a row an endpoint is not called for
@@ -362,6 +371,8 @@ WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
 WEBHOOK_SECRET_GRACE_H = env.float("WEBHOOK_SECRET_GRACE_H", default=24)
 # Receivers on private, loopback or link-local addresses are refused unless this is set.
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# The ports a webhook receiver's URL may name; empty: any.
+WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443])
 
 # Our own user model (vendors.User), in place before there is production data; docs/user-model.md.
 AUTH_USER_MODEL = "vendors.User"
@@ -382,13 +393,16 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_H", default=1)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
+# API tokens expire this many days after they are made or rotated (0: never).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>` or `Bearer <key>`, checked against stored hashes.
+        "processing.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -401,6 +415,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Image-processing jobs for vendors: background removal, face crop, transforms.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -428,4 +445,24 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Content-Security-Policy (django-csp): scripts only from this origin (an inline one needs the
+# request's nonce, `{{ request.csp_nonce }}`); inline styles are allowed (the admin and Swagger
+# UI use them). Images from a media origin elsewhere go in CSP_IMG_SRC.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CSP_IMG_SRC = env.list("CSP_IMG_SRC", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *CSP_IMG_SRC],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }

@@ -62,6 +62,9 @@ DISPATCH_TICK_S = 0.2
 # Processors (tests/processors): test servers listen on loopback. Tests of the refusals turn this
 # off with the `settings` fixture; worker processes see it as it is here.
 IMAGE_FETCH_ALLOW_PRIVATE = True
+# ... on random ports; tests of the port rule set these back to [80, 443].
+IMAGE_FETCH_ALLOWED_PORTS: list[int] = []
+WEBHOOK_ALLOWED_PORTS: list[int] = []
 JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
 # The port is chosen by tests/processors/conftest.py before any worker process starts.
 AI_ENDPOINTS = {
@@ -72,4 +75,5 @@ WEBHOOK_ALLOW_PRIVATE_URLS = True
 WEBHOOK_MIN_BACKOFF_MS = 100
 WEBHOOK_MAX_BACKOFF_MS = 500
 WEBHOOK_TIMEOUT_S = 5
+METRICS_ALLOW_LOOPBACK = True
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

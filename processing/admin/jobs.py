@@ -164,7 +164,10 @@ class JobAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((e.get("attempt"), e.get("at"), e.get("code"), e.get("message")) for e in job.attempt_errors or []),
+            (
+                (e.get("attempt"), e.get("at"), e.get("code"), e.get("detail") or e.get("message"))
+                for e in job.attempt_errors or []
+            ),
         )
         return format_html(
             "{} of {} attempt(s)<table><thead><tr><th>Attempt</th><th>At</th><th>Code</th><th>Error</th></tr>"

@@ -12,8 +12,9 @@ from django.utils.html import format_html, format_html_join
 
 from processing.jobs.selectors import queue_stats
 from vendors import services
-from vendors.models import Membership, Plan, Project, Record, User, Vendor
+from vendors.models import ApiToken, Membership, Plan, Project, Record, User, Vendor
 from vendors.quotas import quota_usage
+from vendors.selectors import vendor_storage
 
 STATES = ["waiting", "delayed", "dispatched", "active", "completed", "failed", "cancelled"]
 # queue_stats names -> the job state to filter the job list by.
@@ -37,6 +38,8 @@ class PlanAdmin(admin.ModelAdmin):
         "remove_bg_limit",
         "bulk_limit",
         "read_requests_limit",
+        "uploads_limit",
+        "storage_bytes_limit",
         "max_in_flight",
         "default_priority",
     ]
@@ -51,9 +54,11 @@ class PlanAdmin(admin.ModelAdmin):
                     ("remove_bg_limit", "remove_bg_window_s"),
                     ("bulk_limit", "bulk_window_s"),
                     ("read_requests_limit", "read_requests_window_s"),
+                    ("uploads_limit", "uploads_window_s"),
                 ]
             },
         ),
+        ("Storage (empty: no limit)", {"fields": ["storage_bytes_limit"]}),
         ("Scheduling", {"fields": ["max_in_flight", "default_priority"]}),
     ]
 
@@ -182,6 +187,14 @@ class VendorAdmin(admin.ModelAdmin):
                 for u in usages
             ),
         )
+        storage = vendor_storage(vendor=vendor)
+        rows += format_html(
+            '<tr data-quota="storage_bytes"><td>bytes stored</td><td class="dr-used">{} / {}</td><td>{}</td>'
+            "<td>—</td><td>—</td></tr>",
+            storage.used,
+            "no limit" if storage.limit is None else storage.limit,
+            "—" if storage.remaining is None else storage.remaining,
+        )
         return format_html(
             "<table><thead><tr><th>Limit</th><th>Used / limit</th><th>Remaining</th><th>Window</th>"
             "<th>Resets at</th></tr></thead><tbody>{}</tbody></table>"
@@ -253,3 +266,18 @@ class RecordAdmin(admin.ModelAdmin):
             if full and preview
         ]
         return format_html_join(" ", "{}", ((html,) for html in shown)) or "—"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Keys by prefix only: the key itself was shown once to its owner and is not stored, so
+    nothing here lets an operator act as a vendor. Operators revoke (delete) keys here."""
+
+    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at"]
+    list_filter = ["expires_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    fields = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = ["prefix", "user", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are made by their owner, who sees the key once (API or portal)

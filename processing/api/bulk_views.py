@@ -65,7 +65,13 @@ class BulkCreateApi(DarkroomApiView):
         if "project" in values:
             project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
         count = len(records or values.get("image_urls") or values.get("images") or [])
-        charges = charges_for_jobs(kind=values["kind"], count=count, bulk=True, params=values.get("params"))
+        charges = charges_for_jobs(
+            kind=values["kind"],
+            count=count,
+            bulk=True,
+            params=values.get("params"),
+            uploads=len(values.get("images") or []),
+        )
         with limits.charged(request, vendor=vendor, charges=charges):
             return services.batch_create(
                 vendor=vendor,

@@ -4,6 +4,7 @@ here, so code that raises DRF exceptions, JobErrors, QuotaExceeded or Http404 ne
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -18,7 +19,9 @@ from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
 from processing.lib import problems
 from processing.lib.outages import outage_of
-from vendors.quotas import QuotaExceeded
+from vendors.quotas import QuotaExceeded, StorageQuotaExceeded
+
+logger = logging.getLogger(__name__)
 
 
 def _first_error(detail: Any, prefix: str = "") -> tuple[str | None, str, str]:
@@ -81,11 +84,22 @@ def exception_handler(exc, context):
         return outage_response(down)
     if isinstance(exc, QuotaExceeded):
         return rate_limited_response(exc)
+    if isinstance(exc, StorageQuotaExceeded):
+        return error_response(
+            code="storage_quota_exceeded",
+            message=str(exc),
+            http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            limit="storage_bytes",
+            used=exc.used,
+            limit_bytes=exc.limit,
+        )
     if isinstance(exc, RequestDataTooBig):  # raised while the body is parsed
         return error_response(code="too_large", message=str(exc), http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
         return error_response(code="bad_request", message=str(exc), http_status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, JobError):
+        if exc.detail != exc.message:  # the caller reads the message; operators the detail
+            logger.info("refused %s: %s", exc.code, exc.detail, extra={"code": exc.code})
         http_status = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_400_BAD_REQUEST
         return error_response(
             code=exc.code, message=exc.message, field=JOB_ERROR_FIELDS.get(exc.code), http_status=http_status

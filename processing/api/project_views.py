@@ -6,11 +6,13 @@ from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from processing.api import limits
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
 from processing.api.errors import Conflict
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
 from processing.api.schema import errors
 from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
+from processing.jobs.charges import upload_charges
 from processing.jobs.services import check_upload
 from processing.lib.found import found
 from vendors import selectors as vendor_selectors
@@ -50,6 +52,8 @@ class ProjectListCreateApi(DarkroomApiView):
 
 
 class ProjectRecordsApi(DarkroomApiView):
+    # An upload counts against the uploads quota (and its bytes the storage quota), not reads.
+    self_charging_methods = frozenset({"post"})
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = Record.objects.none()  # for the schema generator only
     pagination_class = Pagination
@@ -75,7 +79,10 @@ class ProjectRecordsApi(DarkroomApiView):
         request={"multipart/form-data": RecordUploadInput},
         responses={201: RecordOutput, **errors(400, 404, 413, 415)},
         summary="Upload a photo to a project",
-        description="Stores the original; start jobs on it with its id as `record`.",
+        description=(
+            "Stores the original; start jobs on it with its id as `record`. Counts as one upload; "
+            "refused with 413 `storage_quota_exceeded` when its bytes do not fit your storage quota."
+        ),
     )
     def post(self, request, project_id):
         project = self.get_object(request, project_id)
@@ -83,7 +90,8 @@ class ProjectRecordsApi(DarkroomApiView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["image"]
         check_upload(upload)
-        record = vendor_services.record_create(project=project, upload=upload)
+        with limits.charged(request, vendor=self.vendor(request), charges=upload_charges(count=1)):
+            record = vendor_services.record_create(project=project, upload=upload)
         return Response(RecordOutput(record, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

@@ -234,9 +234,16 @@ class QuotaOutput(serializers.Serializer):
     window_s = serializers.IntegerField()
 
 
+class StorageOutput(serializers.Serializer):
+    used = serializers.IntegerField(help_text="Bytes your records' originals take now.")
+    limit = serializers.IntegerField(allow_null=True, help_text="null: no storage limit on your plan.")
+    remaining = serializers.IntegerField(allow_null=True)
+
+
 class QuotaListOutput(serializers.Serializer):
     plan = serializers.CharField()
     limits = QuotaOutput(many=True)
+    storage = StorageOutput()
 
 
 class ProgressOutput(serializers.Serializer):

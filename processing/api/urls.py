@@ -1,6 +1,6 @@
 from django.urls import path
 
-from processing.api import bulk_views, events_views, project_views, usage_views, views, webhook_views
+from processing.api import bulk_views, events_views, project_views, token_views, usage_views, views, webhook_views
 
 # Object ids are matched as any text and looked up by the selectors, so a malformed id is the
 # same JSON 404 as an unknown one (a converter would answer Django's HTML 404).
@@ -18,6 +18,9 @@ urlpatterns = [
     path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),
     path("quota/", usage_views.QuotaApi.as_view(), name="quota"),
     path("events/", events_views.EventStreamApi.as_view(), name="events"),
+    path("tokens/", token_views.TokenListCreateApi.as_view(), name="token-list"),
+    path("tokens/<str:token_id>/", token_views.TokenDetailApi.as_view(), name="token-detail"),
+    path("tokens/<str:token_id>/rotate/", token_views.TokenRotateApi.as_view(), name="token-rotate"),
     path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhook-list"),
     path("webhooks/<str:endpoint_id>/", webhook_views.WebhookDetailApi.as_view(), name="webhook-detail"),
     path(

@@ -9,6 +9,7 @@ from processing.api.serializers import QueueStatsOutput, QuotaListOutput
 from processing.jobs import selectors
 from processing.jobs.kinds import PROCESSORS
 from vendors.quotas import quota_usage
+from vendors.selectors import vendor_storage
 
 
 class QueueStatsApi(DarkroomApiView):
@@ -37,11 +38,17 @@ class QuotaApi(DarkroomApiView):
     @extend_schema(
         operation_id="quota",
         responses={200: QuotaListOutput, **errors()},
-        summary="Your request limits",
-        description="Each limit of your plan (with your overrides): limit, used, remaining, reset time. "
-        + RATE_LIMIT_NOTE,
+        summary="Your request and storage limits",
+        description="Each limit of your plan (with your overrides): limit, used, remaining, reset time; "
+        "and the bytes your stored originals take against your storage quota. " + RATE_LIMIT_NOTE,
     )
     def get(self, request):
         vendor = self.vendor(request)
         limits = [{**usage.__dict__, "description": usage.description} for usage in quota_usage(vendor=vendor)]
-        return Response(QuotaListOutput({"plan": vendor.plan.slug, "limits": limits}).data)
+        storage = vendor_storage(vendor=vendor)
+        body = {
+            "plan": vendor.plan.slug,
+            "limits": limits,
+            "storage": {**storage.__dict__, "remaining": storage.remaining},
+        }
+        return Response(QuotaListOutput(body).data)

@@ -74,7 +74,9 @@ class JobListCreateApi(DarkroomApiView):
                 record = found(record_get(vendor=vendor, record_id=values["record"]), "record")
             if "project" in values:
                 project = found(project_get(vendor=vendor, project_id=values["project"]), "project")
-            charges = charges_for_jobs(kind=values["kind"], count=1, bulk=False, params=values.get("params"))
+            charges = charges_for_jobs(
+                kind=values["kind"], count=1, bulk=False, params=values.get("params"), uploads=int("image" in values)
+            )
             with limits.charged(request, vendor=vendor, charges=charges):
                 job = services.job_create(
                     vendor=vendor,

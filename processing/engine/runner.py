@@ -135,5 +135,7 @@ def _execute(job: Job) -> tuple[str, str]:
     except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
         logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug)
         return _failed(
-            job, token, RetryableJobError(f"internal error: {type(exc).__name__}: {exc}", code="internal_error")
+            job,
+            token,
+            RetryableJobError("internal error", code="internal_error", detail=f"{type(exc).__name__}: {exc}"),
         )

@@ -24,13 +24,23 @@ def step_kinds(*, kind: str, params: Mapping[str, Any] | None) -> list[str]:
     return [str(step.get("kind")) for step in steps if isinstance(step, Mapping)] or [kind]
 
 
-def charges_for_jobs(*, kind: str, count: int, bulk: bool, params: Mapping[str, Any] | None) -> dict[str, int]:
+def charges_for_jobs(
+    *, kind: str, count: int, bulk: bool, params: Mapping[str, Any] | None, uploads: int = 0
+) -> dict[str, int]:
     """A single job counts as one image-processing request, a bulk request as one bulk
-    operation; background removals are counted per image and per step on top."""
+    operation; background removals are counted per image and per step on top, and photos
+    uploaded with the request as uploads."""
     return {
         quotas.BULK if bulk else quotas.IMAGE_REQUESTS: 1,
         **per_image_charges(kind=kind, count=count, params=params),
+        **upload_charges(count=uploads),
     }
+
+
+def upload_charges(*, count: int) -> dict[str, int]:
+    """Photos stored: each counts against the uploads quota (and its bytes against the storage
+    quota, when record_create stores it)."""
+    return {quotas.UPLOADS: count} if count else {}
 
 
 def per_image_charges(*, kind: str, count: int, params: Mapping[str, Any] | None) -> dict[str, int]:

@@ -10,4 +10,5 @@ def url_input_policy() -> AddressPolicy:
     return AddressPolicy(
         allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
         allowlist=frozenset(settings.IMAGE_FETCH_PRIVATE_ALLOWLIST),
+        ports=frozenset(settings.IMAGE_FETCH_ALLOWED_PORTS) or None,
     )

@@ -10,3 +10,6 @@ from django.dispatch import Signal
 job_finished = Signal()
 # sender=Batch class, batch=<Batch>
 batch_finished = Signal()
+# sender=Job class, now=<the retention pass's time>: after a retention pass removed expired jobs,
+# so what other apps keep about jobs (webhook deliveries) goes with them.
+retention_ran = Signal()

@@ -1,14 +1,18 @@
 """The library's own failures. Each carries a stable `code` (shown to clients) and whether
-retrying can help; callers above decide what a failure means for them."""
+retrying can help; callers above decide what a failure means for them.
+
+`message` may be shown to the client; `detail` is for operators only (logs, the admin): the
+resolved address, a server's answer, an exception's text. It defaults to the message."""
 
 
 class ProcessingError(Exception):
     code = "processing_error"
     retryable = False
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
         if code:
             self.code = code
 
@@ -57,7 +61,9 @@ class TemporaryError(ProcessingError):
     code = "temporary_failure"
     retryable = True
 
-    def __init__(self, message: str, *, code: str | None = None, retry_after_s: float | None = None):
-        super().__init__(message, code=code)
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after_s: float | None = None, detail: str | None = None
+    ):
+        super().__init__(message, code=code, detail=detail)
         # When the far side said how long to wait (HTTP 429 Retry-After, an open circuit).
         self.retry_after_s = retry_after_s

@@ -6,3 +6,6 @@ class OpsConfig(AppConfig):
 
     name = "processing.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        from processing.ops import checks  # noqa: F401 -- registers the deploy checks

@@ -78,12 +78,15 @@ class DarkroomCollector(Collector):
 
 
 def _allowed(request: HttpRequest) -> bool:
-    """With METRICS_TOKEN set, a matching bearer token is needed; without one, only loopback
-    callers are served (a proxy on the same host counts as loopback: set a token then)."""
+    """With METRICS_TOKEN set, a matching bearer token is needed. Without one, nobody is served,
+    except loopback callers where METRICS_ALLOW_LOOPBACK says so (local and test settings only:
+    a proxy on the same host counts as loopback)."""
     token = settings.METRICS_TOKEN
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    if not settings.METRICS_ALLOW_LOOPBACK:
+        return False
     return ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "0.0.0.0").is_loopback
 
 

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from processing.jobs import selectors, services
-from processing.jobs.charges import per_image_charges
+from processing.jobs.charges import per_image_charges, upload_charges
 from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition, JobState
 from processing.lib.found import found
@@ -54,7 +54,14 @@ def record_upload(request, pk, *, vendor):
         services.check_upload(upload)
     except JobError as exc:
         return _error(exc.code, exc.message, 400)
-    record = vendor_services.record_create(project=project, upload=upload)
+    try:
+        with quotas.quota_charged(vendor=vendor, charges=upload_charges(count=1)):
+            record = vendor_services.record_create(project=project, upload=upload)
+    except quotas.QuotaExceeded as exc:
+        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
+        return _error("rate_limited", refusal_sentence(exc), 429, limit=exc.usage.name, reset_at=reset)
+    except quotas.StorageQuotaExceeded as exc:
+        return _error("storage_quota_exceeded", str(exc), 413, limit="storage_bytes")
     card = render_to_string("portal/_record_card.html", {"card": {"record": record, "job": None}}, request=request)
     return JsonResponse({"record": record.pk, "html": card}, status=201)
 

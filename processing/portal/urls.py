@@ -1,6 +1,6 @@
 from django.urls import path
 
-from processing.portal import actions, downloads, views
+from processing.portal import actions, downloads, tokens, views
 
 app_name = "portal"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
     path("jobs/", views.job_list, name="jobs"),
+    path("api-keys/", tokens.token_list, name="tokens"),
+    path("api-keys/new/", tokens.token_create, name="token-create"),
+    path("api-keys/<int:pk>/rotate/", tokens.token_rotate, name="token-rotate"),
+    path("api-keys/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("jobs/<uuid:pk>/cancel/", actions.job_cancel, name="job-cancel"),
     path("jobs/<uuid:pk>/retry/", actions.job_retry, name="job-retry"),
     path("jobs/<uuid:pk>/download/", downloads.job_download, name="job-download"),

@@ -38,6 +38,7 @@ def dashboard(request, *, vendor):
             "projects": vendor_selectors.project_list(vendor=vendor),
             "recent_jobs": selectors.job_filter(vendor=vendor)[:RECENT_JOBS],
             "quotas": quotas.quota_usage(vendor=vendor),
+            "storage": vendor_selectors.vendor_storage(vendor=vendor),
             "project_form": ProjectForm(),
         },
     )

@@ -8,7 +8,7 @@ import logging
 from processing.jobs.representation import job_representation
 from processing.jobs.selectors import batch_progress
 from processing.jobs.states import JobState
-from processing.webhooks import selectors
+from processing.webhooks import selectors, services
 from processing.webhooks.models import WebhookEvent
 from processing.webhooks.tasks import deliveries_enqueue
 
@@ -44,3 +44,8 @@ def on_batch_finished(sender, batch, **kwargs) -> None:
         deliveries_enqueue(vendor_id=batch.vendor_id, event=WebhookEvent.BATCH_FINISHED, data=data)
     except Exception:
         logger.exception("could not queue webhook batch.finished for batch %s of vendor %s", batch.pk, batch.vendor_id)
+
+
+def on_retention_ran(sender, now, **kwargs) -> int:
+    """Job retention ran: the delivery log of the jobs it removed goes too."""
+    return services.deliveries_purge(now=now)

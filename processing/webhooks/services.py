@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from processing.jobs.errors import InvalidParams
 from processing.lib.http.client import safe_request
-from processing.lib.http.guard import AddressPolicy, check_url, checked_addresses, port_of
+from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from processing.webhooks.signing import new_secret, signed_headers
 from vendors.models import Vendor
@@ -24,16 +24,24 @@ from vendors.models import Vendor
 logger = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 500
+PURGE_CHUNK = 1000
 
 
 def _policy() -> AddressPolicy:
-    return AddressPolicy(allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    return AddressPolicy(
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS, ports=_ports(settings.WEBHOOK_ALLOWED_PORTS)
+    )
+
+
+def _ports(ports: list[int]) -> frozenset[int] | None:
+    return frozenset(ports) if ports else None
 
 
 def _checked_url(url: str) -> str:
     """The URL, if it may receive webhooks: its host must resolve to addresses the policy allows."""
     parts = check_url(url)
     policy = _policy()
+    check_port(port_of(parts), policy)
     if not policy.allow_private:
         checked_addresses(parts.hostname, port_of(parts), policy)
     return url
@@ -119,8 +127,12 @@ def delivery_attempt(
         retry = not 200 <= status_code < 300
     except InvalidParams as exc:
         error, retry = exc.message, False
+        _log_failed_attempt(endpoint, event, attempt, exc.detail)
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+        # The vendor sees what kind of failure; the exception's text (it may name addresses
+        # inside our network) goes to the operators' log.
+        error = DELIVERY_ERRORS.get(type(exc).__name__, "the receiver could not be reached")
+        _log_failed_attempt(endpoint, event, attempt, f"{type(exc).__name__}: {exc}")
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint,
         delivery_id=delivery_id,
@@ -133,3 +145,43 @@ def delivery_attempt(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     return AttemptOutcome(delivery, retry=retry)
+
+
+DELIVERY_ERRORS = {
+    "ConnectTimeout": "the receiver did not accept the connection in time",
+    "ReadTimeout": "the receiver did not answer in time",
+    "WriteTimeout": "the receiver did not take the request in time",
+    "PoolTimeout": "the receiver did not answer in time",
+    "ConnectError": "the receiver refused the connection or could not be reached",
+    "RemoteProtocolError": "the receiver's answer was not valid HTTP",
+}
+
+
+def _log_failed_attempt(endpoint: WebhookEndpoint, event: str, attempt: int, detail: str) -> None:
+    logger.warning(
+        "webhook %s to endpoint %s of vendor %s, attempt %s, failed: %s",
+        event,
+        endpoint.pk,
+        endpoint.vendor_id,
+        attempt,
+        detail,
+        extra={"vendor": endpoint.vendor_id, "endpoint": endpoint.pk},
+    )
+
+
+def deliveries_purge(*, now: datetime | None = None) -> int:
+    """Remove the delivery log rows of events whose jobs retention has removed: a job.succeeded
+    delivery after JOB_RETENTION_SUCCEEDED_H, a job.failed one after JOB_RETENTION_FAILED_H, any
+    other (batch.finished) after the longer of the two. Runs with every retention pass."""
+    now = now or timezone.now()
+    succeeded, failed = settings.JOB_RETENTION_SUCCEEDED_H, settings.JOB_RETENTION_FAILED_H
+    ages = {WebhookEvent.JOB_SUCCEEDED: succeeded, WebhookEvent.JOB_FAILED: failed}
+    removed = 0
+    for event in WebhookEvent.values:
+        cutoff = now - timedelta(hours=ages.get(event, max(succeeded, failed)))
+        expired = WebhookDelivery.objects.filter(event=event, created_at__lt=cutoff)
+        while chunk := list(expired.values_list("pk", flat=True)[:PURGE_CHUNK]):
+            removed += WebhookDelivery.objects.filter(pk__in=chunk).delete()[0]
+    if removed:
+        logger.info("retention removed %s webhook delivery rows", removed)
+    return removed

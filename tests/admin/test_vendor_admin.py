@@ -106,6 +106,9 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
         "bulk_window_s": 3600,
         "read_requests_limit": "",
         "read_requests_window_s": 900,
+        "uploads_limit": 5000,
+        "uploads_window_s": 3600,
+        "storage_bytes_limit": 10 * 1024**3,
         "max_in_flight": 32,
         "default_priority": 30,
     }
@@ -114,6 +117,7 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
 
     plan = Plan.objects.get(slug="enterprise")
     assert (plan.image_requests_limit, plan.remove_bg_limit, plan.max_in_flight) == (5000, None, 32)
+    assert (plan.uploads_limit, plan.storage_bytes_limit) == (5000, 10 * 1024**3)
 
 
 def test_a_vendor_user_is_refused(client, owner, vendor):

@@ -21,14 +21,18 @@ from django.urls import resolve
 from django.utils.module_loading import import_string
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*)|:\?(?P<required>[^}]*))?\}")
+REQUIRED_SAMPLE = "s3cret-from-dotenv"
 OUR_IMAGE = "darkroom:latest"
 
 
 def interpolate(value: str) -> str:
-    """Compose's ${NAME:-default}, with the defaults (what a fresh checkout runs with)."""
+    """Compose's ${NAME:-default}, with the defaults (what a fresh checkout runs with); a
+    required ${NAME:?message} (a secret from .env) as a sample value."""
 
     def default(match: re.Match) -> str:
+        if match["required"] is not None:
+            return REQUIRED_SAMPLE
         assert match["default"] is not None, f"${{{match['name']}}} has no default"
         return match["default"]
 
@@ -173,7 +177,7 @@ def test_every_variable_set_for_our_image_is_read_by_the_settings():
 def test_every_compose_knob_is_listed_in_env_example():
     listed = set(re.findall(r"^#?\s*(\w+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     knobs = set(INTERPOLATION.findall((ROOT / "docker-compose.yml").read_text()))
-    missing = {name for name, _ in knobs} - listed
+    missing = {name for name, *_ in knobs} - listed
     assert not missing, f"add to .env.example: {sorted(missing)}"
 
 
@@ -261,3 +265,13 @@ def test_every_long_running_service_is_restarted_when_it_dies():
         assert service.get("restart") == "unless-stopped", f"{name} is not restarted when it dies"
     workers = [name for name, s in services().items() if "rundramatiq" in s.get("command", [])]
     assert workers and all(services()[name]["restart"] == "unless-stopped" for name in workers)
+
+
+def test_compose_secrets_are_required_not_defaulted():
+    """A fresh checkout's `docker compose up` stops until the secrets are set in .env, rather
+    than starting a database with a known password."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = {m["name"] for m in INTERPOLATION.finditer(text) if m["required"] is not None}
+    assert {"MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "DJANGO_SECRET_KEY", "METRICS_TOKEN"} <= required
+    defaulted = {m["name"] for m in INTERPOLATION.finditer(text) if m["default"] is not None}
+    assert not {name for name in defaulted if re.search("PASSWORD|SECRET|TOKEN", name)}

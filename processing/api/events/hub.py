@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
 
 import redis.asyncio
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+
+def client_name() -> str:
+    """How the hub's connection shows in Redis's CLIENT LIST: one per web process."""
+    return f"darkroom-events-{os.getpid()}"
 
 
 class PubSubHub:
@@ -54,7 +60,9 @@ class PubSubHub:
             return
         if self._client is not None:
             await self._client.aclose()
-        self._client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        self._client = redis.asyncio.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, client_name=client_name()
+        )
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         if self._waiters:  # after a failure: follow again what open streams follow
             await self._pubsub.subscribe(*self._waiters)

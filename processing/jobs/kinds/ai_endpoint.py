@@ -85,7 +85,11 @@ def call_endpoint(name: str, *, image: bytes | None, fields: dict[str, str], lim
         raise RetryableJobError(f"the AI endpoint {name} timed out", code="ai_timeout") from exc
     except (httpx.HTTPError, RetryableJobError, InvalidParams) as exc:  # unreachable, or no address now
         _failed(breaker, name, f"{type(exc).__name__}: {exc}")
-        raise RetryableJobError(f"the AI endpoint {name} could not be reached", code="ai_unreachable") from exc
+        raise RetryableJobError(
+            f"the AI endpoint {name} could not be reached",
+            code="ai_unreachable",
+            detail=f"the AI endpoint {name} could not be reached: {type(exc).__name__}: {exc}",
+        ) from exc
 
     status = response.status
     if status == 429:
@@ -99,6 +103,7 @@ def call_endpoint(name: str, *, image: bytes | None, fields: dict[str, str], lim
         raise RetryableJobError(f"the AI endpoint {name} answered HTTP {status}", code="ai_unavailable")
     breaker.record_success()
     if status >= 400:
+        # Its 4xx answer explains what was wrong with the vendor's input: theirs to read.
         raise PermanentJobError(
             f"the AI endpoint {name} refused the request (HTTP {status}): {response.text[:300]}", code="ai_rejected"
         )

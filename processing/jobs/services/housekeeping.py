@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from processing.jobs import events
+from processing.jobs import events, signals
 from processing.jobs.models import IdempotencyKey, Job, Lane
 from processing.jobs.services.transitions import (
     CHUNK,
@@ -130,6 +130,9 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
             jobs += deleted.get(Job._meta.label, 0)
     keys = _purge_idempotency_keys(now=now)
     orphans = results_remove_orphans(now=now)
+    for receiver, failure in signals.retention_ran.send_robust(sender=Job, now=now):
+        if isinstance(failure, Exception):
+            logger.error("retention of %s failed: %r", receiver, failure, exc_info=failure)
     if jobs or keys or orphans:
         logger.info(
             "retention removed %s finished jobs, %s result files, %s idempotency keys, %s orphan result files",

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from processing.jobs import events
-from processing.jobs.errors import JobError
+from processing.jobs.errors import JobError, public_message
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
 from processing.jobs.services.transitions import (
@@ -164,11 +164,16 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
     Returns the job's new state (or its current one if this run no longer holds it). `job` is
     as job_start read it: nobody else changes its attempts while this run holds the token."""
     now = timezone.now()
-    entry = {"attempt": job.attempts, "code": error.code, "message": error.message, "at": now.isoformat()}
+    # The vendor reads `message` (error_message, the API, the portal, webhooks); operators read
+    # `detail` in the log lines below (with job id and vendor) and in the admin.
+    message = public_message(error)
+    entry = {"attempt": job.attempts, "code": error.code, "message": message, "at": now.isoformat()}
+    if error.detail != message:
+        entry["detail"] = error.detail
     common = dict(
         error_code=error.code,
-        error_message=error.message,
-        error_traceback=traceback,
+        error_message=message,
+        error_traceback=f"{error.detail}\n\n{traceback}".strip() if error.detail != message else traceback,
         attempt_errors=[*job.attempt_errors, entry],
         run_token=None,
     )
@@ -190,7 +195,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
                 job.vendor_id,
                 job.attempts,
                 error.code,
-                error.message,
+                error.detail,
                 extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
             )
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
@@ -204,7 +209,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run
     ):
         job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
-        job.error_code, job.error_message, job.attempt_errors = error.code, error.message, common["attempt_errors"]
+        job.error_code, job.error_message, job.attempt_errors = error.code, message, common["attempt_errors"]
         announce_finished(job.pk, JobState.FAILED, job=job)
         if finished.batch_may_be_complete:
             batch_finish_if_done(batch_id=job.batch_id)
@@ -214,7 +219,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             job.vendor_id,
             job.attempts,
             error.code,
-            error.message,
+            error.detail,
             extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
         )
         return JobState.FAILED

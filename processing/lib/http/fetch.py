@@ -59,7 +59,9 @@ def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int):
     except httpx.TimeoutException as exc:
         raise TemporaryError(f"fetching {url} timed out", code="url_timeout") from exc
     except httpx.TransportError as exc:
-        raise TemporaryError(f"could not fetch {url}: {exc}", code="url_unreachable") from exc
+        raise TemporaryError(
+            f"could not connect to fetch {url}", code="url_unreachable", detail=f"could not fetch {url}: {exc!r}"
+        ) from exc
 
 
 def _check_status(status: int, headers: httpx.Headers, *, url: str) -> None:

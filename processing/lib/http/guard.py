@@ -20,25 +20,49 @@ _IPV4_IN_LAST_32_BITS = (_NAT64, ipaddress.ip_network("::/96"), ipaddress.ip_net
 _NOT_GLOBAL = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# The ports a URL given by a vendor may name, unless the policy says otherwise: a web server's.
+# Anything else (a database, a mail server, Redis on 6379) is not a place to send requests.
+WEB_PORTS = frozenset({80, 443})
 
 
 @dataclass(frozen=True)
 class AddressPolicy:
     """Which addresses a request may reach: public ones only, unless private ones are allowed
-    altogether (tests, a destination the operator configured) or listed as "address:port"."""
+    altogether (tests, a destination the operator configured) or listed as "address:port"; and
+    on which ports (`ports`; None: any), where an "address:port" listed is also allowed."""
 
     allow_private: bool = False
     allowlist: frozenset[str] = field(default_factory=frozenset)
+    ports: frozenset[int] | None = WEB_PORTS
 
     def refuses(self, address: str, port: int) -> bool:
-        if self.allow_private or f"{address}:{port}" in self.allowlist:
+        if f"{address}:{port}" in self.allowlist:
+            return False
+        if self.refuses_port(port):
+            return True
+        if self.allow_private:
             return False
         return is_refused_address(ipaddress.ip_address(address))
 
+    def refuses_port(self, port: int) -> bool:
+        """The port is not allowed by itself (an allowlisted "address:port" may still be)."""
+        return self.ports is not None and port not in self.ports
+
+    def lists_port(self, port: int) -> bool:
+        return any(entry.rsplit(":", 1)[-1] == str(port) for entry in self.allowlist)
+
 
 PUBLIC_ONLY = AddressPolicy()
-# Destinations an operator configured (AI_ENDPOINTS, REMBG_URLS) usually live on a private network.
-OPERATOR_CONFIGURED = AddressPolicy(allow_private=True)
+# Destinations an operator configured (AI_ENDPOINTS, REMBG_URLS) usually live on a private
+# network, on any port.
+OPERATOR_CONFIGURED = AddressPolicy(allow_private=True, ports=None)
+
+
+def check_port(port: int, policy: AddressPolicy) -> None:
+    """Refuse a port the policy does not allow before anything is resolved or sent."""
+    if policy.refuses_port(port) and not policy.lists_port(port):
+        allowed = " or ".join(str(p) for p in sorted(policy.ports or ()))
+        raise RefusedAddress(f"the URL's port {port} is not allowed; use port {allowed}", code="port_refused")
 
 
 def check_url(url: str, *, name: str = "url") -> SplitResult:
@@ -68,16 +92,23 @@ def port_of(parts: SplitResult) -> int:
 
 def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
     """Every address host resolves to, refusing the host if any one of them is refused."""
+    check_port(port, policy)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_NONAME:
             raise InvalidOptions(f"the host {host!r} does not exist", code="url_unresolvable") from None
-        raise TemporaryError(f"could not resolve {host!r}: {exc}", code="url_unresolvable") from None
+        raise TemporaryError(
+            f"could not resolve {host!r}", code="url_unresolvable", detail=f"could not resolve {host!r}: {exc}"
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for address in addresses:
         if policy.refuses(address, port):
-            raise RefusedAddress(f"the URL points at a private, loopback or link-local address ({host} -> {address})")
+            # The resolved address stays with operators: it maps the inside of our network.
+            raise RefusedAddress(
+                "the URL points at a private, loopback or link-local address, or a port not allowed",
+                detail=f"{host} -> {address} port {port}",
+            )
     if not addresses:
         raise TemporaryError(f"{host!r} resolved to no address", code="url_unresolvable")
     return addresses

@@ -95,11 +95,21 @@ def remove_remote(
             continue
         servers.mark_up(url)
         if response.status == 422:
-            raise InvalidOptions(f"the rembg server refused the parameters: {response.text[:300]}")
+            raise InvalidOptions(
+                "the background remover refused the parameters",
+                detail=f"the rembg server {url} refused the parameters: {response.text[:300]}",
+            )
         if response.status == 400:
-            raise InvalidImage(f"the rembg server could not read the image: {response.text[:300]}")
+            raise InvalidImage(
+                "the background remover could not read the image",
+                detail=f"the rembg server {url} could not read the image: {response.text[:300]}",
+            )
         if response.status != 200:
-            raise PermanentError(f"the rembg server answered HTTP {response.status}", code="rembg_failed")
+            raise PermanentError(
+                "background removal failed",
+                code="rembg_failed",
+                detail=f"the rembg server {url} answered HTTP {response.status}",
+            )
         return response.body
     raise TemporaryError(
         "no rembg server answered (all of REMBG_URLS are down)",

@@ -1,0 +1,106 @@
+"""Vendors read a generic reason for failures whose detail is about our inside: the address a
+name resolved to, a server's answer, an exception's text. Operators read the detail in the logs
+(with job id and vendor) and in the admin."""
+
+import logging
+import socket
+import uuid
+
+import httpx
+import pytest
+
+from processing.engine import runner
+from processing.jobs.models import Job
+from processing.jobs.states import JobState
+from processing.lib.errors import RefusedAddress
+from processing.lib.http.client import safe_request
+from processing.lib.http.guard import PUBLIC_ONLY
+from processing.webhooks import services as webhooks
+from processing.webhooks.models import WebhookDelivery, WebhookEvent
+from tests.conftest import client_for
+from tests.factories import make_job
+
+INSIDE = "172.18.0.3"
+
+
+@pytest.fixture
+def resolves_inside(monkeypatch):
+    """The names of our containers resolve inside; everything else as usual (Redis, MySQL)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in ("mysql", "redis.internal"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (INSIDE, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.django_db
+def test_a_refused_webhook_url_does_not_say_where_the_name_points(owner, settings, resolves_inside, caplog):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    with caplog.at_level(logging.INFO, logger="processing.api.errors"):
+        response = client_for(owner).post("/api/v1/webhooks/", {"url": "http://mysql/hook"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "url_refused"
+    assert INSIDE not in response.content.decode()
+    assert INSIDE in caplog.text  # the operators' log has it
+
+
+def test_the_guard_keeps_the_resolved_address_for_operators(resolves_inside):
+    with pytest.raises(RefusedAddress) as refused:
+        safe_request("GET", "http://redis.internal/", policy=PUBLIC_ONLY, timeout_s=1, max_bytes=10)
+    assert INSIDE not in refused.value.message
+    assert INSIDE in refused.value.detail
+
+
+@pytest.mark.django_db
+def test_an_internal_error_shows_vendors_a_generic_reason_and_operators_the_detail(
+    owner, member, outsider, vendor, monkeypatch, caplog, settings
+):
+    job = make_job(vendor, kind="transform")
+    Job.objects.filter(pk=job.pk).update(max_attempts=1)
+
+    def crash(job):
+        raise RuntimeError(f"(2003, \"Can't connect to MySQL server on '{INSIDE}' (115)\")")
+
+    monkeypatch.setattr(runner, "_read_input", crash)
+    with caplog.at_level(logging.ERROR):
+        runner.job_run(job_id=str(job.pk), kind="transform")
+
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error_code == "internal_error"
+    for user in (owner, member):
+        answer = client_for(user).get(f"/api/v1/jobs/{job.pk}/")
+        assert answer.status_code == 200
+        assert answer.json()["error"]["code"] == "internal_error"
+        assert INSIDE not in answer.content.decode() and "MySQL" not in answer.content.decode()
+    assert client_for(outsider).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
+    assert INSIDE not in job.error_message and INSIDE not in str(job.attempt_errors[0]["message"])
+    assert INSIDE in job.error_traceback  # the admin shows it
+    failed = [r for r in caplog.records if str(job.pk) in r.getMessage() and INSIDE in r.getMessage()]
+    assert failed, "no operator log line names the job and the detail"
+
+
+@pytest.mark.django_db
+def test_a_failed_delivery_shows_the_kind_of_failure_not_the_exception_text(vendor, settings, monkeypatch, caplog):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    endpoint = webhooks.endpoint_create(vendor=vendor, url="http://127.0.0.1:9/hook")
+
+    def refuse(*args, **kwargs):
+        raise httpx.ConnectError(f"[Errno 111] Connection refused to {INSIDE}:80")
+
+    monkeypatch.setattr(webhooks, "safe_request", refuse)
+    with caplog.at_level(logging.WARNING, logger="processing.webhooks.services"):
+        webhooks.delivery_attempt(
+            endpoint_id=endpoint.pk,
+            delivery_id=str(uuid.uuid4()),
+            event=WebhookEvent.JOB_SUCCEEDED,
+            payload={},
+            attempt=1,
+        )
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.error and INSIDE not in delivery.error
+    assert INSIDE in caplog.text
