@@ -63,3 +63,28 @@ def test_with_the_database_down_the_api_portal_and_admin_answer_503(database_dow
     browser.cookies["sessionid"] = "a-session-that-needs-the-database"
     assert_outage(browser.get("/"), "database")
     assert_outage(browser.get("/admin/"), "database")
+
+
+@pytest.fixture
+def pool_exhausted(transactional_db, monkeypatch):
+    """This process's connection is borrowed from a real SQLAlchemy QueuePool (what web processes
+    use, through django-db-connection-pool) whose only connection another request holds."""
+    import MySQLdb
+    from sqlalchemy.pool import QueuePool
+
+    params = connection.get_connection_params()
+    pool = QueuePool(lambda: MySQLdb.connect(**params), pool_size=1, max_overflow=0, timeout=0.2)
+    held = pool.connect()
+    connection.close()
+    monkeypatch.setattr(connection, "get_new_connection", lambda conn_params: pool.connect())
+    yield
+    monkeypatch.undo()
+    connection.close()
+    held.close()
+    pool.dispose()
+
+
+def test_with_every_pooled_connection_busy_the_api_answers_503(pool_exhausted):
+    api = APIClient(raise_request_exception=False)
+    api.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    assert_outage(api.get("/api/v1/jobs/"), "database")
