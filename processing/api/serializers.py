@@ -7,7 +7,8 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.api.schema import exactly_one_of
+from processing.api.kind_schemas import per_kind
+from processing.api.params_types import params_type_error
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.models import Job
@@ -86,6 +87,11 @@ class JobInputFields(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="Project that uploaded images are stored in."
     )
 
+    def validate(self, attrs):
+        if error := params_type_error(attrs["kind"], attrs.get("params") or {}):
+            raise serializers.ValidationError({"params": error})
+        return attrs
+
 
 class JobCreateInput(JobInputFields):
     image = serializers.FileField(required=False, allow_empty_file=True, help_text="An image to upload.")
@@ -95,6 +101,7 @@ class JobCreateInput(JobInputFields):
     image_url = ImageUrlField(required=False, help_text="An http(s) URL the worker fetches the image from.")
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         given = [name for name in ("image", "record", "image_url") if name in attrs]
         if len(given) != 1:
             raise serializers.ValidationError(
@@ -122,6 +129,7 @@ class BulkCreateInput(JobInputFields):
     )
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         given = [name for name in ("records", "image_urls", "images") if name in attrs]
         if len(given) != 1:
             raise serializers.ValidationError(
@@ -130,8 +138,24 @@ class BulkCreateInput(JobInputFields):
         return attrs
 
 
-exactly_one_of(JobCreateInput, "image", "record", "image_url")
-exactly_one_of(BulkCreateInput, "records", "image_urls", "images")
+class JobCreateJsonInput(JobCreateInput):
+    """The schema of a JSON body: the same, less the file JSON cannot carry (views validate with JobCreateInput)."""
+
+    image = None
+
+
+class BulkCreateJsonInput(BulkCreateInput):
+    """As JobCreateJsonInput, for bulk requests."""
+
+    images = None
+
+
+JOB_INPUTS = {"upload": "image", "record": "record", "url": "image_url"}
+BULK_INPUTS = {"upload": "images", "record": "records", "url": "image_urls"}
+per_kind(JobCreateInput, JOB_INPUTS, carries_files=True)
+per_kind(JobCreateJsonInput, JOB_INPUTS, carries_files=False)
+per_kind(BulkCreateInput, BULK_INPUTS, carries_files=True)
+per_kind(BulkCreateJsonInput, BULK_INPUTS, carries_files=False)
 
 
 class BulkCreateOutput(serializers.Serializer):

@@ -1,6 +1,7 @@
 """schemathesis drives every operation of /api/schema/ (valid and invalid input) against a live
 server: no answer may be a 500, and every answer must match the documented schema."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from tests.factories import image_upload, make_member, make_vendor
 from vendors import services as vendor_services
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+ROOT = Path(__file__).resolve().parents[2]
 OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
 
 
@@ -39,7 +41,8 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=540,
-        cwd=tmp_path,
+        cwd=tmp_path,  # where schemathesis keeps its example database: a fresh one each run
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
     )
     (tmp_path / "schemathesis.txt").write_text(run.stdout)  # the whole report, bodies untruncated
     return run

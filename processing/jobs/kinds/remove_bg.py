@@ -6,7 +6,10 @@ import os
 from django.conf import settings
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import OfferedChoiceField, OfferedSwitch, Processor
+from processing.jobs.kinds.base import KindParams, OfferedChoiceField, OfferedSwitch, Processor
+
+# A cut-out keeps its transparency: no JPEG.
+CUTOUT_FORMATS = ("png", "webp")
 
 
 def allowed_models() -> list[str]:
@@ -20,7 +23,7 @@ def allowed_models() -> list[str]:
     return allowed
 
 
-class RemoveBgParams(serializers.Serializer):
+class RemoveBgParams(KindParams):
     model = OfferedChoiceField(offered=allowed_models, required=False)
     alpha_matting = serializers.BooleanField(default=False)
     alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=255, default=240)
@@ -42,11 +45,12 @@ class RemoveBgParams(serializers.Serializer):
         max_length=4,
         required=False,
     )
-    format = serializers.ChoiceField(choices=["png", "webp"], default="png")
+    format = serializers.ChoiceField(choices=CUTOUT_FORMATS, default="png")
     # WebP only (PNG always is lossless): false trades exact colours for ~4x fewer bytes.
     lossless = serializers.BooleanField(default=True)
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if attrs.get("vitmatte"):  # the switch is on only where a variant is installed
             attrs.setdefault("vitmatte_model", settings.REMBG_VITMATTE_MODELS[0])
         else:
