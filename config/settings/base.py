@@ -388,11 +388,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Kinds' params that share a field name but not its choices.
-    "ENUM_NAME_OVERRIDES": {
-        "ImageFormatEnum": "processing.jobs.kinds.base.IMAGE_FORMATS",
-        "CutoutFormatEnum": "processing.jobs.kinds.remove_bg.CUTOUT_FORMATS",
-    },
 }
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -54,3 +54,29 @@ def multipart_with_images(serializer_class, *file_fields: str) -> OpenApiRequest
     """A multipart body whose file parts must be images of the types Darkroom reads."""
     images = ", ".join(sorted(ALLOWED_CONTENT_TYPES))
     return OpenApiRequest(serializer_class, encoding={name: {"contentType": images} for name in file_fields})
+
+
+def exactly_one_input(serializer_class, *names: str, multipart: bool) -> None:
+    """Say in the schema what the serializer's validate() says: exactly one of these input fields
+    (those the serializer has). A list given may not be empty, and a multipart body sends a list
+    as one part per item, of which Django takes DATA_UPLOAD_MAX_NUMBER_FIELDS at most."""
+    from django.conf import settings
+    from drf_spectacular.extensions import OpenApiSerializerExtension
+
+    class ExactlyOne(OpenApiSerializerExtension):
+        target_class = serializer_class
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_basic_serializer(self.target, direction)
+            if direction != "request":
+                return schema
+            properties = schema["properties"]
+            given = [name for name in names if name in properties]
+            for name in given:
+                if properties[name].get("type") == "array":
+                    properties[name]["minItems"] = 1
+                    if multipart:
+                        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - (len(properties) - 1)
+                        properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
+            schema["oneOf"] = [{"required": [name]} for name in given]
+            return schema

@@ -7,8 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.api.kind_schemas import per_kind
-from processing.api.params_types import params_type_error
+from processing.api.schema import exactly_one_input
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.models import Job
@@ -87,11 +86,6 @@ class JobInputFields(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="Project that uploaded images are stored in."
     )
 
-    def validate(self, attrs):
-        if error := params_type_error(attrs["kind"], attrs.get("params") or {}):
-            raise serializers.ValidationError({"params": error})
-        return attrs
-
 
 class JobCreateInput(JobInputFields):
     image = serializers.FileField(required=False, allow_empty_file=True, help_text="An image to upload.")
@@ -101,7 +95,6 @@ class JobCreateInput(JobInputFields):
     image_url = ImageUrlField(required=False, help_text="An http(s) URL the worker fetches the image from.")
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
         given = [name for name in ("image", "record", "image_url") if name in attrs]
         if len(given) != 1:
             raise serializers.ValidationError(
@@ -129,7 +122,6 @@ class BulkCreateInput(JobInputFields):
     )
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
         given = [name for name in ("records", "image_urls", "images") if name in attrs]
         if len(given) != 1:
             raise serializers.ValidationError(
@@ -150,12 +142,10 @@ class BulkCreateJsonInput(BulkCreateInput):
     images = None
 
 
-JOB_INPUTS = {"upload": "image", "record": "record", "url": "image_url"}
-BULK_INPUTS = {"upload": "images", "record": "records", "url": "image_urls"}
-per_kind(JobCreateInput, JOB_INPUTS, carries_files=True)
-per_kind(JobCreateJsonInput, JOB_INPUTS, carries_files=False)
-per_kind(BulkCreateInput, BULK_INPUTS, carries_files=True)
-per_kind(BulkCreateJsonInput, BULK_INPUTS, carries_files=False)
+exactly_one_input(JobCreateInput, "image", "record", "image_url", multipart=True)
+exactly_one_input(JobCreateJsonInput, "image", "record", "image_url", multipart=False)
+exactly_one_input(BulkCreateInput, "records", "image_urls", "images", multipart=True)
+exactly_one_input(BulkCreateJsonInput, "records", "image_urls", "images", multipart=False)
 
 
 class BulkCreateOutput(serializers.Serializer):

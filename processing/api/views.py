@@ -58,8 +58,7 @@ class JobListCreateApi(DarkroomApiView):
         summary="Start one job",
         description=(
             "Give exactly one input: an uploaded `image` (multipart), a stored `record` id, or an "
-            "`image_url` the worker fetches (the inputs the `kind` takes). `params` are the kind's own: "
-            "their schema is the variant `kind` picks. Answers at once; the work runs on a worker. Counts as one "
+            "`image_url` the worker fetches. Answers at once; the work runs on a worker. Counts as one "
             "image-processing request, and a `remove_bg` job as one background removal. " + RATE_LIMIT_NOTE
         ),
     )
