@@ -8,8 +8,8 @@ from rest_framework.response import Response
 
 from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
-from processing.api.schema import RATE_LIMIT_NOTE, errors
-from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateOutput
+from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
+from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateJsonInput, BulkCreateOutput
 from processing.jobs import selectors, services
 from processing.jobs.charges import charges_for_jobs
 from processing.jobs.models import Batch
@@ -23,7 +23,10 @@ class BulkCreateApi(DarkroomApiView):
 
     @extend_schema(
         operation_id="jobs_bulk_create",
-        request={"application/json": BulkCreateInput, "multipart/form-data": BulkCreateInput},
+        request={
+            "application/json": BulkCreateJsonInput,
+            "multipart/form-data": multipart_with_images(BulkCreateInput, "images"),
+        },
         responses={202: BulkCreateOutput, **errors(400, 404, 409, 413, 415, 422)},
         parameters=[idempotency.PARAMETER],
         summary="Start many jobs of one kind",

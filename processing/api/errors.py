@@ -52,6 +52,9 @@ class Conflict(exceptions.APIException):
         self.field = field
 
 
+# Service errors that are not a 400: the request is valid but what exists does not allow it.
+JOB_ERROR_STATUSES = {"not_found": status.HTTP_404_NOT_FOUND, "too_many_webhooks": status.HTTP_409_CONFLICT}
+
 # The request field a service error is about.
 JOB_ERROR_FIELDS = {
     "invalid_params": "params",
@@ -100,7 +103,7 @@ def exception_handler(exc, context):
     if isinstance(exc, JobError):
         if exc.detail != exc.message:  # the caller reads the message; operators the detail
             logger.info("refused %s: %s", exc.code, exc.detail, extra={"code": exc.code})
-        http_status = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_400_BAD_REQUEST
+        http_status = JOB_ERROR_STATUSES.get(exc.code, status.HTTP_400_BAD_REQUEST)
         return error_response(
             code=exc.code, message=exc.message, field=JOB_ERROR_FIELDS.get(exc.code), http_status=http_status
         )

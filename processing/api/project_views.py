@@ -10,7 +10,7 @@ from processing.api import limits
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
 from processing.api.errors import Conflict
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
-from processing.api.schema import errors
+from processing.api.schema import errors, multipart_with_images
 from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
 from processing.jobs.charges import upload_charges
 from processing.jobs.services import check_upload
@@ -76,7 +76,7 @@ class ProjectRecordsApi(DarkroomApiView):
     @extend_schema(
         operation_id="projects_records_create",
         parameters=[path_parameter("project_id", "int")],
-        request={"multipart/form-data": RecordUploadInput},
+        request={"multipart/form-data": multipart_with_images(RecordUploadInput, "image")},
         responses={201: RecordOutput, **errors(400, 404, 413, 415)},
         summary="Upload a photo to a project",
         description=(

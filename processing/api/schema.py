@@ -1,8 +1,9 @@
 """OpenAPI pieces every view shares: the one error shape and the responses that use it."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES
 from processing.lib.problems import MEDIA_TYPE
 
 PROBLEM = inline_serializer(
@@ -30,7 +31,10 @@ _DESCRIPTIONS = {
     404: "No such object for your vendor (other vendors' objects are never shown), or no such page.",
     405: "Method not allowed.",
     406: "The Accept header asks for nothing this operation answers in.",
-    409: "The object's state does not allow this, or a request with the same Idempotency-Key is still being processed.",
+    409: (
+        "The object's state does not allow this (a duplicate, a limit on how many there may be), or a "
+        "request with the same Idempotency-Key is still being processed."
+    ),
     413: "The request body is too large.",
     415: "Unsupported content type.",
     422: "The Idempotency-Key was used before with a different request.",
@@ -46,8 +50,17 @@ def errors(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
     }
 
 
-def exactly_one_of(serializer_class, *names: str) -> None:
-    """Say in the schema what the serializer's validate() says: exactly one of these fields."""
+def multipart_with_images(serializer_class, *file_fields: str) -> OpenApiRequest:
+    """A multipart body whose file parts must be images of the types Darkroom reads."""
+    images = ", ".join(sorted(ALLOWED_CONTENT_TYPES))
+    return OpenApiRequest(serializer_class, encoding={name: {"contentType": images} for name in file_fields})
+
+
+def exactly_one_input(serializer_class, *names: str, multipart: bool) -> None:
+    """Say in the schema what the serializer's validate() says: exactly one of these input fields
+    (those the serializer has). A list given may not be empty, and a multipart body sends a list
+    as one part per item, of which Django takes DATA_UPLOAD_MAX_NUMBER_FIELDS at most."""
+    from django.conf import settings
     from drf_spectacular.extensions import OpenApiSerializerExtension
 
     class ExactlyOne(OpenApiSerializerExtension):
@@ -55,9 +68,15 @@ def exactly_one_of(serializer_class, *names: str) -> None:
 
         def map_serializer(self, auto_schema, direction):
             schema = auto_schema._map_basic_serializer(self.target, direction)
-            if direction == "request":
-                schema["oneOf"] = [{"required": [name]} for name in names]
-                for name in names:  # a list given must not be empty (allow_empty=False)
-                    if schema["properties"][name].get("type") == "array":
-                        schema["properties"][name]["minItems"] = 1
+            if direction != "request":
+                return schema
+            properties = schema["properties"]
+            given = [name for name in names if name in properties]
+            for name in given:
+                if properties[name].get("type") == "array":
+                    properties[name]["minItems"] = 1
+                    if multipart:
+                        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - (len(properties) - 1)
+                        properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
+            schema["oneOf"] = [{"required": [name]} for name in given]
             return schema

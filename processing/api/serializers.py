@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.api.schema import exactly_one_of
+from processing.api.schema import exactly_one_input
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
@@ -133,8 +133,22 @@ class BulkCreateInput(JobInputFields):
         return attrs
 
 
-exactly_one_of(JobCreateInput, "image", "record", "image_url")
-exactly_one_of(BulkCreateInput, "records", "image_urls", "images")
+class JobCreateJsonInput(JobCreateInput):
+    """The schema of a JSON body: the same, less the file JSON cannot carry (views validate with JobCreateInput)."""
+
+    image = None
+
+
+class BulkCreateJsonInput(BulkCreateInput):
+    """As JobCreateJsonInput, for bulk requests."""
+
+    images = None
+
+
+exactly_one_input(JobCreateInput, "image", "record", "image_url", multipart=True)
+exactly_one_input(JobCreateJsonInput, "image", "record", "image_url", multipart=False)
+exactly_one_input(BulkCreateInput, "records", "image_urls", "images", multipart=True)
+exactly_one_input(BulkCreateJsonInput, "records", "image_urls", "images", multipart=False)
 
 
 class BulkCreateOutput(serializers.Serializer):

@@ -10,8 +10,8 @@ from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.filters import JobFilter
 from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
-from processing.api.schema import RATE_LIMIT_NOTE, errors
-from processing.api.serializers import JobCreateInput, JobOutput
+from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
+from processing.api.serializers import JobCreateInput, JobCreateJsonInput, JobOutput
 from processing.jobs import selectors, services
 from processing.jobs.charges import charges_for_jobs
 from processing.jobs.models import Job
@@ -49,7 +49,10 @@ class JobListCreateApi(DarkroomApiView):
 
     @extend_schema(
         operation_id="jobs_create",
-        request={"multipart/form-data": JobCreateInput, "application/json": JobCreateInput},
+        request={
+            "multipart/form-data": multipart_with_images(JobCreateInput, "image"),
+            "application/json": JobCreateJsonInput,
+        },
         responses={202: JobOutput, **errors(400, 404, 409, 413, 415, 422)},
         parameters=[idempotency.PARAMETER],
         summary="Start one job",

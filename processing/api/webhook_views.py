@@ -46,7 +46,7 @@ class WebhookListCreateApi(WebhookBase):
     @extend_schema(
         operation_id="webhooks_list",
         parameters=PAGE_PARAMETERS,
-        responses={200: WebhookOutput(many=True), **errors(400)},
+        responses={200: WebhookOutput(many=True), **errors(400, 404)},
         summary="List the vendor's webhook endpoints",
     )
     def get(self, request):
@@ -55,7 +55,7 @@ class WebhookListCreateApi(WebhookBase):
     @extend_schema(
         operation_id="webhooks_create",
         request=WebhookCreateInput,
-        responses={201: WebhookCreatedOutput, **errors(400, 415)},
+        responses={201: WebhookCreatedOutput, **errors(400, 409, 415)},
         summary="Add a webhook endpoint (the answer shows its signing secret, once)",
     )
     def post(self, request):
@@ -96,7 +96,7 @@ class WebhookDeliveriesApi(WebhookBase):
     @extend_schema(
         operation_id="webhooks_deliveries_list",
         parameters=[path_parameter("endpoint_id", "int"), *CURSOR_PARAMETERS],
-        responses={200: WebhookDeliveryOutput(many=True), **errors(404)},
+        responses={200: WebhookDeliveryOutput(many=True), **errors(400, 404)},
         summary="The delivery attempts to an endpoint, newest first",
         description="A page at a time by cursor (`next`/`previous` in the body and the `Link` header).",
     )
@@ -107,9 +107,10 @@ class WebhookDeliveriesApi(WebhookBase):
 
 class WebhookRotateSecretApi(WebhookBase):
     @extend_schema(
+        operation_id="webhooks_rotate_secret",
         parameters=[path_parameter("endpoint_id", "int")],
         request=None,
-        responses={200: WebhookCreatedOutput},
+        responses={200: WebhookCreatedOutput, **errors(404)},
         summary="Give an endpoint a new signing secret (shown once)",
         description=(
             "Until `previous_secret_expires_at` (WEBHOOK_SECRET_GRACE_H, 24 h by default) every delivery "

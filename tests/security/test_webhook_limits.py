@@ -25,7 +25,7 @@ def test_a_vendor_cannot_add_more_than_the_endpoint_limit(owner, settings):
     client = client_for(owner)
     codes = [client.post("/api/v1/webhooks/", {"url": f"{HOOK}/{n}"}, format="json").status_code for n in range(4)]
 
-    assert codes == [201, 201, 201, 400]
+    assert codes == [201, 201, 201, 409]  # a valid request that what exists does not allow
     refused = client.post("/api/v1/webhooks/", {"url": HOOK}, format="json").json()
     assert refused["code"] == "too_many_webhooks"
     assert WebhookEndpoint.objects.count() == 3

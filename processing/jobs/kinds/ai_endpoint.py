@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
-from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.jobs.kinds.base import KindParams, OfferedChoiceField, Processor, RetryPolicy
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.http.client import Answer, parse_retry_after, safe_request
 from processing.lib.http.guard import OPERATOR_CONFIGURED
@@ -23,15 +23,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 60.0
 
 
-class AiEndpointParams(serializers.Serializer):
-    endpoint = serializers.CharField()
+class AiEndpointParams(KindParams):
+    endpoint = OfferedChoiceField(offered=lambda: sorted(settings.AI_ENDPOINTS))
     prompt = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
     options = serializers.DictField(required=False, default=dict)
-
-    def validate_endpoint(self, value):
-        if value not in settings.AI_ENDPOINTS:
-            raise serializers.ValidationError(f"endpoint must be one of {sorted(settings.AI_ENDPOINTS)}")
-        return value
 
 
 def run(data, params, *, limits, progress):

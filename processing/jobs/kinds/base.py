@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,6 +43,8 @@ class Processor:
     run: Runner
     inputs: frozenset[str] = frozenset({"record", "upload", "url"})
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Whether a pipeline may run this kind as one of its steps.
+    chainable: bool = True
 
     def clean_params(self, raw: dict[str, Any] | None) -> dict[str, Any]:
         """Validated params with defaults filled in; InvalidParams naming the field otherwise."""
@@ -54,3 +57,67 @@ class Processor:
 
 
 IMAGE_FORMATS = ("png", "jpeg", "webp")
+
+
+class OfferedChoiceField(serializers.ChoiceField):
+    """One of what this deployment offers (`offered()`, read from the settings when asked), so
+    validation and the API schema always name the same values."""
+
+    def __init__(self, offered: Callable[[], Iterable[str]], **kwargs):
+        self.offered = offered
+        super().__init__(choices=[], **kwargs)
+
+    # Read only when a value is checked or the schema is built: offered() may be costly.
+    @property
+    def choices(self) -> dict[str, str]:
+        return {value: value for value in self.offered()}
+
+    @choices.setter
+    def choices(self, _ignored) -> None:
+        pass
+
+    def to_internal_value(self, data):
+        offered = list(self.choices)
+        if not isinstance(data, str) or data not in offered:
+            raise serializers.ValidationError(f"{self.field_name} must be one of {offered}", code="invalid_choice")
+        return data
+
+
+class OfferedSwitch(serializers.BooleanField):
+    """A switch that can be turned on only where `offered()` says the feature is installed."""
+
+    def __init__(self, offered: Callable[[], bool], unavailable: str, **kwargs):
+        self.offered = offered
+        self.unavailable = unavailable
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not self.offered():
+            raise serializers.ValidationError(self.unavailable, code="unavailable")
+        return value
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """`fields` must be given (and not null) when `field` is one of `values`."""
+
+    field: str
+    values: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+class KindParams(serializers.Serializer):
+    """A kind's params. `required_when` rules are checked after the fields; the API schema states them too."""
+
+    required_when: tuple[RequiredWhen, ...] = ()
+
+    def validate(self, attrs):
+        for rule in self.required_when:
+            value = attrs.get(rule.field, self.fields[rule.field].default)
+            missing = [name for name in rule.fields if attrs.get(name) is None]
+            if value in rule.values and missing:
+                raise serializers.ValidationError(
+                    {missing[0]: f"{rule.field} {value} needs {' and '.join(rule.fields)}"}, code="required"
+                )
+        return attrs

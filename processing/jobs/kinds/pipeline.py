@@ -29,10 +29,10 @@ class PipelineParams(serializers.Serializer):
 
         cleaned = []
         for index, step in enumerate(steps):
-            if step["kind"] == PROCESSOR.kind:
-                raise serializers.ValidationError(f"steps[{index}]: a pipeline cannot contain a pipeline")
             try:
                 processor = get_processor(step["kind"])
+                if not processor.chainable:
+                    raise serializers.ValidationError(f"steps[{index}]: a pipeline cannot contain a {step['kind']}")
                 params = processor.clean_params(step["params"])
             except InvalidParams as exc:
                 raise serializers.ValidationError(f"steps[{index}] ({step['kind']}): {exc.message}") from None
@@ -70,4 +70,5 @@ PROCESSOR = Processor(
     params=PipelineParams,
     run=run,
     retry=RetryPolicy(max_attempts=3),
+    chainable=False,
 )

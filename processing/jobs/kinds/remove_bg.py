@@ -6,7 +6,10 @@ import os
 from django.conf import settings
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import Processor
+from processing.jobs.kinds.base import KindParams, OfferedChoiceField, OfferedSwitch, Processor
+
+# A cut-out keeps its transparency: no JPEG.
+CUTOUT_FORMATS = ("png", "webp")
 
 
 def allowed_models() -> list[str]:
@@ -20,8 +23,8 @@ def allowed_models() -> list[str]:
     return allowed
 
 
-class RemoveBgParams(serializers.Serializer):
-    model = serializers.CharField(required=False)
+class RemoveBgParams(KindParams):
+    model = OfferedChoiceField(offered=allowed_models, required=False)
     alpha_matting = serializers.BooleanField(default=False)
     alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=255, default=240)
     alpha_matting_background_threshold = serializers.IntegerField(min_value=0, max_value=255, default=10)
@@ -30,36 +33,29 @@ class RemoveBgParams(serializers.Serializer):
     post_process_mask = serializers.BooleanField(default=False)
     decontaminate = serializers.BooleanField(default=False)
     # Edge refinement with ViTMatte (rembg's `vm`), with one of REMBG_VITMATTE_MODELS.
-    vitmatte = serializers.BooleanField(default=False)
-    vitmatte_model = serializers.CharField(required=False)
+    vitmatte = OfferedSwitch(
+        offered=lambda: bool(settings.REMBG_VITMATTE_MODELS),
+        unavailable="no vitmatte_model is installed here (REMBG_VITMATTE_MODELS)",
+        default=False,
+    )
+    vitmatte_model = OfferedChoiceField(offered=lambda: settings.REMBG_VITMATTE_MODELS, required=False)
     bgcolor = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=255),
         min_length=4,
         max_length=4,
         required=False,
     )
-    format = serializers.ChoiceField(choices=["png", "webp"], default="png")
+    format = serializers.ChoiceField(choices=CUTOUT_FORMATS, default="png")
     # WebP only (PNG always is lossless): false trades exact colours for ~4x fewer bytes.
     lossless = serializers.BooleanField(default=True)
 
     def validate(self, attrs):
-        if attrs.get("vitmatte"):
-            installed = list(settings.REMBG_VITMATTE_MODELS)
-            variant = attrs.get("vitmatte_model") or (installed[0] if installed else None)
-            if variant not in installed:
-                raise serializers.ValidationError(
-                    {"vitmatte_model": f"ViTMatte variants available here: {installed or 'none'}"}
-                )
-            attrs["vitmatte_model"] = variant
+        attrs = super().validate(attrs)
+        if attrs.get("vitmatte"):  # the switch is on only where a variant is installed
+            attrs.setdefault("vitmatte_model", settings.REMBG_VITMATTE_MODELS[0])
         else:
             attrs.pop("vitmatte_model", None)
         return attrs
-
-    def validate_model(self, value):
-        allowed = allowed_models()
-        if value not in allowed:
-            raise serializers.ValidationError(f"model must be one of {allowed}")
-        return value
 
 
 def onnx_threads_per_session() -> int:

@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import IMAGE_FORMATS, Processor
+from processing.jobs.kinds.base import IMAGE_FORMATS, KindParams, Processor, RequiredWhen
 
 
-class TransformParams(serializers.Serializer):
+class TransformParams(KindParams):
     width = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
     height = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
     mode = serializers.ChoiceField(choices=["fit", "fill", "exact", "thumbnail"], default="fit")
@@ -15,12 +15,10 @@ class TransformParams(serializers.Serializer):
     trim_padding = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
     upscale = serializers.BooleanField(default=False)
 
-    def validate(self, attrs):
-        if attrs.get("mode") in ("fill", "exact") and not (attrs.get("width") and attrs.get("height")):
-            raise serializers.ValidationError({"width": f"mode {attrs['mode']} needs both width and height"})
-        if attrs.get("mode") == "thumbnail" and not attrs.get("width"):
-            raise serializers.ValidationError({"width": "mode thumbnail needs width (the longest side)"})
-        return attrs
+    required_when = (
+        RequiredWhen("mode", ("fill", "exact"), ("width", "height")),
+        RequiredWhen("mode", ("thumbnail",), ("width",)),  # the longest side
+    )
 
 
 def run(data, params, *, limits, progress):
