@@ -29,6 +29,16 @@ SETTINGS = {
         "ONNX_CPU_MEM_ARENA": "false",
         "LD_PRELOAD": JEMALLOC,
     },
+    "pattern on, arena off, jemalloc": {
+        "ONNX_MEM_PATTERN": "true",
+        "ONNX_CPU_MEM_ARENA": "false",
+        "LD_PRELOAD": JEMALLOC,
+    },
+    "pattern on, arena on, jemalloc": {
+        "ONNX_MEM_PATTERN": "true",
+        "ONNX_CPU_MEM_ARENA": "true",
+        "LD_PRELOAD": JEMALLOC,
+    },
     "pattern off, arena off, MALLOC_ARENA_MAX=2": {
         "ONNX_MEM_PATTERN": "false",
         "ONNX_CPU_MEM_ARENA": "false",
