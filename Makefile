@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export REMBG_HOME ?= $(CURDIR)/var/rembg
 
-.PHONY: run test test-fast install lock sysdeps services browser models lint bench bench-rembg clean
+.PHONY: run test test-fast install lock sysdeps services browser models lint bench bench-rembg chaos clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -64,6 +64,11 @@ bench: install services
 	$(PY) bench/run_all.py
 
 # Background removal: Darkroom end to end vs `rembg s` vs a bare rembg loop, then worker memory.
+# Faults against real processes (a private Redis, MariaDB, uvicorn, a supervised worker): one row
+# per fault (docs/reliability.md). CHAOS_ARGS=--short for the CI version, or names of faults.
+chaos: install services models
+	BENCH_DATABASE_NAME=$${BENCH_DATABASE_NAME:-darkroom_chaos} $(PY) bench/chaos.py $(CHAOS_ARGS)
+
 bench-rembg: install services models
 	$(PY) bench/rembg_speed.py
 	$(PY) bench/processors_rembg_memory.py

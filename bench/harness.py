@@ -32,13 +32,13 @@ class Row:
         return ""
 
 
-def setup_django() -> None:
+def setup_django(*, media_root: Path | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["TEST_DATABASE_URL"] = f"mysql://root@127.0.0.1:3306/{BENCH_DB}"
     os.environ["TEST_REDIS_URL"] = BENCH_REDIS
     os.environ.setdefault("REMBG_HOME", str(ROOT / "var" / "rembg"))
-    os.environ["MEDIA_ROOT"] = str(ROOT / "test-artifacts" / "bench-media")  # shared with the workers
+    os.environ["MEDIA_ROOT"] = str(media_root or ROOT / "test-artifacts" / "bench-media")  # shared with the workers
     import django
 
     django.setup()

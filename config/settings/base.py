@@ -310,6 +310,14 @@ JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
 JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
+# Media storage full or unreachable while a result is written (processing/lib/outages.py
+# storage_fault): the job waits and tries again, JOB_STORAGE_RETRY_BASE_S * 2**n (at most
+# JOB_STORAGE_RETRY_MAX_S) after its n-th wait, and the attempt is given back. A separate budget
+# of JOB_STORAGE_WAITS waits (2+4+...+60: about 8 minutes by default); past it, storage failures
+# count as attempts like any retryable error.
+JOB_STORAGE_RETRY_BASE_S = env.float("JOB_STORAGE_RETRY_BASE_S", default=2)
+JOB_STORAGE_RETRY_MAX_S = env.float("JOB_STORAGE_RETRY_MAX_S", default=60)
+JOB_STORAGE_WAITS = env.int("JOB_STORAGE_WAITS", default=12)
 # A running job's lease (processing/engine/leases.py): its worker process renews it every
 # JOB_LEASE_RENEW_S whatever the job does; a job whose lease ran out (its worker died or froze)
 # is taken back, which counts as an attempt. A step may take any time up to JOB_TIME_LIMIT_S.

@@ -1,7 +1,14 @@
 """Failures a job can end with: the library's errors, named for what they mean to a job.
 Permanent ones are never retried; the code is shown to clients."""
 
-from processing.lib.errors import ImageTooLarge, InvalidImage, ModelMissing, NoFaceFound, RefusedAddress
+from processing.lib.errors import (
+    ImageTooLarge,
+    InvalidImage,
+    ModelMissing,
+    NoFaceFound,
+    RefusedAddress,
+    StorageUnavailable,
+)
 from processing.lib.errors import InvalidOptions as InvalidParams
 from processing.lib.errors import PermanentError as PermanentJobError
 from processing.lib.errors import ProcessingError as JobError
@@ -19,6 +26,7 @@ PUBLIC_REASONS = {
     "rembg_unavailable": "background removal is unavailable for now",
     "model_missing": "the model for this job is not installed here; operators have been told",
     "provider_unavailable": "the model for this job cannot run here; operators have been told",
+    "storage_unavailable": "the result storage is unavailable for now; the job waits and tries again",
 }
 
 
@@ -38,5 +46,6 @@ __all__ = [
     "PermanentJobError",
     "RefusedAddress",
     "RetryableJobError",
+    "StorageUnavailable",
     "public_message",
 ]

@@ -67,3 +67,10 @@ class TemporaryError(ProcessingError):
         super().__init__(message, code=code, detail=detail)
         # When the far side said how long to wait (HTTP 429 Retry-After, an open circuit).
         self.retry_after_s = retry_after_s
+
+
+class StorageUnavailable(TemporaryError):
+    """The media storage is full or unreachable (a full disk, a read-only or vanished mount, S3 or
+    Cloudinary down): an outage to wait out. A job waits for it without using up its attempts."""
+
+    code = "storage_unavailable"

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from processing.jobs import events
-from processing.jobs.errors import JobError, public_message
+from processing.jobs.errors import JobError, StorageUnavailable, public_message
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
 from processing.jobs.services.transitions import (
@@ -29,6 +29,7 @@ from processing.jobs.services.transitions import (
 )
 from processing.jobs.states import JobState
 from processing.lib.imaging.output import ImageOutput
+from processing.lib.outages import storage_fault
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +103,10 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     intended = _result_name(job, run_token, output)
     try:
         name = default_storage.save(intended, ContentFile(output.data))
-    except Exception:
+    except Exception as exc:
         _delete_quietly(intended)
+        if fault := storage_fault(exc):  # full or unreachable: an outage the job waits out
+            raise StorageUnavailable("the result storage is unavailable", detail=fault) from exc
         raise
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
     now = timezone.now()
@@ -177,6 +180,8 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         attempt_errors=[*job.attempt_errors, entry],
         run_token=None,
     )
+    if error.code == StorageUnavailable.code and _storage_waits(job) < settings.JOB_STORAGE_WAITS:
+        return _wait_for_storage(job, run_token, error, common)
     if error.retryable and job.attempts < job.max_attempts:
         delay = max(_backoff_s(job), getattr(error, "retry_after_s", None) or 0)
         if transition(
@@ -223,6 +228,44 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
         )
         return JobState.FAILED
+    return Job.objects.values_list("state", flat=True).get(pk=job.pk)
+
+
+def _storage_waits(job: Job) -> int:
+    return sum(1 for entry in job.attempt_errors if entry.get("code") == StorageUnavailable.code)
+
+
+def _wait_for_storage(job: Job, run_token: uuid.UUID, error: JobError, common: dict) -> str:
+    """The storage is full or unreachable: queue the job again after a backoff that outlasts a
+    short outage (JOB_STORAGE_RETRY_BASE_S doubling up to JOB_STORAGE_RETRY_MAX_S) and give the
+    attempt back; the waits have their own budget (JOB_STORAGE_WAITS), counted in attempt_errors."""
+    waits = _storage_waits(job)
+    delay = min(settings.JOB_STORAGE_RETRY_MAX_S, settings.JOB_STORAGE_RETRY_BASE_S * 2**waits)
+    delay *= random.uniform(0.9, 1.1)
+    if transition(
+        job.pk,
+        JobState.QUEUED,
+        held_by=run_token,
+        attempts=F("attempts") - 1,
+        dispatched_at=None,
+        not_before=timezone.now() + timedelta(seconds=delay),
+        progress_stage="waiting_storage",
+        progress_message=f"the result storage is unavailable; trying again in {delay:.0f} s",
+        **common,
+    ):
+        logger.warning(
+            "job %s of vendor %s: result storage unavailable (%s); waiting %.1f s (storage wait %s of %s, "
+            "attempt not counted)",
+            job.pk,
+            job.vendor_id,
+            error.detail,
+            delay,
+            waits + 1,
+            settings.JOB_STORAGE_WAITS,
+            extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+        )
+        events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
+        return JobState.QUEUED
     return Job.objects.values_list("state", flat=True).get(pk=job.pk)
 
 
