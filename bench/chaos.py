@@ -13,8 +13,11 @@ thumbnails of small images with some `remove_bg` (u2netp, REMBG_HOME). Faults:
   mysql-kill  KILL of every connection of the workers and the web (PROCESSLIST), 4 times
   storage     the results folders unwritable for ~10 s (tests/support/storage.py)
   long-step   one `sleepy` job whose single step takes 3 leases
+  mysql-restart  the local MariaDB shut down mid-batch (`mariadb-admin shutdown`) and started
+              again after ~5 s (MARIADB_START, default Debian's start-stop-daemon line). Not in
+              the default set: it stops the server for everything else on the machine.
 
-A MySQL restart is not run: the server is shared. The lease is JOB_LEASE_S=10 here (production
+The lease is JOB_LEASE_S=10 here (production
 30 s) so that the runs killed with their worker come back sooner; everything else is production's.
 
 Columns: submitted / succeeded / failed / lost (not finished by the deadline) / applied twice (a
@@ -48,6 +51,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_NAME", "darkroom_chaos")
 LEASE_S = 10
 ALL_FAULTS = ["kill", "sigterm", "redis", "redis-aof", "mysql-kill", "storage", "long-step"]
+OPT_IN_FAULTS = ["mysql-restart"]
+MARIADB_START = os.environ.get(
+    "MARIADB_START", "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
+)
 
 
 def free_port() -> int:
@@ -391,6 +398,21 @@ class Chaos:
             log(f"KILLed {len(victims)} connections at {self.done(ids)}/{len(ids)}")
         return self.outcome("MySQL connections KILLed ×4", ids, ends, 300, "restart: not run (shared server)")
 
+    def fault_mysql_restart(self) -> Outcome:
+        from django.db import connection
+
+        ids = self.submit(300, 4)
+        self.when_done(ids, 0.25)
+        subprocess.run(["mariadb-admin", "-uroot", "-h127.0.0.1", "shutdown"], check=True, timeout=60)
+        connection.close()
+        log("MariaDB shut down")
+        time.sleep(5)
+        subprocess.run(MARIADB_START.split(), check=True, timeout=60)
+        self._wait_for(_mariadb_answers, 120, "MariaDB to answer again")
+        ends = [self.now()]
+        log("MariaDB answers again")
+        return self.outcome("MySQL restart", ids, ends, 300, "down ≈ 5 s + its start")
+
     def fault_storage(self) -> Outcome:
         from tests.support.storage import block, unblock
 
@@ -431,6 +453,7 @@ class Chaos:
             "mysql-kill": self.fault_mysql_kill,
             "storage": self.fault_storage,
             "long-step": self.fault_long_step,
+            "mysql-restart": self.fault_mysql_restart,
         }
         for fault in faults:
             log(f"fault: {fault}")
@@ -438,6 +461,17 @@ class Chaos:
             log(" | ".join(outcome.cells()))
             results.append(outcome)
         return results
+
+
+def _mariadb_answers() -> bool:
+    from django.db import connection
+
+    try:
+        connection.close()
+        connection.ensure_connection()
+        return True
+    except Exception:
+        return False
 
 
 def table(results: list[Outcome]) -> str:
@@ -450,9 +484,11 @@ def table(results: list[Outcome]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="1 kill in a 60-job batch and 1 Redis restart")
-    parser.add_argument("faults", nargs="*", help=f"some of {', '.join(ALL_FAULTS)} (default: all)")
+    parser.add_argument(
+        "faults", nargs="*", help=f"some of {', '.join(ALL_FAULTS + OPT_IN_FAULTS)} (default: {', '.join(ALL_FAULTS)})"
+    )
     options = parser.parse_args()
-    if unknown := set(options.faults) - set(ALL_FAULTS):
+    if unknown := set(options.faults) - set(ALL_FAULTS + OPT_IN_FAULTS):
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
     faults = options.faults or (["kill", "redis"] if options.short else ALL_FAULTS)
     db = os.environ["BENCH_DATABASE_NAME"]

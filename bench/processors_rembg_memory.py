@@ -39,6 +39,24 @@ SETTINGS = {
         "ONNX_CPU_MEM_ARENA": "true",
         "LD_PRELOAD": JEMALLOC,
     },
+    "pattern off, arena off, jemalloc, background purge 30 s": {
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "false",
+        "LD_PRELOAD": JEMALLOC,
+        "MALLOC_CONF": "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000",
+    },
+    "pattern off, arena off, jemalloc, never purge": {
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "false",
+        "LD_PRELOAD": JEMALLOC,
+        "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+    },
+    "1 thread (2 onnxruntime threads), pattern on, arena on, jemalloc": {
+        "DRAMATIQ_THREADS": "1",
+        "ONNX_MEM_PATTERN": "true",
+        "ONNX_CPU_MEM_ARENA": "true",
+        "LD_PRELOAD": JEMALLOC,
+    },
     "pattern off, arena off, MALLOC_ARENA_MAX=2": {
         "ONNX_MEM_PATTERN": "false",
         "ONNX_CPU_MEM_ARENA": "false",
@@ -162,7 +180,7 @@ def child() -> None:
                 processor.run(images[index % len(images)], params, limits=limits, progress=lambda *a, **k: None)
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=work) for _ in range(THREADS)]
+        threads = [threading.Thread(target=work) for _ in range(int(os.environ.get("DRAMATIQ_THREADS", THREADS)))]
         for thread in threads:
             thread.start()
         for thread in threads:
