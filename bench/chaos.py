@@ -3,7 +3,7 @@
 Processes: a private Redis (`redis-server` on a free port in a temporary folder, never the shared
 one), the local MariaDB on the bench's own database (BENCH_DATABASE_NAME, default darkroom_chaos),
 uvicorn serving config.asgi, and `rundramatiq -p1 -t2` kept alive by a supervisor loop as
-`make run` and compose do (started again 1 s after it exits). Jobs are mostly `transform`
+`make run` and compose do (started again 0.1 s after it exits). Jobs are mostly `transform`
 thumbnails of small images with some `remove_bg` (u2netp, REMBG_HOME). Faults:
 
   kill        SIGKILL of the worker's child process 3 times during one batch
@@ -52,6 +52,7 @@ os.environ.setdefault("BENCH_DATABASE_NAME", "darkroom_chaos")
 LEASE_S = 10
 ALL_FAULTS = ["kill", "sigterm", "redis", "redis-aof", "mysql-kill", "storage", "long-step"]
 OPT_IN_FAULTS = ["mysql-restart"]
+RESTART_DELAY_S = float(os.environ.get("CHAOS_RESTART_DELAY_S", "0.1"))  # as scripts/run-local
 MARIADB_START = os.environ.get(
     "MARIADB_START", "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 )
@@ -105,7 +106,7 @@ class PrivateRedis:
 
 
 class Supervised:
-    """A command started again 1 s after it exits, as scripts/run-local and compose do."""
+    """A command started again RESTART_DELAY_S after it exits, as scripts/run-local does."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path):
         self.name, self.args, self.env, self.log_path = name, args, env, log_path
@@ -128,8 +129,8 @@ class Supervised:
                 if self.stopping:
                     return
                 self.restarts += 1
-                log(f"{self.name} exited ({self.proc.returncode}); starting it again in 1 s")
-                time.sleep(1)
+                log(f"{self.name} exited ({self.proc.returncode}); starting it again in {RESTART_DELAY_S} s")
+                time.sleep(RESTART_DELAY_S)
 
     def children(self) -> list[int]:
         """The worker processes Dramatiq's parent forked (rundramatiq execs dramatiq in place)."""

@@ -5,21 +5,20 @@ Real storage (the local file system) and the real MariaDB."""
 import os
 import resource
 import signal
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.utils import timezone
 
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import make_record, make_vendor
-from tests.jobs.test_transient_db_errors import server_connection
 from tests.support.processors import tiny_png
+from tests.support.row_locks import job_row_locked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,30 +53,10 @@ def test_a_failed_write_leaves_no_file(running):
 def test_a_result_whose_row_update_failed_is_removed(running):
     """Another transaction holds the job's row past every lock wait: the update fails, the
     database says it was not made, and the file goes."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_row() -> None:
-        other = server_connection()
-        cursor = other.cursor()
-        cursor.execute("BEGIN")
-        cursor.execute("SELECT id FROM processing_job WHERE id = %s FOR UPDATE", [running.pk.hex])
-        locked.set()
-        release.wait(30)
-        other.rollback()
-        other.close()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    assert locked.wait(10)
-    try:
+    with job_row_locked(running.pk):
         with pytest.raises(OperationalError):
             services.job_succeed(job=running, run_token=running.run_token, output=tiny_png())
         assert files_of(running) == []
-    finally:
-        release.set()
-        holder.join()
     assert Job.objects.get(pk=running.pk).state == "running"
 
 

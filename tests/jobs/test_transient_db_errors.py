@@ -2,30 +2,17 @@
 MariaDB: a lock wait that timed out (1205) is tried again, and a connection the server dropped
 (KILL: 2006/2013) is reopened and the compare-and-set run once more."""
 
-import threading
 import time
 
-import MySQLdb
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import make_record, make_vendor
+from tests.support.row_locks import job_row_locked, server_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def server_connection():
-    db = settings.DATABASES["default"]
-    return MySQLdb.connect(
-        host=db.get("HOST") or "127.0.0.1",
-        port=int(db.get("PORT") or 3306),
-        user=db["USER"],
-        passwd=db["PASSWORD"],
-        db=connection.settings_dict["NAME"],
-    )
 
 
 @pytest.fixture
@@ -35,29 +22,9 @@ def job(transactional_db):
 
 
 def test_a_lock_wait_timeout_in_job_start_is_tried_again(job):
-    with connection.cursor() as cursor:
-        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_row() -> None:
-        other = server_connection()
-        cursor = other.cursor()
-        cursor.execute("BEGIN")
-        cursor.execute("SELECT id FROM processing_job WHERE id = %s FOR UPDATE", [job.pk.hex])
-        locked.set()
-        release.wait(10)
-        other.commit()
-        other.close()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    assert locked.wait(10)
-    threading.Timer(1.5, release.set).start()  # longer than one lock wait, shorter than three
-    try:
+    # The lock goes after 1.5 s: longer than one lock wait, shorter than three.
+    with job_row_locked(job.pk, release_after_s=1.5):
         started = services.job_start(job_id=job.pk)
-    finally:
-        release.set()
-        holder.join()
     assert started is not None and started.attempts == 1
 
 

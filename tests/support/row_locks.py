@@ -1,0 +1,50 @@
+"""A second connection to the test database that holds a job's row lock, as another worker or an
+admission pass would, until the test lets it go."""
+
+import contextlib
+import threading
+
+import MySQLdb
+from django.conf import settings
+from django.db import connection
+
+
+def server_connection():
+    db = settings.DATABASES["default"]
+    return MySQLdb.connect(
+        host=db.get("HOST") or "127.0.0.1",
+        port=int(db.get("PORT") or 3306),
+        user=db["USER"],
+        passwd=db["PASSWORD"],
+        db=connection.settings_dict["NAME"],
+    )
+
+
+@contextlib.contextmanager
+def job_row_locked(job_id, *, release_after_s: float | None = None):
+    """Lock the job's row (SELECT … FOR UPDATE) on another connection, with this connection's
+    lock wait cut to 1 s; the lock goes at the block's end, or after `release_after_s`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        other = server_connection()
+        cursor = other.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT id FROM processing_job WHERE id = %s FOR UPDATE", [job_id.hex])
+        locked.set()
+        release.wait(30)
+        other.rollback()
+        other.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(10), "the other connection could not lock the row"
+    if release_after_s is not None:
+        threading.Timer(release_after_s, release.set).start()
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
