@@ -53,6 +53,9 @@ def sign_in_and_create_project(page, live_server, project: str) -> None:
     page.get_by_label("New project").fill(project)
     page.get_by_role("button", name="Create").click()
     page.get_by_role("heading", name=project).wait_for()
+    # portal.js is deferred: its handlers exist once the document has loaded, not when the
+    # heading shows (with requests routed through Playwright the script arrives later).
+    page.wait_for_load_state("load")
 
 
 def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server, chromium, photos, tmp_path):  # noqa: F811
