@@ -397,7 +397,7 @@ class Chaos:
                         pass
             ends.append(self.now())
             log(f"KILLed {len(victims)} connections at {self.done(ids)}/{len(ids)}")
-        return self.outcome("MySQL connections KILLed ×4", ids, ends, 300, "restart: not run (shared server)")
+        return self.outcome("MySQL connections KILLed ×4", ids, ends, 300, "a restart: the opt-in mysql-restart")
 
     def fault_mysql_restart(self) -> Outcome:
         from django.db import connection
