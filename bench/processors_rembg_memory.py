@@ -57,6 +57,29 @@ SETTINGS = {
         "ONNX_CPU_MEM_ARENA": "true",
         "LD_PRELOAD": JEMALLOC,
     },
+    "serial, pattern on, arena on, jemalloc": {
+        "ONNX_SERIAL_INFERENCE": "true",
+        "ONNX_MEM_PATTERN": "true",
+        "ONNX_CPU_MEM_ARENA": "true",
+        "LD_PRELOAD": JEMALLOC,
+    },
+    "serial, pattern off, arena on, jemalloc": {
+        "ONNX_SERIAL_INFERENCE": "true",
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "true",
+        "LD_PRELOAD": JEMALLOC,
+    },
+    "serial, pattern off, arena on, glibc": {
+        "ONNX_SERIAL_INFERENCE": "true",
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "true",
+    },
+    "serial, pattern off, arena off, jemalloc": {
+        "ONNX_SERIAL_INFERENCE": "true",
+        "ONNX_MEM_PATTERN": "false",
+        "ONNX_CPU_MEM_ARENA": "false",
+        "LD_PRELOAD": JEMALLOC,
+    },
     "pattern off, arena off, MALLOC_ARENA_MAX=2": {
         "ONNX_MEM_PATTERN": "false",
         "ONNX_CPU_MEM_ARENA": "false",

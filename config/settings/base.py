@@ -244,13 +244,17 @@ REMBG_ALLOWED_MODELS = env.list("REMBG_ALLOWED_MODELS", default=[REMBG_MODEL])
 # must be installed by fetch_models first (110-380 MB each), so none is offered by default.
 REMBG_VITMATTE_MODELS = env.list("REMBG_VITMATTE_MODELS", default=[])
 REMBG_MAX_SESSIONS = env.int("REMBG_MAX_SESSIONS", default=2)
-# onnxruntime threads per session; 0 shares the cores out between the worker's threads
-# (cores // DRAMATIQ_THREADS), so concurrent inferences do not oversubscribe the machine.
+# onnxruntime threads per session; 0 gives one inference at a time every core (with
+# ONNX_SERIAL_INFERENCE), else shares the cores out between the worker's threads.
 ONNX_INTRA_OP_THREADS = env.int("ONNX_INTRA_OP_THREADS", default=0)
-# onnxruntime's memory pattern and CPU arena, chosen by bench/processors_rembg_memory.py
-# (docs/benchmarks.md, "Worker memory"): both off keep a 2-thread worker far smaller.
+# Chosen by bench/processors_rembg_memory.py and bench/rembg_speed.py (docs/benchmarks.md,
+# "Worker memory"): one inference at a time per process with the CPU arena on and the memory
+# pattern off keeps a 2-thread worker near 600-700 MiB (one run's buffers, kept between runs)
+# and is faster than the arena off (buffers given back, faulted in again each run: ~330 MiB
+# with jemalloc, 25-30 % slower). Both concurrent with the arena: fastest, ~1.1 GiB.
+ONNX_SERIAL_INFERENCE = env.bool("ONNX_SERIAL_INFERENCE", default=True)
 ONNX_MEM_PATTERN = env.bool("ONNX_MEM_PATTERN", default=False)
-ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=False)
+ONNX_CPU_MEM_ARENA = env.bool("ONNX_CPU_MEM_ARENA", default=True)
 # Execution providers a worker's rembg sessions run on, in order of preference (e.g.
 # CUDAExecutionProvider,CPUExecutionProvider). One the installed onnxruntime lacks stops the
 # worker at start-up, unless REMBG_PROVIDER_FALLBACK=cpu lets it run on the CPU instead.

@@ -60,8 +60,9 @@ def _start_default_session() -> None:
         logger.critical("REMBG_PROVIDERS=%s cannot run here: %s", ",".join(settings.REMBG_PROVIDERS), exc.message)
         sys.exit(EXIT_PROVIDER_UNAVAILABLE)
     logger.info("rembg model %s runs on %s", settings.REMBG_MODEL, running_provider(session))
-    if "jemalloc" not in os.environ.get("LD_PRELOAD", ""):
-        # glibc keeps the freed inference buffers in fragmented arenas (docs/benchmarks.md).
+    if not settings.ONNX_CPU_MEM_ARENA and "jemalloc" not in os.environ.get("LD_PRELOAD", ""):
+        # Without the arena, glibc keeps the freed inference buffers in fragmented arenas
+        # (docs/benchmarks.md, "Worker memory").
         logger.warning(
             "jemalloc is not preloaded: this worker's memory will grow well past what it needs; "
             "start it with LD_PRELOAD=<path to libjemalloc.so.2> (the Docker image does)"

@@ -63,6 +63,8 @@ def onnx_threads_per_session() -> int:
     DRAMATIQ_THREADS concurrent inferences never ask for more threads than there are cores."""
     if settings.ONNX_INTRA_OP_THREADS > 0:
         return settings.ONNX_INTRA_OP_THREADS
+    if settings.ONNX_SERIAL_INFERENCE:  # one inference at a time: it gets every core
+        return os.cpu_count() or 1
     return max(1, (os.cpu_count() or 1) // max(1, settings.DRAMATIQ_THREADS))
 
 
@@ -76,6 +78,7 @@ def onnx_settings():
         cpu_fallback=settings.REMBG_PROVIDER_FALLBACK == "cpu",
         mem_pattern=settings.ONNX_MEM_PATTERN,
         cpu_mem_arena=settings.ONNX_CPU_MEM_ARENA,
+        serial=settings.ONNX_SERIAL_INFERENCE,
     )
 
 

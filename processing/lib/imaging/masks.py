@@ -8,6 +8,7 @@ expressions cast to float32, so the model sees bit-identical input and the mask 
 """
 
 import ast
+import contextlib
 import functools
 import inspect
 import textwrap
@@ -25,14 +26,23 @@ _MODEL_SIZE = (320, 320)
 
 def predict_mask(session: BaseSession, img: Image.Image) -> Image.Image:
     if not _predicts_like_u2netp(type(session)):
-        return session.predict(img)[0]
+        with _one_at_a_time(session):
+            return session.predict(img)[0]
     small = (img if img.mode == "RGB" else img.convert("RGB")).resize(_MODEL_SIZE, Image.Resampling.LANCZOS)
     feed = {_input_name(session): _normalised(np.asarray(small))}
-    pred = session.inner_session.run(None, feed)[0][:, 0, :, :]
+    with _one_at_a_time(session):
+        pred = session.inner_session.run(None, feed)[0][:, 0, :, :]
     high, low = np.max(pred), np.min(pred)
     pred = np.squeeze((pred - low) / (high - low))
     mask = Image.fromarray((pred * 255).astype("uint8"), mode="L")
     return mask.resize(img.size, Image.Resampling.LANCZOS)
+
+
+def _one_at_a_time(session: BaseSession):
+    """The session's lock when it runs one inference at a time (OnnxSettings.serial): then one
+    run's buffers are alive at once, and its threads are all the cores."""
+    lock = getattr(session, "_darkroom_lock", None)
+    return lock if lock is not None else contextlib.nullcontext()
 
 
 def _normalised(pixels: np.ndarray) -> np.ndarray:

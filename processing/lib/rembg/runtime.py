@@ -16,15 +16,16 @@ CPU = "CPUExecutionProvider"
 
 @dataclass(frozen=True)
 class OnnxSettings:
-    """intra_op_threads 0 lets onnxruntime decide. The memory defaults (pattern and CPU arena
-    off) were chosen by bench/processors_rembg_memory.py (docs/benchmarks.md, "Worker memory"):
-    they keep a 2-thread worker's RSS far lower for the speed shown there, with the same pixels."""
+    """intra_op_threads 0 lets onnxruntime decide. The memory defaults (one inference at a time,
+    CPU arena on, memory pattern off) were chosen by bench/processors_rembg_memory.py and
+    bench/rembg_speed.py (docs/benchmarks.md, "Worker memory"), with the same pixels."""
 
     intra_op_threads: int = 0
     providers: tuple[str, ...] = (CPU,)
     cpu_fallback: bool = False
     mem_pattern: bool = False
-    cpu_mem_arena: bool = False
+    cpu_mem_arena: bool = True
+    serial: bool = True  # one inference at a time per session (the process's other threads decode and encode)
 
     def session_options(self) -> ort.SessionOptions:
         options = ort.SessionOptions()

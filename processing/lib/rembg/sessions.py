@@ -146,6 +146,7 @@ def _build_session(model_name: str, *, onnx: OnnxSettings, home: str) -> BaseSes
             f"rembg model '{model_name}' in {home} could not be loaded ({exc}); {FETCH_HINT} again"
         ) from exc
     check_running_provider(session, settings=onnx, wanted=providers)
+    session._darkroom_lock = threading.Lock() if onnx.serial else None  # read by imaging.masks
     return session
 
 

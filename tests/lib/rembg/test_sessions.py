@@ -86,7 +86,49 @@ def test_thread_options_reach_onnxruntime(rembg_home):
 
     options = session.inner_session.get_session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
-    assert options.enable_mem_pattern is False and options.enable_cpu_mem_arena is False
+    # The defaults (docs/benchmarks.md, "Worker memory"): the arena on, the memory pattern off.
+    assert options.enable_mem_pattern is False and options.enable_cpu_mem_arena is True
+
+
+def test_a_serial_session_runs_one_inference_at_a_time(rembg_home):
+    """Two threads asking a serial session for masks take turns in onnxruntime (so one run's
+    buffers are alive at once), and each turn gets the pixels it asked for."""
+    from PIL import Image
+
+    from processing.lib.imaging.masks import predict_mask
+
+    session = get_session("u2netp", home=rembg_home, onnx=OnnxSettings(serial=True))
+    real = session.inner_session
+    inside, most, guard = 0, 0, threading.Lock()
+
+    class Watched:  # the real session, its runs counted as they overlap
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def run(self, *args):
+            nonlocal inside, most
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            try:
+                return real.run(*args)
+            finally:
+                with guard:
+                    inside -= 1
+
+    session.inner_session = Watched()
+    images = [Image.new("RGB", (64, 48), colour) for colour in ("white", "black", "red", "blue")]
+    masks: dict[int, object] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: masks.__setitem__(i, predict_mask(session, images[i]))) for i in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    session.inner_session = real
+    assert most == 1
+    assert [masks[i].size for i in range(4)] == [(64, 48)] * 4
 
 
 def test_session_runs_on_the_cpu_provider_and_says_so(rembg_home):
