@@ -80,25 +80,14 @@ def _fill(vendor, record, level: int) -> None:
     """Top the waiting backlog of `vendor` up to `level` jobs, oldest first, in one statement."""
     import json
 
-    from django.db import connection
-
     from processing.jobs.kinds import get_processor
+    from tests.support.backlog import insert_waiting_jobs
 
     missing = level - _waiting()
     if missing <= 0:
         return
     params = json.dumps(get_processor(KIND).clean_params(THUMBNAIL))  # as job_create stores them
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO processing_job (id, vendor_id, record_id, kind, params, input_url, priority, state, lane,"
-            " progress_percent, progress_stage, progress_message, attempts, max_attempts, error_code,"
-            " error_message, error_traceback, attempt_errors, created_at)"
-            " SELECT UUID(), %s, %s, %s, %s, '', 20, 'queued', 1, 0, '', '', 0, 3, '', '', '', '[]',"
-            " NOW(6) - INTERVAL 1 DAY + INTERVAL seq MICROSECOND"
-            f" FROM seq_1_to_{missing}",
-            [vendor.pk, record.pk, KIND, params],
-        )
-        cursor.execute("ANALYZE TABLE processing_job")
+    insert_waiting_jobs(vendor=vendor, record=record, kind=KIND, n=missing, params=params)
 
 
 def _one_row_update(job_id) -> None:

@@ -10,23 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from processing.engine.admission import admit
 from processing.jobs.models import Job, Lane
 from tests.factories import make_record, make_vendor
+from tests.support.backlog import insert_waiting_jobs
 
 pytestmark = pytest.mark.django_db
 KIND = "transform"  # capacity 2 in the test settings
 
 
 def fill(vendor, record, n: int) -> None:
-    """n waiting jobs in one statement, from MariaDB's sequence table."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO processing_job (id, vendor_id, record_id, kind, params, input_url, priority, state, lane,"
-            " progress_percent, progress_stage, progress_message, attempts, max_attempts, error_code,"
-            " error_message, error_traceback, attempt_errors, created_at)"
-            " SELECT UUID(), %s, %s, %s, '{}', '', 20, 'queued', 1, 0, '', '', 0, 3, '', '', '', '[]',"
-            f" NOW(6) - INTERVAL seq SECOND FROM seq_1_to_{n}",
-            [vendor.pk, record.pk, KIND],
-        )
-        cursor.execute("ANALYZE TABLE processing_job")
+    insert_waiting_jobs(vendor=vendor, record=record, kind=KIND, n=n)
 
 
 def rows_read() -> int:
