@@ -7,16 +7,9 @@ from processing.webhooks import selectors, services
 from processing.webhooks.models import WebhookEndpoint
 from tests.factories import make_vendor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_redis")]  # endpoint cache, quota counters
 
 HOOK = "http://127.0.0.1:9/hooks"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    from django_redis import get_redis_connection
-
-    get_redis_connection("default").flushdb()
 
 
 def test_a_vendor_without_endpoints_is_looked_up_once(django_assert_num_queries):

@@ -6,16 +6,9 @@ from rest_framework.test import APIClient
 from processing.webhooks.models import WebhookEndpoint
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_redis")]  # endpoint cache, quota counters
 
 HOOK = "http://127.0.0.1:9/hooks"
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    from django_redis import get_redis_connection
-
-    get_redis_connection("default").flushdb()
 
 
 def test_an_owner_adds_an_endpoint_and_sees_its_secret_once(owner):
