@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from processing.jobs import services
-from processing.jobs.models import Job
+from processing.jobs.models import Job, KindQueue
 from tests.engine.conftest import wait_finished
 from tests.factories import make_record, make_vendor
 
@@ -23,9 +23,11 @@ def submit(vendor, record, n, *, seconds=0.15, priority=None):
 
 
 def still_waiting(jobs) -> set:
-    """The jobs not yet admitted, read with row locks: a pass that chose some of them before the
-    newer job was committed holds their locks until it commits, so they are not counted as waiting."""
+    """The jobs not yet admitted once the newer job is committed. A pass in progress may have read
+    the waiting vendors before that commit; it holds its kind's KindQueue row until it commits, so
+    this waits for it (and any later pass sees the newer job) before reading, with row locks."""
     with transaction.atomic():
+        KindQueue.objects.select_for_update().filter(kind=jobs[0].kind).exists()
         rows = Job.objects.select_for_update().filter(pk__in=[j.pk for j in jobs], dispatched_at__isnull=True)
         return set(rows.values_list("pk", flat=True))
 
