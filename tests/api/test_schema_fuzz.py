@@ -18,7 +18,9 @@ OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
 
 def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.CompletedProcess:
     vendor = make_vendor("fuzz", plan="unlimited")  # request limits would only answer 429s
-    token = vendor_services.api_token_for(user=make_member(vendor, "fuzz-owner", role="owner"))
+    owner = make_member(vendor, "fuzz-owner", role="owner")
+    own_token, key = vendor_services.api_token_create(user=owner, capped=False)
+    spare_token, _ = vendor_services.api_token_create(user=owner, name="spare", capped=False)
     project = vendor_services.project_create(vendor=vendor, name="Fuzz")
     vendor_services.record_create(project=project, upload=image_upload("photo.jpg"))
 
@@ -28,7 +30,7 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
             "run",
             f"{live_server.url}/api/schema/",
             "--header",
-            f"Authorization: Token {token}",
+            f"Authorization: Token {key}",
             *options,
             "--seed",
             "1",
@@ -42,7 +44,13 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
         text=True,
         timeout=540,
         cwd=tmp_path,  # where schemathesis keeps its example database: a fresh one each run
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+            "FUZZ_OWN_TOKEN_ID": str(own_token.pk),
+            "FUZZ_SPARE_TOKEN_ID": str(spare_token.pk),
+        },
     )
     (tmp_path / "schemathesis.txt").write_text(run.stdout)  # the whole report, bodies untruncated
     return run
