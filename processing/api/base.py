@@ -6,6 +6,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.views import APIView
 
 from processing.api import limits
+from processing.api.serializers import MAX_ID
 from processing.api.vendor_context import VendorScopedMixin
 from vendors import quotas
 
@@ -30,9 +31,6 @@ class DarkroomApiView(VendorScopedMixin, APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         limits.add_rate_limit_headers(request, response)
         return response
-
-
-from processing.api.serializers import MAX_ID  # noqa: E402
 
 
 def parse_id(value) -> int | None:

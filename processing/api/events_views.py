@@ -30,6 +30,7 @@ from processing.api.events.stream import (
 from processing.api.schema import errors
 from processing.jobs import selectors
 from processing.jobs.errors import InvalidParams
+from processing.lib.found import found
 
 
 def _uuid_param(request, name: str) -> uuid.UUID | None:
@@ -85,12 +86,10 @@ class EventStreamApi(DarkroomApiView):
         if (job_id is None) == (batch_id is None):
             raise InvalidParams("give exactly one of `job` or `batch`", code="invalid_query")
         if job_id is not None:
-            if selectors.job_get(vendor=vendor, job_id=job_id) is None:
-                raise Http404("job not found")
+            found(selectors.job_get(vendor=vendor, job_id=job_id), "job")
             read = job_snapshot_reader(vendor=vendor, job_id=job_id, request=request)
         else:
-            if selectors.batch_get(vendor=vendor, batch_id=batch_id) is None:
-                raise Http404("batch not found")
+            found(selectors.batch_get(vendor=vendor, batch_id=batch_id), "batch")
             read = batch_snapshot_reader(vendor=vendor, batch_id=batch_id)
         stream_id = stream_slot_take(vendor_id=vendor.pk)
         if stream_id is None:

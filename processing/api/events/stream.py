@@ -30,9 +30,9 @@ from django.db import close_old_connections, connection
 from rest_framework.utils.encoders import JSONEncoder
 
 from processing.api.events.hub import hub
-from processing.api.serializers import JobOutput
 from processing.jobs import selectors
 from processing.jobs.events import batch_channel, job_channel
+from processing.jobs.representation import job_representation
 from processing.jobs.states import FINISHED
 from processing.lib.redis import get_redis
 
@@ -56,7 +56,8 @@ def job_snapshot_reader(*, vendor, job_id: uuid.UUID, request=None) -> Callable[
         job = selectors.job_get(vendor=vendor, job_id=job_id)
         if job is None:  # removed while watched (retention, vendor deleted)
             return Snapshot("job", {"id": str(job_id), "state": "gone"}, finished=True)
-        return Snapshot("job", dict(JobOutput(job, context={"request": request}).data), job.state in FINISHED)
+        absolute = request.build_absolute_uri if request is not None else None
+        return Snapshot("job", job_representation(job, absolute=absolute), job.state in FINISHED)
 
     return read
 

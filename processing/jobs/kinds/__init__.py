@@ -4,8 +4,8 @@ the DARKROOM_PROCESSORS setting."""
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds.base import InputLimits, Processor
+from processing.jobs.kinds.registry import PROCESSORS, get_processor
 
 
 def _load() -> dict[str, Processor]:
@@ -13,19 +13,12 @@ def _load() -> dict[str, Processor]:
     return {p.kind: p for p in processors}
 
 
-PROCESSORS: dict[str, Processor] = _load()
+PROCESSORS.update(_load())
 
 
 def queue_capacity(kind: str) -> int:
     """How many jobs of `kind` may be handed to Dramatiq and unfinished at once (admission)."""
     return settings.JOB_QUEUE_CAPACITY.get(kind, settings.JOB_QUEUE_CAPACITY_DEFAULT)
-
-
-def get_processor(kind: str) -> Processor:
-    try:
-        return PROCESSORS[kind]
-    except KeyError:
-        raise InvalidParams(f"kind must be one of {sorted(PROCESSORS)}, not {kind!r}", code="invalid_kind") from None
 
 
 __all__ = ["PROCESSORS", "InputLimits", "Processor", "get_processor", "queue_capacity"]

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.jobs.kinds.registry import get_processor
 
 MAX_STEPS = 10
 # Progress the runner leaves to processing (between "reading" at 20 % and "storing" at 80 %).
@@ -24,9 +25,6 @@ class PipelineParams(serializers.Serializer):
     steps = serializers.ListField(child=StepParams(), min_length=1, max_length=MAX_STEPS)
 
     def validate_steps(self, steps):
-        # Imported here: this module is itself loaded while the registry is built.
-        from processing.jobs.kinds import get_processor
-
         cleaned = []
         for index, step in enumerate(steps):
             try:
@@ -41,8 +39,6 @@ class PipelineParams(serializers.Serializer):
 
 
 def run(data, params, *, limits, progress):
-    from processing.jobs.kinds import get_processor
-
     steps = params["steps"]
     output = None
     for index, step in enumerate(steps):
