@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
+from processing.api.inputs import valid_input
 from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
 from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateJsonInput, BulkCreateOutput
 from processing.jobs import selectors, services
@@ -38,9 +39,7 @@ class BulkCreateApi(DarkroomApiView):
     )
     def post(self, request):
         vendor = self.vendor(request)
-        data = BulkCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = valid_input(BulkCreateInput, request)
         key = idempotency.claim(request, vendor=vendor, values=values)
         batch = idempotency.replayed(key, "batch")  # a replay is not counted again
         if batch is None:

@@ -25,7 +25,16 @@ class StrictPageSize:
 
 
 class Pagination(StrictPageSize, PageNumberPagination):
-    pass
+    """A page number is an integer from 1, as the schema says (a 400 otherwise, not DRF's "last");
+    a page past the end is a 404."""
+
+    def get_page_number(self, request, paginator):
+        given = request.query_params.get(self.page_query_param)
+        if given is None:
+            return 1
+        if not (given.isascii() and given.isdigit() and int(given) >= 1):
+            raise ValidationError({self.page_query_param: "an integer from 1"})
+        return int(given)
 
 
 class NewestFirstCursorPagination(StrictPageSize, CursorPagination):

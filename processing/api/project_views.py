@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from processing.api import limits
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
 from processing.api.errors import Conflict
+from processing.api.inputs import valid_input
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
 from processing.api.schema import errors, multipart_with_images
 from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
@@ -41,11 +42,10 @@ class ProjectListCreateApi(DarkroomApiView):
     )
     def post(self, request):
         vendor = self.vendor(request)
-        data = ProjectInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_input(ProjectInput, request)
         try:
             with transaction.atomic():  # a savepoint: the duplicate is reported, not a broken transaction
-                project = vendor_services.project_create(vendor=vendor, name=data.validated_data["name"])
+                project = vendor_services.project_create(vendor=vendor, name=data["name"])
         except IntegrityError:
             raise Conflict("a project with this name exists", field="name") from None
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
@@ -86,9 +86,8 @@ class ProjectRecordsApi(DarkroomApiView):
     )
     def post(self, request, project_id):
         project = self.get_object(request, project_id)
-        data = RecordUploadInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["image"]
+        data = valid_input(RecordUploadInput, request)
+        upload = data["image"]
         check_upload(upload)
         with limits.charged(request, vendor=self.vendor(request), charges=upload_charges(count=1)):
             record = vendor_services.record_create(project=project, upload=upload)

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.inputs import valid_input
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
 from processing.api.schema import errors
 from processing.lib.found import found
@@ -51,7 +52,7 @@ class TokenListCreateApi(DarkroomApiView):
     @extend_schema(
         operation_id="tokens_list",
         parameters=PAGE_PARAMETERS,
-        responses={200: TokenOutput(many=True), **errors(400)},
+        responses={200: TokenOutput(many=True), **errors(400, 404)},
         summary="List your API keys (their prefixes; keys are never shown again)",
     )
     def get(self, request):
@@ -64,11 +65,8 @@ class TokenListCreateApi(DarkroomApiView):
         summary="Make an API key (the answer shows it, once)",
     )
     def post(self, request):
-        data = TokenInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        token, key = services.api_token_create(
-            user=request.user, name=data.validated_data["name"], ttl_days=data.validated_data.get("ttl_days")
-        )
+        data = valid_input(TokenInput, request)
+        token, key = services.api_token_create(user=request.user, name=data["name"], ttl_days=data.get("ttl_days"))
         return Response(TokenCreatedOutput(_created(token, key)).data, status=status.HTTP_201_CREATED)
 
 
@@ -100,7 +98,6 @@ class TokenRotateApi(TokenDetailApi):
     )
     def post(self, request, token_id):
         token = self.get_object(request, token_id)
-        data = RotateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        token, key = services.api_token_rotate(token=token, ttl_days=data.validated_data.get("ttl_days"))
+        data = valid_input(RotateInput, request)
+        token, key = services.api_token_rotate(token=token, ttl_days=data.get("ttl_days"))
         return Response(TokenCreatedOutput(_created(token, key)).data)

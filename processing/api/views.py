@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.filters import JobFilter
+from processing.api.inputs import valid_input
 from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
 from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
 from processing.api.serializers import JobCreateInput, JobCreateJsonInput, JobOutput
@@ -65,9 +66,7 @@ class JobListCreateApi(DarkroomApiView):
     )
     def post(self, request):
         vendor = self.vendor(request)
-        data = JobCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = valid_input(JobCreateInput, request)
         key = idempotency.claim(request, vendor=vendor, values=values)
         if first := idempotency.replayed(key, "job"):  # a replay is not counted again
             return job_response(request, first, status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
+from processing.api.inputs import valid_input
 from processing.api.pagination import (
     CURSOR_PARAMETERS,
     PAGE_PARAMETERS,
@@ -60,11 +61,8 @@ class WebhookListCreateApi(WebhookBase):
     )
     def post(self, request):
         vendor = self.require_owner(request)
-        data = WebhookCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        endpoint = services.endpoint_create(
-            vendor=vendor, url=data.validated_data["url"], events=data.validated_data.get("events")
-        )
+        data = valid_input(WebhookCreateInput, request)
+        endpoint = services.endpoint_create(vendor=vendor, url=data["url"], events=data.get("events"))
         return Response(WebhookCreatedOutput(endpoint).data, status=status.HTTP_201_CREATED)
 
 

@@ -136,3 +136,18 @@ def test_the_delivery_log_pages_newest_first_by_cursor(owner, vendor):
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/")
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["0", "-1", "last", "1.5", "x"])
+def test_a_page_number_that_is_not_an_integer_from_1_is_a_400_naming_it(owner, page):
+    response = client_for(owner).get(f"/api/v1/projects/?page={page}")
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "page"
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_is_a_404(owner):
+    assert client_for(owner).get("/api/v1/projects/?page=1").status_code == 200
+    assert client_for(owner).get("/api/v1/projects/?page=2").json()["code"] == "not_found"
