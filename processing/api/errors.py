@@ -53,7 +53,11 @@ class Conflict(exceptions.APIException):
 
 
 # Service errors that are not a 400: the request is valid but what exists does not allow it.
-JOB_ERROR_STATUSES = {"not_found": status.HTTP_404_NOT_FOUND, "too_many_webhooks": status.HTTP_409_CONFLICT}
+JOB_ERROR_STATUSES = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "too_many_webhooks": status.HTTP_409_CONFLICT,
+    "too_many_tokens": status.HTTP_409_CONFLICT,
+}
 
 # The request field a service error is about.
 JOB_ERROR_FIELDS = {

@@ -1,9 +1,27 @@
-"""A request body read the same way whatever its content type."""
+"""A request body read the same way whatever its content type, with the types the schema states."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.utils import html
+
+from processing.api.serializers import JSONObjectField
+
+# The JSON type each kind of field takes in a JSON body. DRF coerces (0 to "0", "5" to 5, "yes" to
+# true) because the same serializers read forms, where everything is text; the schema promises
+# these types, so a JSON body gets them. Checked in this order: subclasses first.
+JSON_TYPES: tuple[tuple[type, str, tuple[type, ...]], ...] = (
+    (serializers.BooleanField, "a boolean", (bool,)),
+    (serializers.IntegerField, "an integer", (int,)),
+    (serializers.FloatField, "a number", (int, float)),
+    (serializers.CharField, "a string", (str,)),
+    (serializers.ChoiceField, "a string", (str,)),
+    (serializers.ListField, "an array", (list,)),
+    (serializers.DictField, "an object", (dict,)),
+    (JSONObjectField, "an object", (dict,)),  # a form sends it as text; JSON as an object
+)
 
 
 def valid_input(serializer_class: type[serializers.Serializer], request) -> dict:
@@ -14,10 +32,28 @@ def valid_input(serializer_class: type[serializers.Serializer], request) -> dict
     is not an HTML form: a multipart or urlencoded body is read as a plain mapping, like JSON, so an
     empty value is validated as a value. Repeated parts stay lists for the list fields."""
     data = request.data
+    fields = serializer_class().fields
     if html.is_html_input(data):
-        fields = serializer_class().fields
         lists = {name for name, field in fields.items() if isinstance(field, serializers.ListField)}
         data = {name: values if name in lists else values[-1] for name, values in data.lists()}
+    elif isinstance(data, dict):
+        for name, value in data.items():
+            if name in fields and (error := json_type_error(fields[name], value)):
+                raise serializers.ValidationError({name: [error]})
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """Why `value` is not of the JSON type `field` takes, or None. Null is the field's to judge."""
+    if value is None:
+        return None
+    for field_class, described, python_types in JSON_TYPES:
+        if isinstance(field, field_class):
+            if isinstance(value, bool) and bool not in python_types or not isinstance(value, python_types):
+                return f"must be {described}"
+            break
+    if isinstance(field, serializers.ListField):
+        return next(filter(None, (json_type_error(field.child, item) for item in value)), None)
+    return None

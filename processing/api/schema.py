@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from processing.api.kind_schemas import kind_variants
+from processing.jobs.kinds import PROCESSORS
 from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES
 from processing.lib.problems import MEDIA_TYPE
 
@@ -56,10 +58,11 @@ def multipart_with_images(serializer_class, *file_fields: str) -> OpenApiRequest
     return OpenApiRequest(serializer_class, encoding={name: {"contentType": images} for name in file_fields})
 
 
-def exactly_one_input(serializer_class, *names: str, multipart: bool) -> None:
-    """Say in the schema what the serializer's validate() says: exactly one of these input fields
-    (those the serializer has). A list given may not be empty, and a multipart body sends a list
-    as one part per item, of which Django takes DATA_UPLOAD_MAX_NUMBER_FIELDS at most."""
+def job_body(serializer_class, inputs: dict[str, str], *, multipart: bool, none_allowed: bool) -> None:
+    """Say in the schema what the serializers' validate() say: per kind, the params it requires
+    and the inputs it takes, one of them (of those the body has). A list given may not be empty,
+    and a multipart body sends a list as one part per item, of which Django takes
+    DATA_UPLOAD_MAX_NUMBER_FIELDS at most."""
     from django.conf import settings
     from drf_spectacular.extensions import OpenApiSerializerExtension
 
@@ -71,12 +74,14 @@ def exactly_one_input(serializer_class, *names: str, multipart: bool) -> None:
             if direction != "request":
                 return schema
             properties = schema["properties"]
-            given = [name for name in names if name in properties]
+            given = [name for name in inputs.values() if name in properties]
             for name in given:
                 if properties[name].get("type") == "array":
                     properties[name]["minItems"] = 1
                     if multipart:
                         most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - (len(properties) - 1)
                         properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
-            schema["oneOf"] = [{"required": [name]} for name in given]
+            kinds = sorted(PROCESSORS)
+            taken = {name: field for name, field in inputs.items() if field in given}
+            schema["oneOf"] = kind_variants(auto_schema, direction, kinds, taken, none_allowed=none_allowed)
             return schema

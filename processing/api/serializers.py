@@ -7,7 +7,8 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.api.schema import exactly_one_input
+from processing.api.kind_schemas import BULK_INPUTS, JOB_INPUTS
+from processing.api.schema import job_body
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
@@ -145,10 +146,10 @@ class BulkCreateJsonInput(BulkCreateInput):
     images = None
 
 
-exactly_one_input(JobCreateInput, "image", "record", "image_url", multipart=True)
-exactly_one_input(JobCreateJsonInput, "image", "record", "image_url", multipart=False)
-exactly_one_input(BulkCreateInput, "records", "image_urls", "images", multipart=True)
-exactly_one_input(BulkCreateJsonInput, "records", "image_urls", "images", multipart=False)
+job_body(JobCreateInput, JOB_INPUTS, multipart=True, none_allowed=False)
+job_body(JobCreateJsonInput, JOB_INPUTS, multipart=False, none_allowed=True)
+job_body(BulkCreateInput, BULK_INPUTS, multipart=True, none_allowed=False)
+job_body(BulkCreateJsonInput, BULK_INPUTS, multipart=False, none_allowed=False)
 
 
 class BulkCreateOutput(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
@@ -47,6 +48,7 @@ def _created(token, key: str) -> dict:
 
 
 class TokenListCreateApi(DarkroomApiView):
+    parser_classes = [JSONParser]  # no file to carry: JSON only, so a body means one thing
     pagination_class = Pagination
 
     @extend_schema(
@@ -61,7 +63,7 @@ class TokenListCreateApi(DarkroomApiView):
     @extend_schema(
         operation_id="tokens_create",
         request=TokenInput,
-        responses={201: TokenCreatedOutput, **errors(400, 415)},
+        responses={201: TokenCreatedOutput, **errors(400, 409, 415)},
         summary="Make an API key (the answer shows it, once)",
     )
     def post(self, request):
@@ -71,6 +73,8 @@ class TokenListCreateApi(DarkroomApiView):
 
 
 class TokenDetailApi(DarkroomApiView):
+    parser_classes = [JSONParser]
+
     def get_object(self, request, token_id):
         return found(selectors.api_token_get(user=request.user, token_id=parse_id(token_id)), "token")
 
@@ -93,7 +97,7 @@ class TokenRotateApi(TokenDetailApi):
         operation_id="tokens_rotate",
         parameters=[path_parameter("token_id", "int")],
         request=RotateInput,
-        responses={200: TokenCreatedOutput, **errors(400, 404)},
+        responses={200: TokenCreatedOutput, **errors(400, 404, 415)},
         summary="A new key for an API key (shown once); the old one stops working at once",
     )
     def post(self, request, token_id):

@@ -16,6 +16,8 @@ import schemathesis
 from hypothesis import strategies as st
 from PIL import Image
 
+from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES
+
 
 def image_bytes(format: str) -> bytes:
     buffer = io.BytesIO()
@@ -23,6 +25,8 @@ def image_bytes(format: str) -> bytes:
     return buffer.getvalue()
 
 
+# A part that is not bytes (a negative case: a number where the image goes) is sent as its text.
+schemathesis.serializer.alias(sorted(ALLOWED_CONTENT_TYPES), "application/octet-stream")
 schemathesis.openapi.format("binary", st.sampled_from([image_bytes(f) for f in ("PNG", "JPEG", "WEBP", "GIF")]))
 
 

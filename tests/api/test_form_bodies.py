@@ -1,35 +1,67 @@
-"""A multipart or urlencoded body is read like the same body in JSON: a field sent empty is a
-value to validate, not "not given" (which would quietly take the default)."""
+"""A multipart body is read like the same body in JSON: a field sent empty is a value to
+validate, not "not given" (which would quietly take the default). Operations without a file to
+carry take JSON only."""
 
 import pytest
 
 from tests.conftest import client_for
+from tests.factories import make_record
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("content_type", ["multipart", "json"])
-def test_an_empty_key_name_is_refused_in_a_form_as_in_json(owner, content_type):
+@pytest.mark.parametrize("field", ["priority", "project"])
+def test_an_empty_field_in_a_form_is_refused_as_in_json_not_taken_as_its_default(owner, field):
     client = client_for(owner)
-    if content_type == "json":
-        response = client.post("/api/v1/tokens/", {"name": ""}, format="json")
-    else:
-        response = client.post("/api/v1/tokens/", {"name": ""})
+    body = {"kind": "transform", "record": 1, field: ""}
 
-    assert response.status_code == 400
-    assert response.json()["field"] == "name"
+    as_form = client.post("/api/v1/jobs/", body, format="multipart")
+    as_json = client.post("/api/v1/jobs/", body, format="json")
 
-
-@pytest.mark.django_db
-def test_a_form_without_the_field_still_takes_the_default(owner):
-    response = client_for(owner).post("/api/v1/tokens/", {"ttl_days": "0"})
-
-    assert response.status_code == 201
-    assert response.json()["name"] == "default"
+    assert as_form.status_code == as_json.status_code == 400
+    assert as_form.json()["field"] == as_json.json()["field"] == field
 
 
 @pytest.mark.django_db
-def test_an_empty_priority_in_a_form_is_refused_not_taken_as_the_plans(owner):
-    response = client_for(owner).post("/api/v1/jobs/", {"kind": "transform", "record": "1", "priority": ""})
+def test_a_form_without_the_field_still_takes_the_default(owner, vendor):
+    record = make_record(vendor)
+    response = client_for(owner).post("/api/v1/jobs/", {"kind": "transform", "record": record.pk}, format="multipart")
+
+    assert response.status_code == 202
+    assert response.json()["priority"] == vendor.plan.get_default_priority_display()
+
+
+@pytest.mark.django_db
+def test_api_keys_are_made_with_json_bodies_only(owner):
+    client = client_for(owner)
+
+    assert client.post("/api/v1/tokens/", {"name": "shop"}, format="multipart").status_code == 415
+    assert client.post("/api/v1/tokens/", {"name": ""}, format="json").json()["field"] == "name"
+    assert client.post("/api/v1/tokens/", {"name": "shop"}, format="json").status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": 0}, "name"),  # DRF alone would store "0"
+        ({"name": "shop", "ttl_days": "5"}, "ttl_days"),  # ... and 5
+        ({"name": True}, "name"),
+    ],
+)
+def test_a_json_body_takes_the_types_the_schema_states(owner, body, field):
+    response = client_for(owner).post("/api/v1/tokens/", body, format="json")
 
     assert response.status_code == 400
-    assert response.json()["field"] == "priority"
+    assert response.json()["field"] == field
+
+
+@pytest.mark.django_db
+def test_json_job_params_are_an_object_and_record_ids_integers(owner, vendor):
+    client = client_for(owner)
+    record = make_record(vendor)
+
+    as_text = client.post("/api/v1/jobs/", {"kind": "transform", "record": record.pk, "params": "{}"}, format="json")
+    id_as_text = client.post("/api/v1/jobs/bulk/", {"kind": "transform", "records": [str(record.pk)]}, format="json")
+
+    assert (as_text.status_code, as_text.json()["field"]) == (400, "params")
+    assert (id_as_text.status_code, id_as_text.json()["field"]) == (400, "records")
