@@ -30,17 +30,19 @@ def valid_input(serializer_class: type[serializers.Serializer], request) -> dict
     DRF reads a form field sent empty as "not given", as HTML forms send every field, so a
     multipart `name=` would quietly take the default where the same JSON body is refused. The API
     is not an HTML form: a multipart or urlencoded body is read as a plain mapping, like JSON, so an
-    empty value is validated as a value. Repeated parts stay lists for the list fields."""
+    empty value is validated as a value. Repeated parts stay lists for the list fields. The
+    serializer's context says `form` when it was one."""
     data = request.data
     fields = serializer_class().fields
-    if html.is_html_input(data):
+    form = html.is_html_input(data)
+    if form:
         lists = {name for name, field in fields.items() if isinstance(field, serializers.ListField)}
         data = {name: values if name in lists else values[-1] for name, values in data.lists()}
     elif isinstance(data, dict):
         for name, value in data.items():
             if name in fields and (error := json_type_error(fields[name], value)):
                 raise serializers.ValidationError({name: [error]})
-    serializer = serializer_class(data=data)
+    serializer = serializer_class(data=data, context={"form": form})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

@@ -31,11 +31,19 @@ def one_of_values(values: list[str]) -> dict:
 
 
 def kind_variants(
-    auto_schema, direction, kinds, inputs: dict[str, str] | None = None, *, none_allowed: bool = False
+    auto_schema,
+    direction,
+    kinds,
+    inputs: dict[str, str] | None = None,
+    *,
+    none_allowed: bool = False,
+    multipart: bool = False,
 ) -> list[dict]:
     """One schema per group of kinds with the same needs; `inputs` maps a processor's input names
     to the body's fields (those the body has), None for a body without inputs (a pipeline step).
-    `none_allowed`: the body may give no input to a kind that takes none (one job, not a batch)."""
+    `none_allowed`: the body may give no input to a kind that takes none (one job, not a batch).
+    A multipart body says "one of the inputs the kind takes" without `not`, which schemathesis
+    cannot judge beside a file; job_body adds "exactly one input" for it."""
     groups: dict[str, list[str]] = {}
     needs: dict[str, dict] = {}
     for kind in kinds:
@@ -46,10 +54,17 @@ def kind_variants(
             need["required"] = ["params"]
         if inputs is not None:
             takes = [field for name, field in inputs.items() if name in processor.inputs]
-            cases = [{"required": [field]} for field in takes]
-            if none_allowed and "none" in processor.inputs:
-                cases.append({"not": {"anyOf": [{"required": [field]} for field in inputs.values()]}})
-            need["oneOf"] = cases
+            others = [field for field in inputs.values() if field not in takes]
+            if multipart:
+                if others:
+                    need["anyOf"] = [{"required": [field]} for field in takes]
+            else:
+                cases = [{"required": [field]} for field in takes]
+                if none_allowed and "none" in processor.inputs:
+                    cases.append({"not": {"anyOf": [{"required": [field]} for field in inputs.values()]}})
+                need["oneOf"] = cases
+                if others:
+                    need["not"] = {"anyOf": [{"required": [field]} for field in others]}
         key = json.dumps(need, sort_keys=True)
         groups.setdefault(key, []).append(kind)
         needs[key] = need

@@ -83,5 +83,9 @@ def job_body(serializer_class, inputs: dict[str, str], *, multipart: bool, none_
                         properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
             kinds = sorted(PROCESSORS)
             taken = {name: field for name, field in inputs.items() if field in given}
-            schema["oneOf"] = kind_variants(auto_schema, direction, kinds, taken, none_allowed=none_allowed)
+            schema["oneOf"] = kind_variants(
+                auto_schema, direction, kinds, taken, none_allowed=none_allowed, multipart=multipart
+            )
+            if multipart:
+                schema["allOf"] = [{"oneOf": [{"required": [name]} for name in given]}]
             return schema

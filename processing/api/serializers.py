@@ -98,8 +98,8 @@ class JobCreateInput(JobInputFields):
     def validate(self, attrs):
         given = [name for name in ("image", "record", "image_url") if name in attrs]
         # A kind that works from its parameters alone (inputs has "none", e.g. an ai_endpoint
-        # generating from a prompt) may be given no input at all; the service says the rest.
-        takes_none = "kind" in attrs and "none" in get_processor(attrs["kind"]).inputs
+        # generating from a prompt) may be given no input at all, in JSON: a form carries one.
+        takes_none = not self.context.get("form") and "none" in get_processor(attrs["kind"]).inputs
         if len(given) > 1 or (not given and not takes_none):
             raise serializers.ValidationError(
                 {"image": "give exactly one input: an uploaded `image`, a `record` id or an `image_url`"}

@@ -65,3 +65,14 @@ def test_json_job_params_are_an_object_and_record_ids_integers(owner, vendor):
 
     assert (as_text.status_code, as_text.json()["field"]) == (400, "params")
     assert (id_as_text.status_code, id_as_text.json()["field"]) == (400, "records")
+
+
+@pytest.mark.django_db
+def test_a_prompt_only_job_is_a_json_body_a_form_carries_an_input(owner):
+    client = client_for(owner)
+    body = {"kind": "ai_endpoint", "params": {"endpoint": "e2e", "prompt": "a cat"}}
+
+    as_form = client.post("/api/v1/jobs/", {**body, "params": '{"endpoint": "e2e", "prompt": "a cat"}'})
+
+    assert (as_form.status_code, as_form.json()["field"]) == (400, "image")
+    assert client.post("/api/v1/jobs/", body, format="json").status_code == 202
