@@ -55,6 +55,8 @@ def kind_variants(
         if inputs is not None:
             takes = [field for name, field in inputs.items() if name in processor.inputs]
             others = [field for field in inputs.values() if field not in takes]
+            if not takes and not (none_allowed and "none" in processor.inputs):
+                continue  # this body cannot start this kind
             if multipart:
                 if others:
                     need["anyOf"] = [{"required": [field]} for field in takes]

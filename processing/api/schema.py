@@ -58,11 +58,15 @@ def multipart_with_images(serializer_class, *file_fields: str) -> OpenApiRequest
     return OpenApiRequest(serializer_class, encoding={name: {"contentType": images} for name in file_fields})
 
 
-def job_body(serializer_class, inputs: dict[str, str], *, multipart: bool, none_allowed: bool) -> None:
+def job_body(
+    serializer_class, inputs: dict[str, str], *, multipart: bool, none_allowed: bool, uploads_only: bool = False
+) -> None:
     """Say in the schema what the serializers' validate() say: per kind, the params it requires
     and the inputs it takes, one of them (of those the body has). A list given may not be empty,
     and a multipart body sends a list as one part per item, of which Django takes
-    DATA_UPLOAD_MAX_NUMBER_FIELDS at most."""
+    DATA_UPLOAD_MAX_NUMBER_FIELDS at most. `uploads_only`: describe only the file input — a
+    multipart body cannot send an empty list (no part is no list), so lists of ids and URLs are
+    described for JSON bodies (a form with them is still read)."""
     from django.conf import settings
     from drf_spectacular.extensions import OpenApiSerializerExtension
 
@@ -74,6 +78,9 @@ def job_body(serializer_class, inputs: dict[str, str], *, multipart: bool, none_
             if direction != "request":
                 return schema
             properties = schema["properties"]
+            if uploads_only:
+                for name in [inputs[key] for key in inputs if key != "upload"]:
+                    properties.pop(name, None)
             given = [name for name in inputs.values() if name in properties]
             for name in given:
                 if properties[name].get("type") == "array":

@@ -148,7 +148,7 @@ class BulkCreateJsonInput(BulkCreateInput):
 
 job_body(JobCreateInput, JOB_INPUTS, multipart=True, none_allowed=False)
 job_body(JobCreateJsonInput, JOB_INPUTS, multipart=False, none_allowed=True)
-job_body(BulkCreateInput, BULK_INPUTS, multipart=True, none_allowed=False)
+job_body(BulkCreateInput, BULK_INPUTS, multipart=True, none_allowed=False, uploads_only=True)
 job_body(BulkCreateJsonInput, BULK_INPUTS, multipart=False, none_allowed=False)
 
 
