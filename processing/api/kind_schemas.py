@@ -49,7 +49,10 @@ def kind_variants(
     for kind in kinds:
         processor = PROCESSORS[kind]
         need: dict = {}
-        if params := required_params(auto_schema, processor, direction):
+        params = required_params(auto_schema, processor, direction)
+        if any(schema.get("enum") == [] for schema in params.values()):
+            continue  # a required choice this deployment offers nothing for (no AI endpoint configured)
+        if params:
             need["properties"] = {"params": {"type": "object", "properties": params, "required": list(params)}}
             need["required"] = ["params"]
         if inputs is not None:

@@ -1,5 +1,6 @@
 """schemathesis drives every operation of /api/schema/ (valid and invalid input) against a live
-server: no answer may be a 500, and every answer must match the documented schema."""
+server with every check: no answer may be a 500, every answer must match the documented schema,
+schema-valid requests are accepted and schema-violating ones refused (docs/errors.md)."""
 
 import os
 import subprocess
@@ -13,7 +14,6 @@ from vendors import services as vendor_services
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 ROOT = Path(__file__).resolve().parents[2]
-OUR_PATHS = r"^/api/v1/(jobs|batches|projects|records|queue|quota)"
 
 
 def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.CompletedProcess:
@@ -54,24 +54,6 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
     )
     (tmp_path / "schemathesis.txt").write_text(run.stdout)  # the whole report, bodies untruncated
     return run
-
-
-@pytest.mark.e2e
-@pytest.mark.django_db(transaction=True)
-def test_fuzzing_the_documented_api_finds_no_server_error(live_server, tmp_path):
-    run = run_schemathesis(
-        live_server,
-        tmp_path,
-        "--include-path-regex",
-        OUR_PATHS,
-        "--checks",
-        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--max-examples",
-        "8",
-    )
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
 
 
 @pytest.mark.e2e
