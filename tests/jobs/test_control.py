@@ -3,6 +3,7 @@ in a constant number of statements per chunk of jobs."""
 
 import json
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -130,3 +131,42 @@ def test_retrying_many_skips_jobs_that_cannot_be_retried(batch, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         assert services.jobs_retry(job_ids=[failed.pk, cancelled.pk, waiting.pk]) == 2
     assert set(Job.objects.filter(batch=batch).values_list("state", flat=True)) == {"queued"}
+
+
+class Refused(Exception):
+    pass
+
+
+def test_retrying_a_batchs_failed_jobs_charges_exactly_those_that_run_again(batch):
+    failed, cancelled, waiting = batch.jobs.order_by("created_at")
+    fail(failed)
+    services.job_cancel(job=cancelled)
+    charged = []
+
+    @contextmanager
+    def charge(count):
+        charged.append(count)
+        yield
+
+    assert services.batch_retry_failed(batch=batch, charged=charge) == 1
+    assert charged == [1], "the cancelled and the waiting job are not charged for"
+    assert services.batch_retry_failed(batch=batch, charged=charge) == 0
+    assert charged == [1], "nothing left to run again: no charge"
+
+
+def test_a_refused_charge_runs_nothing_again(batch):
+    jobs = list(batch.jobs.order_by("created_at"))
+    for job in jobs:
+        fail(job)
+
+    @contextmanager
+    def refuse(count):
+        raise Refused(count)
+        yield
+
+    with pytest.raises(Refused):
+        services.batch_retry_failed(batch=batch, charged=refuse)
+    with pytest.raises(Refused):
+        services.job_retry(job=Job.objects.get(pk=jobs[0].pk), charged=refuse)
+    batch.refresh_from_db()
+    assert batch.done == 3 and set(batch.jobs.values_list("state", flat=True)) == {"failed"}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from processing.jobs import events
@@ -89,11 +92,35 @@ _FRESH_RUN = dict(
 RETRYABLE = FINISHED - {JobState.SUCCEEDED}
 
 
-def job_retry(*, job: Job) -> bool:
-    """Run a failed or cancelled job again, with a fresh set of attempts."""
+# Wraps running n jobs again in the caller's charge for them: quotas.quota_charged, say.
+Charging = Callable[[int], AbstractContextManager[object]]
+
+
+def job_retry(*, job: Job, charged: Charging | None = None) -> bool:
+    """Run a failed or cancelled job again, with a fresh set of attempts; with `charged`, as
+    batch_retry_failed does: charged only if it does run again."""
     if job.state not in RETRYABLE:
         raise InvalidTransition(job.state, JobState.QUEUED)
+    if charged is not None:
+        return _retried_charged(Job.objects.filter(pk=job.pk), charged) == 1
     return jobs_retry(job_ids=[job.pk]) == 1
+
+
+def batch_retry_failed(*, batch: Batch, charged: Charging) -> int:
+    """Run the batch's failed jobs again, charged for exactly those that do. Returns how many."""
+    return _retried_charged(batch.jobs.filter(state=JobState.FAILED), charged)
+
+
+def _retried_charged(jobs: QuerySet[Job], charged: Charging) -> int:
+    """Lock those of `jobs` that can run again, then run them again inside `charged(n)` for
+    exactly that n: no other retry can take one of them meanwhile, so what is charged is what
+    runs again, and a refused charge changes nothing."""
+    with transaction.atomic():
+        ids = list(jobs.select_for_update().filter(state__in=RETRYABLE).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        with charged(len(ids)):
+            return jobs_retry(job_ids=ids)
 
 
 def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:
