@@ -15,6 +15,7 @@ from rembg import bg as rembg_bg
 from rembg.sessions.base import BaseSession
 
 from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.masks import predict_mask
@@ -57,8 +58,8 @@ def remove_background(
         ("alpha_matting_foreground_threshold", alpha_matting_foreground_threshold),
         ("alpha_matting_background_threshold", alpha_matting_background_threshold),
     ):
-        _check_int(name, value, low=0, high=255)
-    _check_int("alpha_matting_erode_size", alpha_matting_erode_size, low=0, high=100)
+        _check_int(name, value, low=0, high=CHANNEL_MAX)
+    _check_int("alpha_matting_erode_size", alpha_matting_erode_size, low=0, high=ERODE_SIZE_MAX)
     if bgcolor is not None:
         bgcolor = _checked_colour(bgcolor)
 
@@ -149,5 +150,5 @@ def _checked_colour(colour: object) -> tuple[int, int, int, int]:
     if not isinstance(colour, (tuple, list)) or len(colour) != 4:
         raise InvalidOptions(f"bgcolor must be four integers (red, green, blue, alpha), not {colour!r}")
     for channel in colour:
-        _check_int("each bgcolor channel", channel, low=0, high=255)
+        _check_int("each bgcolor channel", channel, low=0, high=CHANNEL_MAX)
     return tuple(colour)
