@@ -2,7 +2,7 @@
 (cached) model session.
 
 The result decodes to exactly what rembg.remove gives for the same image, session and options
-(tests/imaging/test_background_identity.py checks every option on real photos), with less work
+(tests/lib/imaging/test_background_identity.py checks every option on real photos), with less work
 on the common path: no second EXIF turn and copy (load_image already turned the image in
 place), the mask from processing.lib.imaging.masks, and the plain cut-out in one pass. Options
 whose work is all inside rembg (decontaminate, ViTMatte) go to rembg.remove itself.
@@ -48,7 +48,7 @@ def remove_background(
 
     decontaminate removes the old background's colour fringing on soft edges (ignored with alpha_matting).
     vitmatte_model refines the edges with that ViTMatte variant (ahead of alpha_matting); its file
-    must already be installed (processing.rembg_sessions.require_vitmatte), never downloaded here.
+    must already be installed (processing.lib.rembg.sessions.require_vitmatte), never downloaded here.
     WebP is lossless unless lossless=False (then quality applies to the colours; alpha stays exact).
     """
     format = normalize_format(format, quality=quality)
