@@ -175,7 +175,7 @@ def quota_consume(*, vendor: Vendor, charges: Mapping[str, int]) -> list[QuotaUs
     return usages
 
 
-# Refusals per "quota|vendor slug" since Redis started; /metrics reads them (processing/metrics.py).
+# Refusals per "quota|vendor slug" since Redis started; /metrics reads them (processing/ops/metrics.py).
 REFUSALS_KEY = f"{KEY_PREFIX}:refusals"
 
 

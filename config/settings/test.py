@@ -59,14 +59,15 @@ JOB_RETRY_BASE_S = {"remove_bg": 0.2, "face_crop": 0.2, "transform": 0.2, "sleep
 JOB_QUEUE_CAPACITY = {"remove_bg": 2, "face_crop": 2, "transform": 2, "sleepy": 2, "flaky": 2, "limited": 4}
 JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={"limited": 5})
 DISPATCH_TICK_S = 0.2
-# Processors (tests/processors): test servers listen on loopback. Tests of the refusals turn this
-# off with the `settings` fixture; worker processes see it as it is here.
+# Job kinds and URL inputs (tests/jobs/kinds/, tests/lib/http/): test servers listen on
+# loopback. Tests of the refusals turn this off with the `settings` fixture; worker processes
+# see it as it is here.
 IMAGE_FETCH_ALLOW_PRIVATE = True
 # ... on random ports; tests of the port rule set these back to [80, 443].
 IMAGE_FETCH_ALLOWED_PORTS: list[int] = []
 WEBHOOK_ALLOWED_PORTS: list[int] = []
 JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
-# The port is chosen by tests/processors/conftest.py before any worker process starts.
+# The port is chosen by tests/conftest.py before any worker process starts.
 AI_ENDPOINTS = {
     "e2e": {"url": f"http://127.0.0.1:{env.int('DARKROOM_TEST_AI_PORT', default=9)}/generate", "timeout_s": 5}
 }

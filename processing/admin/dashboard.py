@@ -1,5 +1,5 @@
 """The operators' queue dashboard (/admin/queues/) and the JSON it polls to stay live.
-Both are staff-only through the admin site; the numbers come from processing.selectors."""
+Both are staff-only through the admin site; the numbers come from processing.jobs.selectors."""
 
 from __future__ import annotations
 

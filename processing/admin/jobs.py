@@ -1,4 +1,4 @@
-"""Operators' view of jobs and batches. Every action calls processing.services, the same
+"""Operators' view of jobs and batches. Every action calls processing.jobs.services, the same
 services the API uses; the admin only lists, shows and forwards."""
 
 from __future__ import annotations

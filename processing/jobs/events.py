@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 
@@ -29,19 +32,39 @@ def batch_channel(batch_id: uuid.UUID | str) -> str:
     return f"{CHANNEL_PREFIX}:batch:{batch_id}"
 
 
-def _publish_now(job_id: uuid.UUID | str | None, batch_id: uuid.UUID | str | None, vendor_id: int | None) -> None:
-    notice = json.dumps(
-        {"job": str(job_id) if job_id else None, "batch": str(batch_id) if batch_id else None, "vendor": vendor_id}
-    )
+Notice = tuple[uuid.UUID | str | None, uuid.UUID | str | None, int | None]  # job, batch, vendor
+
+# Notices held back by published_together(), sent when it ends; None outside one.
+_held: ContextVar[list[Notice] | None] = ContextVar("darkroom_held_notices", default=None)
+
+
+def _publish_now(notices: list[Notice]) -> None:
+    """One Redis round trip for all of them; each job's channel and each batch's told once."""
+    channels: dict[str, str] = {}
+    for job_id, batch_id, vendor_id in notices:
+        notice = json.dumps(
+            {"job": str(job_id) if job_id else None, "batch": str(batch_id) if batch_id else None, "vendor": vendor_id}
+        )
+        if job_id:
+            channels[job_channel(job_id)] = notice
+        if batch_id:
+            channels[batch_channel(batch_id)] = notice
+    if not channels:
+        return
     try:
         with get_redis().pipeline(transaction=False) as pipe:
-            if job_id:
-                pipe.publish(job_channel(job_id), notice)
-            if batch_id:
-                pipe.publish(batch_channel(batch_id), notice)
+            for channel, notice in channels.items():
+                pipe.publish(channel, notice)
             pipe.execute()
     except Exception:  # streams fall back to their periodic re-read
-        logger.warning("could not publish a change of job %s / batch %s", job_id, batch_id, exc_info=True)
+        logger.warning("could not publish a change of %s job(s)", len(notices), exc_info=True)
+
+
+def _publish_after_commit(notices: list[Notice]) -> None:
+    try:
+        transaction.on_commit(lambda: _publish_now(notices))
+    except Exception:
+        logger.warning("could not schedule a change notice for %s job(s)", len(notices), exc_info=True)
 
 
 def publish_change(
@@ -49,10 +72,29 @@ def publish_change(
 ) -> None:
     """Tell the streams of this job (and of its batch, when given) that it changed, once the
     change is committed. Never raises."""
+    held = _held.get()
+    if held is not None:
+        held.append((job_id, batch_id, vendor_id))
+        return
+    _publish_after_commit([(job_id, batch_id, vendor_id)])
+
+
+@contextmanager
+def published_together() -> Iterator[None]:
+    """The changes published inside go out when it ends (after commit, if a transaction is
+    open then), in one Redis round trip: what the bulk paths that change many jobs use, so
+    their cost per job stays a list append."""
+    if _held.get() is not None:  # inside another: that one sends them
+        yield
+        return
+    token = _held.set([])
     try:
-        transaction.on_commit(lambda: _publish_now(job_id, batch_id, vendor_id))
-    except Exception:
-        logger.warning("could not schedule a change notice for job %s", job_id, exc_info=True)
+        yield
+    finally:
+        notices = _held.get()
+        _held.reset(token)
+        if notices:
+            _publish_after_commit(notices)
 
 
 def on_job_finished(sender, job, state, **kwargs) -> None:

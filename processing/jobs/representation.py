@@ -1,5 +1,6 @@
-"""A job as clients see it, JSON-ready: the one shape the REST API, the event streams and the
-webhooks send. The API's JobOutput serializer declares it for the schema and returns this."""
+"""A job and a batch as clients see them, JSON-ready: the one shape of each that the REST API,
+the event streams and the webhooks send. The API's JobOutput and BatchOutput serializers
+declare them for the schema."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime
 
 from django.core.files.storage import default_storage
 
-from processing.jobs.models import Job
+from processing.jobs.models import Batch, Job
+from processing.jobs.selectors.batches import batch_progress
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -47,4 +49,25 @@ def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None
         "created_at": _timestamp(job.created_at),
         "started_at": _timestamp(job.started_at),
         "finished_at": _timestamp(job.finished_at),
+    }
+
+
+def batch_representation(batch: Batch) -> dict:
+    """What the batch is and how far it got: counts by state, percent and eta_s come from
+    batch_progress, the one place they are computed."""
+    progress = batch_progress(batch=batch)
+    return {
+        "id": str(batch.pk),
+        "kind": batch.kind,
+        "priority": batch.get_priority_display(),
+        "total": progress["total"],
+        "queued": progress["queued"],
+        "running": progress["running"],
+        "succeeded": progress["succeeded"],
+        "failed": progress["failed"],
+        "cancelled": progress["cancelled"],
+        "percent": progress["percent"],
+        "eta_s": progress["eta_s"],
+        "created_at": _timestamp(batch.created_at),
+        "finished_at": _timestamp(batch.finished_at),
     }

@@ -1,4 +1,4 @@
-"""Signals sent by processing/services.py after a state change is committed.
+"""Signals sent by processing/jobs/services/ after a state change is committed.
 
 Receivers (webhooks, metrics, event streams) must be quick and must not raise: they run in
 the web or worker process that made the change.

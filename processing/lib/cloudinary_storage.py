@@ -73,7 +73,7 @@ class CloudinaryStorage(Storage):
     """Files on Cloudinary, `upload` delivery type, images as `image` and the rest as `raw`."""
 
     def __init__(self, cloudinary_url: str | None = None, folder: str = ""):
-        self.cloudinary_url = cloudinary_url if cloudinary_url is not None else getattr(settings, "CLOUDINARY_URL", "")
+        self.cloudinary_url = cloudinary_url if cloudinary_url is not None else settings.CLOUDINARY_URL
         if not self.cloudinary_url:
             raise ImproperlyConfigured("The Cloudinary storage needs CLOUDINARY_URL")
         self.folder = folder.strip("/")

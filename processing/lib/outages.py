@@ -11,14 +11,7 @@ import errno
 
 import redis
 from django.db import InterfaceError, OperationalError
-
-try:  # the web processes' pool (django-db-connection-pool) is SQLAlchemy's QueuePool
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-except ImportError:  # pragma: no cover - only without the pool installed
-
-    class PoolTimeout(Exception):
-        pass
-
+from sqlalchemy.exc import TimeoutError as PoolTimeout  # django-db-connection-pool's pool is SQLAlchemy's
 
 # 2002/2003: can't connect (socket / TCP), 2006: server gone away, 2013: lost connection during a
 # query, 1040: too many connections, 1053: server shutdown in progress.

@@ -3,7 +3,7 @@ never addresses, paths or secrets.
 
 200 while the database and Redis answer (with `degraded` when no worker was seen lately or the
 rembg model file is missing, which stop jobs but not the API); 503 when either is down.
-processing/health.py keeps the bare /health/live and /health/ready probes for load balancers.
+processing/ops/health.py keeps the bare /health/live and /health/ready probes for load balancers.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from processing.jobs import selectors, services
-from processing.jobs.charges import per_image_charges, upload_charges
+from processing.jobs.charges import upload_charges
 from processing.jobs.errors import JobError
-from processing.jobs.states import InvalidTransition, JobState
+from processing.jobs.states import InvalidTransition
 from processing.lib.found import found
 from processing.lib.problems import problem_response
 from processing.portal.forms import StartForm, UploadForm
@@ -122,14 +122,22 @@ def job_cancel(request, pk, *, vendor):
     return _back(request)
 
 
+def _charged_as_started(*, vendor, kind: str, params):
+    """The charge for running n jobs again: counted like starting them anew."""
+
+    def charged(count: int):
+        return quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=count, params=params))
+
+    return charged
+
+
 @require_POST
 @vendor_view
 def job_retry(request, pk, *, vendor):
     """Counted like a new job, as through the API."""
     job = found(selectors.job_get(vendor=vendor, job_id=pk), "job")
     try:
-        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=job.kind, count=1, params=job.run_params)):
-            services.job_retry(job=job)
+        services.job_retry(job=job, charged=_charged_as_started(vendor=vendor, kind=job.kind, params=job.run_params))
         messages.success(request, "The job is queued again.")
     except quotas.QuotaExceeded as exc:
         messages.error(request, refusal_sentence(exc))
@@ -142,21 +150,16 @@ def job_retry(request, pk, *, vendor):
 @vendor_view
 def batch_retry_failed(request, pk, *, vendor):
     batch = found(selectors.batch_get(vendor=vendor, batch_id=pk), "batch")
-    failed = list(selectors.batch_jobs(batch=batch).filter(state=JobState.FAILED).values_list("pk", flat=True))
-    retried = 0
-    if failed:
-        try:
-            # Counted like starting them anew.
-            charges = start_charges(kind=batch.kind, count=len(failed), params=batch.params)
-            with quotas.quota_charged(vendor=vendor, charges=charges) as c:
-                retried = services.jobs_retry(job_ids=failed)
-                # Some may have been retried meanwhile elsewhere: those images are not counted.
-                c.refund(per_image_charges(kind=batch.kind, count=len(failed) - retried, params=batch.params))
-        except quotas.QuotaExceeded as exc:
-            if _wants_json(request):
-                return _error("rate_limited", refusal_sentence(exc), 429)
-            messages.error(request, refusal_sentence(exc))
-            return _back(request)
+    try:
+        # Charged for exactly the failed jobs that run again, determined before charging.
+        retried = services.batch_retry_failed(
+            batch=batch, charged=_charged_as_started(vendor=vendor, kind=batch.kind, params=batch.params)
+        )
+    except quotas.QuotaExceeded as exc:
+        if _wants_json(request):
+            return _error("rate_limited", refusal_sentence(exc), 429)
+        messages.error(request, refusal_sentence(exc))
+        return _back(request)
     if _wants_json(request):
         return JsonResponse({"batch": batch_snapshot(batch), "message": f"{retried} failed jobs queued again"})
     messages.success(request, f"{retried} failed jobs queued again.")

@@ -1,24 +1,18 @@
-"""What the progress bars read: a batch's and its jobs' state, as JSON-ready dicts."""
+"""What the progress bars read: a batch's and its jobs' state, as JSON-ready dicts. Counts and
+estimates come from the jobs core (batch_progress, job_eta_s); a poll reads no more jobs than
+the project page's grid can show."""
 
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.urls import reverse
-from django.utils import timezone
 
 from processing.jobs import selectors
 from processing.jobs.models import Batch, Job
-from processing.jobs.states import JobState
-
-
-def _seconds_left(elapsed_s: float, fraction_done: float) -> float | None:
-    if fraction_done <= 0 or fraction_done >= 1:
-        return None
-    return round(elapsed_s * (1 - fraction_done) / fraction_done, 1)
+from processing.portal.views import GRID_LIMIT
 
 
 def job_snapshot(job: Job) -> dict:
-    running_s = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
     result = job.result or {}
     return {
         "id": str(job.pk),
@@ -28,7 +22,7 @@ def job_snapshot(job: Job) -> dict:
         "percent": job.progress_percent,
         "stage": job.progress_stage,
         "message": job.progress_message,
-        "seconds_left": _seconds_left(running_s, job.progress_percent / 100) if job.state == JobState.RUNNING else None,
+        "seconds_left": selectors.job_eta_s(job=job),
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
         # Only an image result replaces the thumbnail; any result can be downloaded.
         "result_url": default_storage.url(result["name"])
@@ -48,9 +42,10 @@ def _result_thumbnail_url(job: Job, result: dict) -> str | None:
 
 
 def batch_snapshot(batch: Batch) -> dict:
+    """The batch's progress, and its jobs on the cards the grid shows (the project's GRID_LIMIT
+    newest records), whatever the batch's size."""
     progress = selectors.batch_progress(batch=batch)
-    jobs = [job_snapshot(job) for job in selectors.batch_jobs(batch=batch)]
-    failures = sorted({j["error"]["message"] for j in jobs if j["state"] == JobState.FAILED and j["error"]})
+    jobs = selectors.batch_jobs_of_newest_records(batch=batch, limit=GRID_LIMIT)
     finished = progress["succeeded"] + progress["failed"] + progress["cancelled"]
     return {
         "id": str(batch.pk),
@@ -63,8 +58,8 @@ def batch_snapshot(batch: Batch) -> dict:
         "percent": round(progress["percent"]),
         "done": finished == progress["total"],
         "seconds_left": progress["eta_s"] if finished < progress["total"] else None,
-        "failure_reasons": failures,
-        "jobs": jobs,
+        "failure_reasons": selectors.batch_failure_reasons(batch=batch) if progress["failed"] else [],
+        "jobs": [job_snapshot(job) for job in jobs],
         "download_url": reverse("portal:batch-download", args=[batch.pk]),
         "status_url": reverse("portal:batch-status", args=[batch.pk]),
     }

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from processing.jobs.representation import job_representation
-from processing.jobs.selectors import batch_progress
+from processing.jobs.representation import batch_representation, job_representation
 from processing.jobs.states import JobState
 from processing.webhooks import selectors, services
 from processing.webhooks.models import WebhookEvent
@@ -35,12 +34,7 @@ def on_endpoint_changed(sender, instance, **kwargs) -> None:
 
 def on_batch_finished(sender, batch, **kwargs) -> None:
     try:
-        data = {
-            "id": str(batch.pk),
-            "kind": batch.kind,
-            **batch_progress(batch=batch),
-            "finished_at": batch.finished_at,
-        }
+        data = batch_representation(batch)
         deliveries_enqueue(vendor_id=batch.vendor_id, event=WebhookEvent.BATCH_FINISHED, data=data)
     except Exception:
         logger.exception("could not queue webhook batch.finished for batch %s of vendor %s", batch.pk, batch.vendor_id)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from processing.jobs.errors import InvalidParams
+from processing.lib.errors import ProcessingError
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -125,8 +126,10 @@ def delivery_attempt(
         )
         status_code, excerpt = answer.status, answer.text[:EXCERPT_CHARS]
         retry = not 200 <= status_code < 300
-    except InvalidParams as exc:
-        error, retry = exc.message, False
+    except ProcessingError as exc:
+        # The guard's own: a refused or malformed address (final), or a name that could not be
+        # resolved this time (TemporaryError: tried again later, as a connection error is).
+        error, retry = exc.message, exc.retryable
         _log_failed_attempt(endpoint, event, attempt, exc.detail)
     except httpx.HTTPError as exc:
         # The vendor sees what kind of failure; the exception's text (it may name addresses

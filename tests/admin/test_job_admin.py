@@ -1,5 +1,5 @@
 """Jobs in the admin: filters, search, the detail page and the actions, which change state
-through processing.services."""
+through processing.jobs.services."""
 
 import re
 

@@ -47,10 +47,15 @@ def test_a_batch_of_1000_is_inserted_in_chunks_and_admitted_only_up_to_capacity(
     assert handed_over.count() == capacity, "the backlog waits in the database"
 
 
-def test_cancelling_a_batch_of_1000_updates_in_chunks(vendor, django_assert_max_num_queries):
+def test_cancelling_a_batch_of_1000_updates_and_announces_in_chunks(
+    vendor, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     batch = services.batch_create(vendor=vendor, kind="sleepy", records=many_records(vendor, 1000))
-    with django_assert_max_num_queries(10):
+    # A constant number of statements per chunk of 500, the reads that announce each job after
+    # commit included: none per job.
+    with django_assert_max_num_queries(20), django_capture_on_commit_callbacks(execute=True) as announced:
         assert services.batch_cancel(batch=batch) == 1000
+    assert announced, "the cancelled jobs are announced"
     assert not batch.jobs.exclude(state="cancelled").exists()
 
 

@@ -52,3 +52,15 @@ def test_a_batch_eta_counts_the_jobs_waiting_ahead_of_it(vendor):
 def test_nothing_to_measure_from_gives_no_estimate(vendor):
     Job.objects.bulk_create([Job(vendor=vendor, kind="transform") for _ in range(3)])
     assert selectors.backlog_eta_s(kind="transform") is None
+
+
+def test_a_running_jobs_estimate_is_from_its_own_progress(vendor):
+    started = timezone.now() - timedelta(seconds=30)
+    running = Job(vendor=vendor, kind="transform", state="running", started_at=started, progress_percent=25)
+    assert selectors.job_eta_s(job=running) == pytest.approx(90, abs=1)  # a quarter in 30 s
+    for unknown in (
+        Job(vendor=vendor, kind="transform", state="running", started_at=started, progress_percent=0),
+        Job(vendor=vendor, kind="transform", state="queued", progress_percent=25),
+        Job(vendor=vendor, kind="transform", state="succeeded", started_at=started, progress_percent=100),
+    ):
+        assert selectors.job_eta_s(job=unknown) is None

@@ -107,6 +107,25 @@ def test_batch_status_counts_and_reasons(browser_for, owner, vendor, records):
     assert browser_for(owner).get(reverse("portal:batch-status", args=[batch.pk])).json()["done"] is True
 
 
+def test_batch_status_reads_only_the_jobs_the_grid_can_show(
+    browser_for, owner, vendor, records, monkeypatch, django_assert_max_num_queries
+):
+    from processing.portal import snapshots
+
+    batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
+    for job in batch.jobs.all():
+        finish(job, fail=True)
+    monkeypatch.setattr(snapshots, "GRID_LIMIT", 2)
+    web = browser_for(owner)
+    url = reverse("portal:batch-status", args=[batch.pk])
+    web.get(url)  # the session and the vendor, read once
+    with django_assert_max_num_queries(8):  # however many jobs the batch has
+        status = web.get(url).json()
+    newest_two = sorted(records, key=lambda record: record.created_at)[1:]
+    assert {job["record"] for job in status["jobs"]} == {record.pk for record in newest_two}
+    assert (status["total"], status["failed"], status["failure_reasons"]) == (3, 3, ["no face in this photo"])
+
+
 def test_a_batch_downloads_as_a_zip_of_its_results(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     for job in batch.jobs.all():

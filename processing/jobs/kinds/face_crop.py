@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from processing.jobs.kinds.base import IMAGE_FORMATS, Processor
-from processing.lib.imaging.bounds import ASPECT_MAX, ASPECT_MIN, FACE_MARGIN_MAX
+from processing.lib.imaging.bounds import ASPECT_MAX, ASPECT_MIN, FACE_MARGIN_MAX, QUALITY_MAX, QUALITY_MIN
 
 
 class FaceCropParams(serializers.Serializer):
@@ -10,7 +10,7 @@ class FaceCropParams(serializers.Serializer):
     which = serializers.ChoiceField(choices=["largest", "all"], default="largest")
     square_pad = serializers.BooleanField(default=False)
     format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
-    quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
+    quality = serializers.IntegerField(min_value=QUALITY_MIN, max_value=QUALITY_MAX, default=90)
 
 
 def run(data, params, *, limits, progress):

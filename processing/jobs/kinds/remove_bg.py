@@ -7,6 +7,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from processing.jobs.kinds.base import KindParams, OfferedChoiceField, OfferedSwitch, Processor
+from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
 
 # A cut-out keeps its transparency: no JPEG.
 CUTOUT_FORMATS = ("png", "webp")
@@ -26,9 +27,9 @@ def allowed_models() -> list[str]:
 class RemoveBgParams(KindParams):
     model = OfferedChoiceField(offered=allowed_models, required=False)
     alpha_matting = serializers.BooleanField(default=False)
-    alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=255, default=240)
-    alpha_matting_background_threshold = serializers.IntegerField(min_value=0, max_value=255, default=10)
-    alpha_matting_erode_size = serializers.IntegerField(min_value=0, max_value=100, default=10)
+    alpha_matting_foreground_threshold = serializers.IntegerField(min_value=0, max_value=CHANNEL_MAX, default=240)
+    alpha_matting_background_threshold = serializers.IntegerField(min_value=0, max_value=CHANNEL_MAX, default=10)
+    alpha_matting_erode_size = serializers.IntegerField(min_value=0, max_value=ERODE_SIZE_MAX, default=10)
     only_mask = serializers.BooleanField(default=False)
     post_process_mask = serializers.BooleanField(default=False)
     decontaminate = serializers.BooleanField(default=False)
@@ -40,7 +41,7 @@ class RemoveBgParams(KindParams):
     )
     vitmatte_model = OfferedChoiceField(offered=lambda: settings.REMBG_VITMATTE_MODELS, required=False)
     bgcolor = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=255),
+        child=serializers.IntegerField(min_value=0, max_value=CHANNEL_MAX),
         min_length=4,
         max_length=4,
         required=False,

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from processing.jobs.kinds.base import IMAGE_FORMATS, KindParams, Processor, RequiredWhen
+from processing.lib.imaging.bounds import QUALITY_MAX, QUALITY_MIN, TRIM_PADDING_MAX
 
 
 class TransformParams(KindParams):
@@ -8,11 +9,11 @@ class TransformParams(KindParams):
     height = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True)
     mode = serializers.ChoiceField(choices=["fit", "fill", "exact", "thumbnail"], default="fit")
     format = serializers.ChoiceField(choices=IMAGE_FORMATS, default="png")
-    quality = serializers.IntegerField(min_value=1, max_value=100, default=90)
+    quality = serializers.IntegerField(min_value=QUALITY_MIN, max_value=QUALITY_MAX, default=90)
     strip_metadata = serializers.BooleanField(default=True)
     # Crop to the subject: cut fully transparent borders (after a remove_bg step), before resizing.
     trim = serializers.BooleanField(default=False)
-    trim_padding = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    trim_padding = serializers.IntegerField(min_value=0, max_value=TRIM_PADDING_MAX, default=0)
     upscale = serializers.BooleanField(default=False)
 
     required_when = (

@@ -1,7 +1,15 @@
 """Every read of jobs and batches, split by concern. Reads for vendors are scoped by a vendor;
 the `ops_*` reads are for operators only. Callers use `from processing.jobs import selectors`."""
 
-from processing.jobs.selectors.batches import batch_get, batch_job_ids, batch_jobs, batch_list, batch_progress
+from processing.jobs.selectors.batches import (
+    batch_failure_reasons,
+    batch_get,
+    batch_job_ids,
+    batch_jobs,
+    batch_jobs_of_newest_records,
+    batch_list,
+    batch_progress,
+)
 from processing.jobs.selectors.jobs import (
     job_filter,
     job_get,
@@ -20,6 +28,7 @@ from processing.jobs.selectors.ops import (
 )
 from processing.jobs.selectors.stats import (
     backlog_eta_s,
+    job_eta_s,
     kind_throughput_per_s,
     queue_oldest_waiting_age_s,
     queue_stats,
@@ -28,11 +37,14 @@ from processing.jobs.selectors.stats import (
 
 __all__ = [
     "backlog_eta_s",
+    "batch_failure_reasons",
     "batch_get",
     "batch_job_ids",
     "batch_jobs",
+    "batch_jobs_of_newest_records",
     "batch_list",
     "batch_progress",
+    "job_eta_s",
     "job_filter",
     "job_get",
     "job_list",

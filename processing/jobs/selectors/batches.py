@@ -37,6 +37,26 @@ def batch_jobs(*, batch: Batch) -> QuerySet[Job]:
     return Job.objects.filter(vendor_id=batch.vendor_id, batch=batch).select_related("record").order_by("created_at")
 
 
+def batch_jobs_of_newest_records(*, batch: Batch, limit: int) -> list[Job]:
+    """The batch's jobs on its `limit` newest records, with them: a page showing a project's
+    `limit` newest records shows no other job of a batch of that project's records."""
+    return list(
+        batch_jobs(batch=batch).filter(record__isnull=False).order_by("-record__created_at", "-record_id")[:limit]
+    )
+
+
+def batch_failure_reasons(*, batch: Batch, limit: int = 10) -> list[str]:
+    """The different reasons the batch's jobs failed for, in order, at most `limit` of them."""
+    reasons = (
+        Job.objects.filter(vendor_id=batch.vendor_id, batch=batch, state=JobState.FAILED)
+        .exclude(error_code="")
+        .order_by("error_message")
+        .values_list("error_message", flat=True)
+        .distinct()
+    )
+    return list(reasons[:limit])
+
+
 def batch_job_ids(*, batch: Batch) -> list[uuid.UUID]:
     return list(Job.objects.filter(batch=batch).order_by("created_at", "pk").values_list("pk", flat=True))
 

@@ -112,3 +112,13 @@ def backlog_eta_s(*, kind: str, ahead: int | None = None) -> float | None:
     if ahead is None:
         ahead = Job.objects.filter(kind=kind, state__in=ACTIVE).count()
     return round(ahead / rate, 1)
+
+
+def job_eta_s(*, job: Job) -> float | None:
+    """Seconds until a running job finishes, from its own progress: the time it has run, times
+    what is left over what is done. None unless it is running and part-way."""
+    fraction_done = job.progress_percent / 100
+    if job.state != JobState.RUNNING or job.started_at is None or not 0 < fraction_done < 1:
+        return None
+    running_s = (timezone.now() - job.started_at).total_seconds()
+    return round(running_s * (1 - fraction_done) / fraction_done, 1)

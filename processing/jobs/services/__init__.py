@@ -4,6 +4,7 @@ locks. Callers use `from processing.jobs import services` and the names below.""
 
 from processing.jobs.services.control import (
     batch_cancel,
+    batch_retry_failed,
     job_cancel,
     job_retry,
     job_set_priority,
@@ -46,6 +47,7 @@ __all__ = [
     "_backoff_s",
     "batch_cancel",
     "batch_create",
+    "batch_retry_failed",
     "batch_finish_if_done",
     "check_upload",
     "idempotency_key_claim",

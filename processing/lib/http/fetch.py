@@ -11,6 +11,7 @@ import httpx
 from processing.lib.errors import ImageTooLarge, InvalidImage, PermanentError, TemporaryError
 from processing.lib.http.client import BodyTooLarge, parse_retry_after, safe_request
 from processing.lib.http.guard import AddressPolicy, check_url
+from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -75,9 +76,6 @@ def _check_status(status: int, headers: httpx.Headers, *, url: str) -> None:
 
 
 def _checked_image(body: bytes) -> bytes:
-    # Imported here: check_image_url runs on the request path, which needs no numpy.
-    from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES, sniff_content_type
-
     if not body:
         raise InvalidImage("the URL returned no bytes")
     detected = sniff_content_type(body)

@@ -2,7 +2,7 @@
 (cached) model session.
 
 The result decodes to exactly what rembg.remove gives for the same image, session and options
-(tests/imaging/test_background_identity.py checks every option on real photos), with less work
+(tests/lib/imaging/test_background_identity.py checks every option on real photos), with less work
 on the common path: no second EXIF turn and copy (load_image already turned the image in
 place), the mask from processing.lib.imaging.masks, and the plain cut-out in one pass. Options
 whose work is all inside rembg (decontaminate, ViTMatte) go to rembg.remove itself.
@@ -15,6 +15,7 @@ from rembg import bg as rembg_bg
 from rembg.sessions.base import BaseSession
 
 from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.masks import predict_mask
@@ -47,7 +48,7 @@ def remove_background(
 
     decontaminate removes the old background's colour fringing on soft edges (ignored with alpha_matting).
     vitmatte_model refines the edges with that ViTMatte variant (ahead of alpha_matting); its file
-    must already be installed (processing.rembg_sessions.require_vitmatte), never downloaded here.
+    must already be installed (processing.lib.rembg.sessions.require_vitmatte), never downloaded here.
     WebP is lossless unless lossless=False (then quality applies to the colours; alpha stays exact).
     """
     format = normalize_format(format, quality=quality)
@@ -57,8 +58,8 @@ def remove_background(
         ("alpha_matting_foreground_threshold", alpha_matting_foreground_threshold),
         ("alpha_matting_background_threshold", alpha_matting_background_threshold),
     ):
-        _check_int(name, value, low=0, high=255)
-    _check_int("alpha_matting_erode_size", alpha_matting_erode_size, low=0, high=100)
+        _check_int(name, value, low=0, high=CHANNEL_MAX)
+    _check_int("alpha_matting_erode_size", alpha_matting_erode_size, low=0, high=ERODE_SIZE_MAX)
     if bgcolor is not None:
         bgcolor = _checked_colour(bgcolor)
 
@@ -149,5 +150,5 @@ def _checked_colour(colour: object) -> tuple[int, int, int, int]:
     if not isinstance(colour, (tuple, list)) or len(colour) != 4:
         raise InvalidOptions(f"bgcolor must be four integers (red, green, blue, alpha), not {colour!r}")
     for channel in colour:
-        _check_int("each bgcolor channel", channel, low=0, high=255)
+        _check_int("each bgcolor channel", channel, low=0, high=CHANNEL_MAX)
     return tuple(colour)

@@ -5,6 +5,7 @@ import io
 from PIL import Image, ImageCms
 
 from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.bounds import QUALITY_MAX, QUALITY_MIN
 from processing.lib.imaging.output import ImageOutput
 
 CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -27,8 +28,8 @@ def normalize_format(format: str, *, quality: int = 90) -> str:
     name = _ALIASES.get(str(format).upper(), str(format).upper())
     if name not in CONTENT_TYPES:
         raise InvalidOptions(f"unsupported output format {format!r}; use one of PNG, JPEG, WEBP")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-        raise InvalidOptions(f"quality must be an integer from 1 to 100, not {quality!r}")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not QUALITY_MIN <= quality <= QUALITY_MAX:
+        raise InvalidOptions(f"quality must be an integer from {QUALITY_MIN} to {QUALITY_MAX}, not {quality!r}")
     return name
 
 

@@ -8,49 +8,14 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from processing.lib.errors import ImageTooLarge, InvalidImage
+from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
 
 # Pillow format names we let parse an upload; everything else is refused before decoding.
 # MPO (multi-picture JPEG, from cameras and phones) has no opener of its own: JPEG's returns it.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-ALLOWED_CONTENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff"}
 
 # What a corrupt or truncated file can make Pillow's decoders raise.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
-
-_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-
-
-def sniff_content_type(data: bytes) -> str | None:
-    """The image type the leading bytes announce, without decoding anything."""
-    head = data[:32]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:2] == b"BM" and len(head) >= 18 and struct.unpack("<I", head[14:18])[0] in _BMP_HEADER_SIZES:
-        return "image/bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "image/tiff"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "image/avif"
-        if brand in _HEIF_BRANDS:
-            return "image/heic"
-    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "image/jxl"
-    if head[:4] == b"\x00\x00\x01\x00":
-        return "image/x-icon"
-    if head[:4] == b"8BPS":
-        return "image/vnd.adobe.photoshop"
-    if _looks_like_svg(data[:1024]):
-        return "image/svg+xml"
-    return None
 
 
 def load_image(
@@ -154,11 +119,6 @@ def _sixteen_bit_to_grey(img: Image.Image) -> Image.Image:
     grey = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8))
     grey.info = dict(img.info)
     return grey
-
-
-def _looks_like_svg(head: bytes) -> bool:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text)
 
 
 def _describe(data: bytes) -> str:

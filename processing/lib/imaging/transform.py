@@ -3,6 +3,7 @@
 from PIL import Image, ImageOps
 
 from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.bounds import TRIM_PADDING_MAX
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.output import ImageOutput
@@ -147,8 +148,8 @@ def _check_dimension(name: str, value: object) -> None:
 
 
 def _check_padding(padding: object) -> None:
-    if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= 10_000:
-        raise InvalidOptions(f"trim padding must be an integer from 0 to 10000, not {padding!r}")
+    if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= TRIM_PADDING_MAX:
+        raise InvalidOptions(f"trim padding must be an integer from 0 to {TRIM_PADDING_MAX}, not {padding!r}")
 
 
 def _check_output_pixels(pixels: int, *, max_pixels: int) -> None:

