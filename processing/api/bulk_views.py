@@ -14,6 +14,7 @@ from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateJ
 from processing.jobs import selectors, services
 from processing.jobs.charges import charges_for_jobs
 from processing.jobs.models import Batch
+from processing.jobs.representation import batch_representation
 from processing.lib.found import found
 from vendors.selectors import project_get, record_list
 
@@ -88,20 +89,6 @@ class BulkCreateApi(DarkroomApiView):
             )
 
 
-def batch_body(batch) -> dict:
-    progress = selectors.batch_progress(batch=batch)
-    return BatchOutput(
-        {
-            **progress,
-            "id": batch.pk,
-            "kind": batch.kind,
-            "priority": batch.get_priority_display(),
-            "created_at": batch.created_at,
-            "finished_at": batch.finished_at,
-        }
-    ).data
-
-
 class OneBatchApi(DarkroomApiView):
     # The views of one batch, found among the caller's vendor's batches.
 
@@ -118,7 +105,7 @@ class BatchDetailApi(OneBatchApi):
         description="Jobs by state, percent finished and an estimate of the time left from the rate so far.",
     )
     def get(self, request, batch_id):
-        return Response(batch_body(self.get_object(request, batch_id)))
+        return Response(batch_representation(self.get_object(request, batch_id)))
 
 
 class BatchCancelApi(OneBatchApi):
@@ -138,4 +125,4 @@ class BatchCancelApi(OneBatchApi):
         batch = self.get_object(request, batch_id)
         cancelled = services.batch_cancel(batch=batch)
         batch.refresh_from_db()
-        return Response({"cancelled": cancelled, "batch": batch_body(batch)})
+        return Response({"cancelled": cancelled, "batch": batch_representation(batch)})

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from processing.api.kind_schemas import kind_variants
 from processing.jobs.kinds import PROCESSORS
-from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES
+from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES
 from processing.lib.problems import MEDIA_TYPE
 
 PROBLEM = inline_serializer(

@@ -143,8 +143,11 @@ class JobRetryApi(OneJobApi):
     def post(self, request, job_id):
         vendor = self.vendor(request)
         job = self.get_object(request, job_id)
-        charges = charges_for_jobs(kind=job.kind, count=1, bulk=False, params=job.run_params)
-        with limits.charged(request, vendor=vendor, charges=charges):
-            services.job_retry(job=job)
+
+        def charged(count: int):  # only if it does run again: a retry that lost a race costs nothing
+            charges = charges_for_jobs(kind=job.kind, count=count, bulk=False, params=job.run_params)
+            return limits.charged(request, vendor=vendor, charges=charges)
+
+        services.job_retry(job=job, charged=charged)
         job.refresh_from_db()
         return job_response(request, job, status.HTTP_202_ACCEPTED)

@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import strategies as st
 from PIL import Image
 
-from processing.lib.imaging.inspect import ALLOWED_CONTENT_TYPES
+from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES
 
 
 def image_bytes(format: str) -> bytes:

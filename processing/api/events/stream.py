@@ -32,7 +32,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from processing.api.events.hub import hub
 from processing.jobs import selectors
 from processing.jobs.events import batch_channel, job_channel
-from processing.jobs.representation import job_representation
+from processing.jobs.representation import batch_representation, job_representation
 from processing.jobs.states import FINISHED
 from processing.lib.redis import get_redis
 
@@ -67,10 +67,8 @@ def batch_snapshot_reader(*, vendor, batch_id: uuid.UUID) -> Callable[[], Snapsh
         batch = selectors.batch_get(vendor=vendor, batch_id=batch_id)
         if batch is None:
             return Snapshot("batch", {"id": str(batch_id), "state": "gone"}, finished=True)
-        data = {"id": str(batch.pk), "kind": batch.kind, **selectors.batch_progress(batch=batch)}
-        data["finished"] = batch.finished_at is not None
-        data["finished_at"] = batch.finished_at
-        return Snapshot("batch", data, batch.finished_at is not None)
+        finished = batch.finished_at is not None
+        return Snapshot("batch", {**batch_representation(batch), "finished": finished}, finished)
 
     return read
 
