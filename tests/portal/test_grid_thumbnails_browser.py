@@ -30,7 +30,7 @@ def wait_for_previews(project: Project, timeout: float = 240) -> None:
     pytest.fail("the thumbnail actor did not make every preview in time")
 
 
-def test_the_grid_of_fifty_large_photos_loads_previews_not_originals(worker, live_server, chromium):  # noqa: F811
+def test_the_grid_of_fifty_large_photos_loads_previews_not_originals(worker, live_server, chromium):
     make_member(make_vendor("acme"), "acme-owner", role="owner")
     page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in_and_create_project(page, live_server, "Catalogue")

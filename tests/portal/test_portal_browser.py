@@ -58,7 +58,7 @@ def sign_in_and_create_project(page, live_server, project: str) -> None:
     page.wait_for_load_state("load")
 
 
-def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server, chromium, photos, tmp_path):  # noqa: F811
+def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server, chromium, photos, tmp_path):
     make_member(make_vendor("acme"), "acme-owner", role="owner")
     problems: list[str] = []
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
@@ -143,7 +143,7 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     assert problems == []
 
 
-def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker, live_server, chromium, tmp_path):  # noqa: F811
+def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker, live_server, chromium, tmp_path):
     vendor = make_vendor("acme")
     vendor.limit_overrides = {"remove_bg_limit": 1}
     vendor.save()
@@ -186,7 +186,7 @@ def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker,
     assert [p for p in problems if "status of 429" not in p] == []
 
 
-def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_server, chromium, photos):  # noqa: F811
+def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_server, chromium, photos):
     make_member(make_vendor("acme"), "acme-owner", role="owner")
     problems: list[str] = []
     page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -37,7 +37,7 @@ def start_sleepy_job(client: httpx.Client, vendor) -> str:
     return response.json()["id"]
 
 
-def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, acme):  # noqa: F811
+def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, acme):
     vendor, client = acme
     with Receiver() as receiver:
         endpoint = add_endpoint(client, receiver.url, ["job.succeeded"])
@@ -58,7 +58,7 @@ def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, acme)
     assert log[0]["delivery_id"] == delivery.headers["webhook-id"]
 
 
-def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(worker, acme, settings):  # noqa: F811
+def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(worker, acme, settings):
     vendor, client = acme
     with Receiver() as receiver:
         endpoint = add_endpoint(client, receiver.url, ["job.succeeded"])
@@ -74,7 +74,7 @@ def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(wor
     assert len(delivery.headers["webhook-signature"].split(" ")) == 2, "one signature per secret"
 
 
-def test_after_the_grace_period_only_the_new_secret_signs(worker, acme):  # noqa: F811
+def test_after_the_grace_period_only_the_new_secret_signs(worker, acme):
     from processing.webhooks.models import WebhookEndpoint
 
     vendor, client = acme
@@ -91,7 +91,7 @@ def test_after_the_grace_period_only_the_new_secret_signs(worker, acme):  # noqa
     assert delivery.verified == {endpoint["secret"]: False, new_secret: True}
 
 
-def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme):  # noqa: F811
+def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme):
     vendor, client = acme
     with Receiver(statuses=[500, 500]) as receiver:
         endpoint = add_endpoint(client, receiver.url, ["job.succeeded", "job.failed"])
@@ -110,7 +110,7 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, acme)
     assert log[-1]["response_excerpt"] == "receiver is down"
 
 
-def test_an_unreachable_receiver_is_logged_with_its_error(worker, acme):  # noqa: F811
+def test_an_unreachable_receiver_is_logged_with_its_error(worker, acme):
     import socket
 
     vendor, client = acme
@@ -129,7 +129,7 @@ def test_an_unreachable_receiver_is_logged_with_its_error(worker, acme):  # noqa
     assert all(d["status_code"] is None and "connection" in d["error"] for d in log)
 
 
-def test_a_finished_batch_is_posted_once(worker, acme):  # noqa: F811
+def test_a_finished_batch_is_posted_once(worker, acme):
     from processing.jobs import services
 
     vendor, client = acme

@@ -25,7 +25,7 @@ def follow(live_server, headers, query: str) -> list:
             return list(parse(response.iter_lines()))
 
 
-def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, live_server, acme):  # noqa: F811
+def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, live_server, acme):
     vendor, headers = acme
     record = make_record(vendor)
     created = httpx.post(
@@ -52,7 +52,7 @@ def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, li
     assert "step 6 of 6" in steps
 
 
-def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, live_server, acme):  # noqa: F811
+def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, live_server, acme):
     from processing.jobs import services
 
     vendor, headers = acme
