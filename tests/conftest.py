@@ -138,6 +138,17 @@ def redis_down(settings):
     return url
 
 
+# The API, portal and security tests count quotas and rate limits: each starts from empty counters.
+FRESH_COUNTERS = [Path(__file__).parent / name for name in ("api", "portal", "security")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters(request):
+    """clean_redis for every test under FRESH_COUNTERS."""
+    if any(request.node.path.is_relative_to(folder) for folder in FRESH_COUNTERS):
+        request.getfixturevalue("clean_redis")
+
+
 @pytest.fixture
 def clean_redis(request):
     """This run's own Redis database (TEST_REDIS_URL), emptied so queues, quota counters and
