@@ -55,16 +55,19 @@ def _away_from_a_quota_window_edge():
         time.sleep(left + 0.5)
 
 
+def token_headers(user) -> dict[str, str]:
+    """What an integrator's HTTP client sends to authenticate, with a new API key of `user`."""
+    from vendors.services import api_token_for
+
+    return {"Authorization": f"Token {api_token_for(user=user)}"}
+
+
 @pytest.fixture
-def http(live_server):
+def http(live_server, owner):
     """An integrator's HTTP client on the live server, with the token of acme's owner."""
     import httpx
 
-    from vendors.services import api_token_for
-
-    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
-    headers = {"Authorization": f"Token {api_token_for(user=owner)}"}
-    with httpx.Client(base_url=live_server.url, headers=headers, timeout=10) as client:
+    with httpx.Client(base_url=live_server.url, headers=token_headers(owner), timeout=10) as client:
         yield client
 
 
