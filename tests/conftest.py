@@ -242,6 +242,22 @@ os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(free_port()))
 
 
 @pytest.fixture
+def sent(monkeypatch):
+    """Every request an httpx.Client would send, recorded and answered 204 instead: nothing
+    leaves this machine."""
+    import httpx
+
+    requests = []
+
+    def send(self, request, **kwargs):
+        requests.append(request)
+        return httpx.Response(204, request=request, stream=httpx.ByteStream(b""))
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    return requests
+
+
+@pytest.fixture
 def serve():
     """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
     servers = []
