@@ -109,12 +109,18 @@ def outsider(db):
     return make_member(other, "globex-owner", role="owner")
 
 
+def client_with_key(key: str, keyword: str = "Token") -> APIClient:
+    """An API client that sends `<keyword> <key>` with every request."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
+    return client
+
+
 def client_for(user) -> APIClient:
+    """An API client with a new API key of `user`."""
     from vendors.services import api_token_for
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user=user)}")
-    return client
+    return client_with_key(api_token_for(user=user))
 
 
 @pytest.fixture(scope="session")
