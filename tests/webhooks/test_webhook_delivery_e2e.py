@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from tests.factories import make_record
+from tests.support.loopback import free_port
+from tests.support.waiting import wait_for
 from tests.webhooks.receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,6 +29,10 @@ def start_sleepy_job(client: httpx.Client, vendor) -> str:
     return response.json()["id"]
 
 
+def deliveries(client: httpx.Client, endpoint: dict) -> list[dict]:
+    return client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+
+
 def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, vendor, http):
     with Receiver() as receiver:
         endpoint = add_endpoint(http, receiver.url, ["job.succeeded"])
@@ -42,7 +48,7 @@ def test_a_finished_job_is_posted_signed_with_the_endpoints_secret(worker, vendo
     assert body["data"]["id"] == job_id
     assert body["data"]["state"] == "succeeded"
 
-    log = http.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+    log = deliveries(http, endpoint)
     assert [(d["attempt"], d["status_code"], d["succeeded"]) for d in log] == [(1, 200, True)]
     assert log[0]["delivery_id"] == delivery.headers["webhook-id"]
 
@@ -89,7 +95,7 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, vendo
     assert len({r.headers["webhook-id"] for r in received}) == 1, "retries of one delivery keep its webhook-id"
     assert {json.loads(r.body)["data"]["id"] for r in received} == {job_id}
 
-    log = http.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
+    log = deliveries(http, endpoint)
     attempts = sorted((d["attempt"], d["status_code"], d["succeeded"]) for d in log)
     assert attempts == [(1, 500, False), (2, 500, False), (3, 200, True)]
     assert all(d["event"] == "job.succeeded" for d in log)
@@ -97,20 +103,15 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(worker, vendo
 
 
 def test_an_unreachable_receiver_is_logged_with_its_error(worker, vendor, http):
-    import socket
-
-    with socket.socket() as sock:  # a port that nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    endpoint = add_endpoint(http, f"http://127.0.0.1:{closed_port}/hook", ["job.succeeded"])
+    endpoint = add_endpoint(http, f"http://127.0.0.1:{free_port()}/hook", ["job.succeeded"])  # nothing listens
     start_sleepy_job(http, vendor)
 
-    deadline = time.monotonic() + 60
-    log = []
-    while time.monotonic() < deadline and len(log) < 2:
-        log = http.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries/").json()["results"]
-        time.sleep(0.2)
-    assert len(log) >= 2, "a refused connection is retried"
+    log = wait_for(
+        lambda: len(entries := deliveries(http, endpoint)) >= 2 and entries,
+        timeout=60,
+        interval=0.2,
+        what="a refused connection to be retried",
+    )
     assert all(d["status_code"] is None and "connection" in d["error"] for d in log)
 
 
