@@ -13,6 +13,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.support.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,14 +57,13 @@ class WorkerProcess:
         r = redis.Redis.from_url(settings.REDIS_URL)
         key = f"{settings.DRAMATIQ_BROKER['OPTIONS']['namespace']}:__heartbeats__"
         before = set(r.zrange(key, 0, -1))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def consuming() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}; see {self.log_path}")
-            if set(r.zrange(key, 0, -1)) - before:
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"worker did not start consuming within {timeout} s; see {self.log_path}")
+            return bool(set(r.zrange(key, 0, -1)) - before)
+
+        wait_for(consuming, timeout=timeout, what=f"the worker to start consuming (see {self.log_path})")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:

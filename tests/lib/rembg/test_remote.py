@@ -18,6 +18,7 @@ from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 REMBG_HOME = ROOT / "var" / "rembg"
@@ -43,16 +44,15 @@ class RembgServer:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"rembg s exited; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/api", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/api", timeout=1).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.2)
-        raise TimeoutError(f"rembg s did not answer within {timeout} s; see {self.log_path}")
+                return False
+
+        wait_for(answering, timeout=timeout, interval=0.2, what=f"rembg s to answer (see {self.log_path})")
 
     def removals(self) -> int:
         return self.log_path.read_text(errors="replace").count("POST /api/remove")
