@@ -1,13 +1,11 @@
 """Small builders for test data, through the same services the product uses. Every test
-directory builds its images, uploads, records and jobs here."""
-
-import io
+directory builds its uploads, records and jobs here (image bytes: tests/support/photos.py)."""
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from processing.jobs import services as job_services
+from tests.support.photos import image_bytes
 from vendors import services
 from vendors.models import Vendor
 from vendors.plans import ensure_default_plans
@@ -24,13 +22,6 @@ def make_member(vendor: Vendor, username: str, role: str = "member"):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
     services.member_add(vendor=vendor, user=user, role=role)
     return user
-
-
-def image_bytes(size=(8, 8), color=(200, 30, 30), *, format: str = "PNG") -> bytes:
-    """A plain image; a four-channel colour makes an RGBA one."""
-    buffer = io.BytesIO()
-    Image.new("RGBA" if len(color) == 4 else "RGB", size, color).save(buffer, format=format)
-    return buffer.getvalue()
 
 
 def image_upload(name: str = "photo.png", data: bytes | None = None, **image) -> SimpleUploadedFile:

@@ -4,7 +4,7 @@ through the same services the API and the workers use."""
 from processing.jobs import services
 from processing.jobs.errors import PermanentJobError
 from processing.lib.imaging.output import ImageOutput, json_output
-from tests.factories import image_bytes
+from tests.support.photos import image_bytes
 
 
 def fail_job(job, message: str = "the input is not an image", code: str = "invalid_image"):

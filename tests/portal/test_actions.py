@@ -10,7 +10,8 @@ from processing.jobs import services
 from processing.jobs.errors import PermanentJobError
 from processing.jobs.models import Job
 from processing.lib.imaging.output import ImageOutput
-from tests.factories import image_bytes, image_upload
+from tests.factories import image_upload
+from tests.support.photos import image_bytes
 from vendors.models import Record
 from vendors.quotas import quota_usage
 

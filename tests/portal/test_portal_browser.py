@@ -1,7 +1,6 @@
 """The portal in Debian's Chromium against a live server and a real worker: sign in, upload
 three photos, remove their backgrounds in one click, watch progress, see and download results."""
 
-import io
 import zipfile
 
 import numpy as np
@@ -11,7 +10,7 @@ from skimage import data
 
 from tests.conftest import ARTIFACTS as ROOT_ARTIFACTS
 from tests.factories import make_member, make_vendor
-from tests.support.photos import jpeg_bytes
+from tests.support.photos import decode, jpeg_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +35,7 @@ def watch_console(page, problems: list[str]) -> None:
 
 
 def assert_cutout(png: bytes) -> None:
-    image = Image.open(io.BytesIO(png))
+    image = decode(png)
     assert image.format == "PNG" and image.mode == "RGBA"
     alpha = np.asarray(image)[:, :, 3]
     assert alpha.min() == 0, "some background must be transparent"

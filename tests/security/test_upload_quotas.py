@@ -10,7 +10,7 @@ from django.test import Client
 
 from processing.jobs.models import Job
 from tests.conftest import client_for
-from tests.factories import image_bytes
+from tests.support.photos import image_bytes
 from vendors import services as vendor_services
 from vendors.models import Record, Vendor
 from vendors.quotas import quota_usage

@@ -11,7 +11,7 @@ from django.test import Client
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.conftest import client_for
-from tests.factories import image_bytes as png_bytes
+from tests.support.photos import image_bytes as png_bytes
 from vendors import services as vendor_services
 from vendors.models import Record
 

@@ -1,5 +1,6 @@
-"""Real photos (scikit-image's samples) as upload bytes, image helpers, limits, and where the
-rembg model is. The imaging code is pure: its tests need no database, no Redis, no settings."""
+"""Real photos (scikit-image's samples) and plain images as upload bytes, image helpers, limits,
+and where the rembg model is. The imaging code is pure: its tests need no database, no Redis, no
+settings; and nothing here imports Django, so the schemathesis hooks can use it too."""
 
 import io
 from pathlib import Path
@@ -25,6 +26,11 @@ def encoded(img: Image.Image, format: str, **save_options) -> bytes:
     buffer = io.BytesIO()
     img.save(buffer, format=format, **save_options)
     return buffer.getvalue()
+
+
+def image_bytes(size=(8, 8), color=(200, 30, 30), *, format: str = "PNG") -> bytes:
+    """A plain image; a four-channel colour makes an RGBA one."""
+    return encoded(Image.new("RGBA" if len(color) == 4 else "RGB", size, color), format)
 
 
 def decode(data: bytes) -> Image.Image:

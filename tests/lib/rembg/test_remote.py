@@ -1,6 +1,5 @@
 """remove_bg on real `rembg s --no-ui` servers on loopback, taken in turn; one is stopped mid-test."""
 
-import io
 import os
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
+from tests.support.photos import decode, jpeg_bytes
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,10 +90,7 @@ def remote(settings, rembg_servers):
 
 @pytest.fixture(scope="module")
 def astronaut_small() -> bytes:
-    img = Image.fromarray(samples.astronaut()).resize((160, 160))
-    buffer = io.BytesIO()
-    img.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
+    return jpeg_bytes(Image.fromarray(samples.astronaut()).resize((160, 160)))
 
 
 def cut_out(data: bytes, **params):
@@ -105,7 +102,7 @@ def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_
     outputs = [cut_out(astronaut_small) for _ in range(4)]
     time.sleep(0.5)  # uvicorn writes its access log after answering
     assert [server.removals() - b for server, b in zip(remote, before, strict=True)] == [2, 2]
-    cutout = Image.open(io.BytesIO(outputs[0].data))
+    cutout = decode(outputs[0].data)
     assert outputs[0].content_type == "image/png" and cutout.mode == "RGBA" and cutout.size == (160, 160)
     alpha = np.asarray(cutout)[:, :, 3]
     assert alpha[:12, :12].mean() < 40, "the background corner must be transparent"
@@ -113,9 +110,9 @@ def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_
 
 
 def test_rembg_options_reach_the_server(remote, astronaut_small):
-    mask = Image.open(io.BytesIO(cut_out(astronaut_small, only_mask=True).data))
+    mask = decode(cut_out(astronaut_small, only_mask=True).data)
     assert mask.mode == "L"
-    on_red = Image.open(io.BytesIO(cut_out(astronaut_small, bgcolor=[255, 0, 0, 255], format="webp").data))
+    on_red = decode(cut_out(astronaut_small, bgcolor=[255, 0, 0, 255], format="webp").data)
     assert on_red.format == "WEBP"
     corner = np.asarray(on_red.convert("RGB"))[:8, :8].reshape(-1, 3).mean(axis=0)
     assert corner[0] > 200 and corner[1] < 60 and corner[2] < 60, f"the background must be red, not {corner}"
