@@ -1,7 +1,5 @@
 """Kinds chained as one job: remove the background, crop to the subject, then a small WebP."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -62,10 +60,9 @@ def test_each_step_is_validated_by_its_own_processor_before_the_job_exists():
         PIPELINE.clean_params({"steps": []})
 
 
-def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings):
+def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings, rembg_home):
     settings.REMBG_BACKEND = "local"
-    if not Path(settings.REMBG_HOME, "models", "u2netp", "u2netp.onnx").is_file():
-        pytest.skip("u2netp is not provisioned: run `python manage.py fetch_models`")
+    settings.REMBG_HOME = rembg_home
     # The coffee cup sits on a table in a wide photo: cutting it out and trimming changes the shape.
     photo = jpeg_bytes(samples.coffee())
     params = PIPELINE.clean_params(

@@ -20,20 +20,18 @@ from tests.support.loopback import free_port
 from tests.support.photos import decode, jpeg_bytes
 from tests.support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[3]
-REMBG_HOME = ROOT / "var" / "rembg"
 LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 REMOVE_BG = get_processor("remove_bg")
 
 
 class RembgServer:
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, rembg_home: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"rembg-s-{self.port}.log"
         rembg = Path(sys.executable).with_name("rembg")
         self.log = self.log_path.open("wb")
-        env = {**os.environ, "REMBG_HOME": str(REMBG_HOME), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "REMBG_HOME": rembg_home, "OMP_NUM_THREADS": "1"}
         env.pop("U2NET_HOME", None)
         self.proc = subprocess.Popen(
             [str(rembg), "s", "--no-ui", "-h", "127.0.0.1", "-p", str(self.port), "-l", "info"],
@@ -65,10 +63,8 @@ class RembgServer:
 
 
 @pytest.fixture(scope="module")
-def rembg_servers(tmp_path_factory):
-    if not (REMBG_HOME / "models" / "u2netp" / "u2netp.onnx").is_file():
-        pytest.skip("u2netp is not provisioned: run `python manage.py fetch_models`")
-    servers = [RembgServer(tmp_path_factory.mktemp("rembg")) for _ in range(2)]
+def rembg_servers(tmp_path_factory, rembg_home):
+    servers = [RembgServer(tmp_path_factory.mktemp("rembg"), rembg_home) for _ in range(2)]
     try:
         for server in servers:
             server.wait_ready()
