@@ -9,9 +9,8 @@ from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobErro
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.redis import get_redis
-from tests.support.photos import image_bytes
+from tests.support.photos import LIMITS, image_bytes
 
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 INPUT = image_bytes((32, 24))
 AI = get_processor("ai_endpoint")
 
@@ -45,7 +44,7 @@ def endpoint(serve, settings):
 
 def run(endpoint_name: str, data: bytes = INPUT, **params):
     clean = AI.clean_params({"endpoint": endpoint_name, **params})
-    return AI.run(data, clean, limits=LIMITS, progress=lambda *a, **k: None)
+    return AI.run(data, clean, limits=InputLimits(**LIMITS), progress=lambda *a, **k: None)
 
 
 def test_labels_come_back_as_a_json_result(endpoint):

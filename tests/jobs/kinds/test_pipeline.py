@@ -7,9 +7,8 @@ from skimage import data as samples
 
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import InputLimits, get_processor
-from tests.support.photos import decode, encoded, jpeg_bytes
+from tests.support.photos import LIMITS, decode, encoded, jpeg_bytes
 
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 PIPELINE = get_processor("pipeline")
 TRANSFORM = get_processor("transform")
 
@@ -23,7 +22,7 @@ def subject_on_transparency() -> bytes:
 
 def test_crop_to_the_subject_cuts_the_transparent_borders():
     params = TRANSFORM.clean_params({"trim": True})
-    output = TRANSFORM.run(subject_on_transparency(), params, limits=LIMITS, progress=None)
+    output = TRANSFORM.run(subject_on_transparency(), params, limits=InputLimits(**LIMITS), progress=None)
     trimmed = decode(output.data)
     assert trimmed.size == (40, 30) == (output.width, output.height)
     assert np.asarray(trimmed)[:, :, 3].min() == 255
@@ -31,7 +30,7 @@ def test_crop_to_the_subject_cuts_the_transparent_borders():
     padded = TRANSFORM.run(
         subject_on_transparency(),
         TRANSFORM.clean_params({"trim": True, "trim_padding": 5}),
-        limits=LIMITS,
+        limits=InputLimits(**LIMITS),
         progress=None,
     )
     assert (padded.width, padded.height) == (50, 40)
@@ -41,7 +40,7 @@ def test_an_unchanged_size_transform_only_converts():
     output = TRANSFORM.run(
         subject_on_transparency(),
         TRANSFORM.clean_params({"format": "webp", "quality": 80}),
-        limits=LIMITS,
+        limits=InputLimits(**LIMITS),
         progress=None,
     )
     assert output.content_type == "image/webp" and (output.width, output.height) == (200, 100)
@@ -75,7 +74,7 @@ def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings, 
         }
     )
     reported = []
-    output = PIPELINE.run(photo, params, limits=LIMITS, progress=lambda *args: reported.append(args))
+    output = PIPELINE.run(photo, params, limits=InputLimits(**LIMITS), progress=lambda *args: reported.append(args))
 
     result = decode(output.data)
     assert result.format == "WEBP" and output.content_type == "image/webp"

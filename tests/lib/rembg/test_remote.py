@@ -17,10 +17,9 @@ from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
-from tests.support.photos import decode, jpeg_bytes
+from tests.support.photos import LIMITS, decode, jpeg_bytes
 from tests.support.waiting import wait_for
 
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 REMOVE_BG = get_processor("remove_bg")
 
 
@@ -90,7 +89,9 @@ def astronaut_small() -> bytes:
 
 
 def cut_out(data: bytes, **params):
-    return REMOVE_BG.run(data, REMOVE_BG.clean_params({"model": "u2netp", **params}), limits=LIMITS, progress=None)
+    return REMOVE_BG.run(
+        data, REMOVE_BG.clean_params({"model": "u2netp", **params}), limits=InputLimits(**LIMITS), progress=None
+    )
 
 
 def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_small):
