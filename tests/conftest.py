@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from skimage import data as samples
 
 from tests.factories import make_member, make_vendor
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.support.loopback import LoopbackServer, Route, free_port
 from tests.support.photos import REMBG_HOME_CANDIDATES, jpeg_bytes
 from tests.support.queues import ISOLATED_QUEUE
@@ -177,31 +178,24 @@ def clean_redis(request):
     clean()
 
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# Debian's Chromium, as root, with nothing reaching out to the (closed) network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture
-def chromium():
+def chromium(monkeypatch):
     """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A desktop-sized page in a browser context of its own, which accepts downloads."""
+    return chromium.new_context(**DESKTOP, accept_downloads=True).new_page()
 
 
 # Real photos and the rembg model, for the imaging, rembg, kinds and API tests.

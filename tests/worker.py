@@ -16,6 +16,7 @@ from django.db import connection
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"  # worker logs, screenshots
 
 
 class WorkerProcess:
@@ -24,7 +25,7 @@ class WorkerProcess:
         self.queues = queues
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
-        self.log_path = ROOT / "test-artifacts" / f"worker-{os.getpid()}-{int(time.time() * 1000)}.log"
+        self.log_path = ARTIFACTS / f"worker-{os.getpid()}-{int(time.time() * 1000)}.log"
 
     def env(self) -> dict[str, str]:
         db = settings.DATABASES["default"]
