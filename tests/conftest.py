@@ -8,6 +8,7 @@ import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 from skimage import data as samples
 
@@ -102,6 +103,18 @@ def staff(client, superuser):
     """An operator's browser session in the admin."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def browser_for():
+    """browser_for(user): a web browser's session, signed in as `user`."""
+
+    def signed_in(user) -> Client:
+        browser = Client()
+        browser.force_login(user)
+        return browser
+
+    return signed_in
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -91,10 +90,9 @@ def test_a_user_holds_a_bounded_number_of_keys(owner):
     assert client.post("/api/v1/tokens/", {}, format="json").json()["code"] == "too_many_tokens"
 
 
-def test_the_portal_shows_a_new_key_once_and_lists_prefixes(owner, member, outsider):
+def test_the_portal_shows_a_new_key_once_and_lists_prefixes(browser_for, owner, member, outsider):
     for user in (owner, member, outsider):
-        browser = Client()
-        browser.force_login(user)
+        browser = browser_for(user)
         made = browser.post("/api-keys/new/", {"name": "shop"})
         assert made.status_code == 201
         key = made.context["new_key"]
@@ -103,8 +101,7 @@ def test_the_portal_shows_a_new_key_once_and_lists_prefixes(owner, member, outsi
         assert key not in page and key[:12] in page
         assert client_with_key(key).get("/api/v1/jobs/").status_code == 200
     owners = ApiToken.objects.filter(user=owner).first()
-    browser = Client()
-    browser.force_login(outsider)
+    browser = browser_for(outsider)
     assert browser.post(f"/api-keys/{owners.pk}/revoke/").status_code == 404
     assert ApiToken.objects.filter(pk=owners.pk).exists()
     browser.force_login(owner)
