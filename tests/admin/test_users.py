@@ -10,7 +10,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.factories import make_member, make_vendor
+from tests.factories import make_member
 from vendors.models import User
 
 
@@ -29,8 +29,8 @@ def test_the_migrations_match_the_models():
 
 
 @pytest.mark.django_db
-def test_an_operator_finds_and_edits_a_vendors_user(staff):
-    member = make_member(make_vendor("acme"), "alice")
+def test_an_operator_finds_and_edits_a_vendors_user(staff, vendor):
+    member = make_member(vendor, "alice")
     listing = staff.get(reverse("admin:vendors_user_changelist"), {"q": "alice"})
     assert listing.status_code == 200 and b"alice" in listing.content
     assert staff.get(reverse("admin:vendors_user_change", args=[member.pk])).status_code == 200

@@ -8,7 +8,6 @@ from skimage import data as samples
 from processing.jobs.models import Job
 from processing.jobs.services import job_create
 from processing.portal.snapshots import job_snapshot
-from tests.factories import make_vendor
 from tests.support.photos import decode, jpeg_bytes
 from tests.support.waiting import wait_for
 from vendors import services
@@ -22,8 +21,7 @@ def read(field) -> bytes:
         return file.read()
 
 
-def test_upload_and_result_get_previews_made_by_the_worker(worker):
-    vendor = make_vendor("acme")
+def test_upload_and_result_get_previews_made_by_the_worker(worker, vendor):
     project = services.project_create(vendor=vendor, name="Catalogue")
     photo = jpeg_bytes(samples.chelsea())
     record = services.record_create(

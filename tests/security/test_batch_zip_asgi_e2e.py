@@ -16,15 +16,14 @@ from django.conf import settings
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import image_upload as upload
-from tests.factories import make_member, make_vendor
 from vendors import services as vendor_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(browser_for, asgi_server):
-    vendor = make_vendor("acme")
-    owner = make_member(vendor, "acme-owner", role="owner")
+def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(
+    browser_for, asgi_server, vendor, owner
+):
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     records = [vendor_services.record_create(project=project, upload=upload(f"p{i}.png")) for i in range(3)]
     batch = services.batch_create(vendor=vendor, kind="transform", records=records)
