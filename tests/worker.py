@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"  # worker logs, screenshots
 
 
+def database_url() -> str:
+    """The test database, as a process started from a test is told where it is."""
+    db = settings.DATABASES["default"]
+    host, port, name = db["HOST"] or "127.0.0.1", db["PORT"] or 3306, connection.settings_dict["NAME"]
+    return f"mysql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{name}"
+
+
 class WorkerProcess:
     def __init__(self, *, threads: int = 2, queues: list[str] | None = None, extra_env: dict | None = None):
         self.threads = threads
@@ -28,12 +35,10 @@ class WorkerProcess:
         self.log_path = ARTIFACTS / f"worker-{os.getpid()}-{int(time.time() * 1000)}.log"
 
     def env(self) -> dict[str, str]:
-        db = settings.DATABASES["default"]
-        url = f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 3306}/{connection.settings_dict['NAME']}"
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "TEST_DATABASE_URL": url,
+            "TEST_DATABASE_URL": database_url(),
             "TEST_REDIS_URL": settings.REDIS_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "REMBG_HOME": settings.REMBG_HOME,
