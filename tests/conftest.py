@@ -17,6 +17,7 @@ from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.support.loopback import LoopbackServer, Route, free_port
 from tests.support.photos import REMBG_HOME_CANDIDATES, jpeg_bytes
 from tests.support.queues import ISOLATED_QUEUE
+from tests.support.row_locks import server_connection
 from tests.worker import WorkerProcess
 from vendors import quotas
 
@@ -29,11 +30,7 @@ def pytest_report_header(config):
     db = settings.DATABASES["default"]
     try:
         # Straight through the driver: pytest-django blocks Django's connections at this point.
-        import MySQLdb
-
-        server = MySQLdb.connect(
-            host=db.get("HOST") or "127.0.0.1", port=int(db.get("PORT") or 3306), user=db["USER"], passwd=db["PASSWORD"]
-        )
+        server = server_connection(to_test_database=False)
         version = server.get_server_info()
         server.close()
     except Exception as exc:  # the run will fail on its own; the header only reports
