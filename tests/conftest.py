@@ -14,6 +14,7 @@ from skimage import data as samples
 
 from tests.factories import make_member, make_vendor
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.support.clients import token_headers
 from tests.support.loopback import LoopbackServer, Route, free_port
 from tests.support.photos import REMBG_HOME_CANDIDATES, jpeg_bytes
 from tests.support.queues import ISOLATED_QUEUE
@@ -54,25 +55,7 @@ def _away_from_a_quota_window_edge():
         time.sleep(left + 0.5)
 
 
-def token_headers(user) -> dict[str, str]:
-    """What an integrator's HTTP client sends to authenticate, with a new API key of `user`."""
-    from vendors.services import api_token_for
-
-    return {"Authorization": f"Token {api_token_for(user=user)}"}
-
-
-@pytest.fixture
-def http(live_server, owner):
-    """An integrator's HTTP client on the live server, with the token of acme's owner."""
-    import httpx
-
-    with httpx.Client(base_url=live_server.url, headers=token_headers(owner), timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def api():
-    return APIClient()
+# Accounts: acme (its owner and a member), an outsider at globex, the operator.
 
 
 @pytest.fixture
@@ -91,6 +74,12 @@ def member(vendor):
 
 
 @pytest.fixture
+def outsider(db):
+    other = make_vendor("globex")
+    return make_member(other, "globex-owner", role="owner")
+
+
+@pytest.fixture
 def superuser(db):
     return get_user_model().objects.create_superuser("operator", "operator@example.com", "pw-operator")
 
@@ -100,6 +89,23 @@ def staff(client, superuser):
     """An operator's browser session in the admin."""
     client.force_login(superuser)
     return client
+
+
+# Clients: anonymous API, an integrator's HTTP client on the live server, portal sessions.
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def http(live_server, owner):
+    """An integrator's HTTP client on the live server, with the token of acme's owner."""
+    import httpx
+
+    with httpx.Client(base_url=live_server.url, headers=token_headers(owner), timeout=10) as client:
+        yield client
 
 
 @pytest.fixture
@@ -114,49 +120,7 @@ def browser_for():
     return signed_in
 
 
-@pytest.fixture
-def outsider(db):
-    other = make_vendor("globex")
-    return make_member(other, "globex-owner", role="owner")
-
-
-def client_with_key(key: str, keyword: str = "Token") -> APIClient:
-    """An API client that sends `<keyword> <key>` with every request."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
-    return client
-
-
-def client_for(user) -> APIClient:
-    """An API client with a new API key of `user`."""
-    from vendors.services import api_token_for
-
-    return client_with_key(api_token_for(user=user))
-
-
-@pytest.fixture(scope="session")
-def worker(django_db_setup, django_db_blocker):
-    """The one real Dramatiq worker process that e2e tests share (a session fixture defined here
-    only, so a whole run has exactly one), on the real Redis and the test database. It consumes
-    every queue but the isolated one, which tests that run their own workers use."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    import processing.engine.tasks  # noqa: F401  (declares every actor's queue)
-
-    queues = sorted(set(dramatiq.get_broker().get_declared_queues()) - {ISOLATED_QUEUE})
-    process = WorkerProcess(threads=2, queues=queues).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def redis_down(settings):
-    """Redis as every part of Darkroom sees it (the cache's pool, REDIS_URL) points at a port
-    where nothing listens."""
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    settings.REDIS_URL = url
-    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
-    return url
-
+# Redis: emptied, or out of reach.
 
 # The API, portal and security tests count quotas and rate limits: each starts from empty counters.
 FRESH_COUNTERS = [Path(__file__).parent / name for name in ("api", "portal", "security")]
@@ -186,6 +150,74 @@ def clean_redis(request):
     clean()
     yield client
     clean()
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Redis as every part of Darkroom sees it (the cache's pool, REDIS_URL) points at a port
+    where nothing listens."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    return url
+
+
+# The shared Dramatiq worker of the e2e tests.
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker):
+    """The one real Dramatiq worker process that e2e tests share (a session fixture defined here
+    only, so a whole run has exactly one), on the real Redis and the test database. It consumes
+    every queue but the isolated one, which tests that run their own workers use."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    import processing.engine.tasks  # noqa: F401  (declares every actor's queue)
+
+    queues = sorted(set(dramatiq.get_broker().get_declared_queues()) - {ISOLATED_QUEUE})
+    process = WorkerProcess(threads=2, queues=queues).start()
+    yield process
+    process.stop()
+
+
+# Outbound HTTP: servers on loopback, or requests recorded instead of sent.
+
+# The e2e worker's AI_ENDPOINTS (config/settings/test.py) points its "e2e" endpoint at this port,
+# chosen at collection, before any worker process starts.
+os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(free_port()))
+
+
+@pytest.fixture
+def serve():
+    """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
+    servers = []
+
+    def start(routes: dict[str, Route], port: int = 0) -> LoopbackServer:
+        server = LoopbackServer(routes, port=port).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every request an httpx.Client would send, recorded and answered 204 instead: nothing
+    leaves this machine."""
+    import httpx
+
+    requests = []
+
+    def send(self, request, **kwargs):
+        requests.append(request)
+        return httpx.Response(204, request=request, stream=httpx.ByteStream(b""))
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    return requests
+
+
+# Browsers (settings and helpers: tests/support/browser.py).
 
 
 @pytest.fixture
@@ -244,39 +276,3 @@ def u2netp_session(rembg_home):
     from processing.lib.rembg.sessions import get_session
 
     return get_session("u2netp", home=rembg_home)
-
-
-# The e2e worker's AI_ENDPOINTS (config/settings/test.py) points its "e2e" endpoint at this port,
-# chosen at collection, before any worker process starts.
-os.environ.setdefault("DARKROOM_TEST_AI_PORT", str(free_port()))
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every request an httpx.Client would send, recorded and answered 204 instead: nothing
-    leaves this machine."""
-    import httpx
-
-    requests = []
-
-    def send(self, request, **kwargs):
-        requests.append(request)
-        return httpx.Response(204, request=request, stream=httpx.ByteStream(b""))
-
-    monkeypatch.setattr(httpx.Client, "send", send)
-    return requests
-
-
-@pytest.fixture
-def serve():
-    """serve(routes) starts a LoopbackServer for the test and stops it afterwards."""
-    servers = []
-
-    def start(routes: dict[str, Route], port: int = 0) -> LoopbackServer:
-        server = LoopbackServer(routes, port=port).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)

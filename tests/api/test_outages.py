@@ -6,8 +6,8 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import image_upload
+from tests.support.clients import client_for
 from tests.support.loopback import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from processing.jobs import services
 from processing.jobs.models import Batch, IdempotencyKey, Job
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.support.photos import image_bytes
 from vendors.quotas import quota_usage
 

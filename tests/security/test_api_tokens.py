@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for, client_with_key
+from tests.support.clients import client_for, client_with_key
 from vendors import services
 from vendors.models import ApiToken
 

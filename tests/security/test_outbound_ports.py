@@ -14,7 +14,7 @@ from processing.lib.http.client import safe_request
 from processing.lib.http.fetch import fetch_image
 from processing.lib.http.guard import OPERATOR_CONFIGURED, PUBLIC_ONLY, AddressPolicy
 from processing.webhooks.models import WebhookEndpoint
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.support.photos import image_bytes
 
 PNG = image_bytes()

@@ -4,8 +4,8 @@ no batch, from the API or the portal, holds more than the bulk limit."""
 import pytest
 
 from processing.jobs.models import Batch, Job
-from tests.conftest import client_for
 from tests.factories import image_upload as upload
+from tests.support.clients import client_for
 from vendors import services as vendor_services
 
 BIG_OPTIONS = {"endpoint": "tagger", "options": {"blob": "x" * 20_000}}

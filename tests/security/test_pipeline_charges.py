@@ -10,8 +10,8 @@ from processing.engine.runner import job_run
 from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.states import JobState
-from tests.conftest import client_for
 from tests.factories import image_upload as upload
+from tests.support.clients import client_for
 from vendors import services as vendor_services
 
 TEN_REMOVALS = {"steps": [{"kind": "remove_bg"}] * 10}  # the standard plan allows 30 removals an hour

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs.models import Job
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.support.photos import image_bytes
 from vendors import services as vendor_services
 from vendors.models import Record, Vendor

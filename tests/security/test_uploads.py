@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.support.photos import image_bytes as png_bytes
 from vendors import services as vendor_services
 from vendors.models import Record

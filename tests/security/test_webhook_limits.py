@@ -12,7 +12,7 @@ import yaml
 
 from processing.webhooks import services
 from processing.webhooks.models import WebhookEndpoint
-from tests.conftest import client_for
+from tests.support.clients import client_for
 from tests.worker import ROOT
 
 HOOK = "http://127.0.0.1:9/hooks"

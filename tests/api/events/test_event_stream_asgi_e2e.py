@@ -5,8 +5,8 @@ import httpx
 import pytest
 
 from tests.api.events.sse import parse
-from tests.conftest import token_headers
 from tests.factories import make_record
+from tests.support.clients import token_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
