@@ -26,6 +26,18 @@ def database_url() -> str:
     return f"mysql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{name}"
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM to the group a process started with start_new_session leads; SIGKILL if it is still
+    there after `timeout`."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
 class WorkerProcess:
     def __init__(self, *, threads: int = 2, queues: list[str] | None = None, extra_env: dict | None = None):
         self.threads = threads
@@ -77,12 +89,8 @@ class WorkerProcess:
             self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc:
+            stop_process_group(self.proc)
         self.log.close()
 
     def output(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.loopback import free_port
 from tests.support.waiting import wait_for
-from tests.worker import ROOT, WorkerProcess
+from tests.worker import ROOT, WorkerProcess, stop_process_group
 
 
 @pytest.fixture
@@ -35,5 +35,4 @@ def asgi_server():
 
     wait_for(answering, timeout=60, interval=0.2, what=f"uvicorn to answer at {url}")
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_process_group(proc)

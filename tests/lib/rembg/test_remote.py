@@ -1,7 +1,6 @@
 """remove_bg on real `rembg s --no-ui` servers on loopback, taken in turn; one is stopped mid-test."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
 from tests.support.photos import LIMITS, decode, jpeg_bytes
 from tests.support.waiting import wait_for
+from tests.worker import stop_process_group
 
 REMOVE_BG = get_processor("remove_bg")
 
@@ -55,9 +55,7 @@ class RembgServer:
         return self.log_path.read_text(errors="replace").count("POST /api/remove")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
+        stop_process_group(self.proc)
         self.log.close()
 
 
