@@ -7,16 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.support.paths import ARTIFACTS, ROOT
 from tests.support.waiting import wait_for
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"  # worker logs, screenshots
 
 
 def database_url() -> str:

@@ -14,7 +14,8 @@ from processing.jobs import services
 from processing.jobs.models import Batch, Job
 from tests.factories import image_upload, make_record, make_vendor
 from tests.support.commands import command_output
-from tests.worker import ROOT, database_url
+from tests.support.paths import ROOT
+from tests.worker import database_url
 from vendors.models import Priority
 from vendors.services import vendor_set_paused
 

@@ -13,7 +13,7 @@ from processing.webhooks import services
 from processing.webhooks.models import WebhookEndpoint
 from tests.support.clients import client_for
 from tests.support.loopback import ServedOnLoopback
-from tests.worker import ROOT
+from tests.support.paths import ROOT
 
 HOOK = "http://127.0.0.1:9/hooks"
 

@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from tests.support.loopback import free_port
+from tests.support.paths import ROOT
 from tests.support.waiting import wait_for
-from tests.worker import ROOT, WorkerProcess, stop_process_group
+from tests.worker import WorkerProcess, stop_process_group
 
 
 @pytest.fixture

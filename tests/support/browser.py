@@ -2,7 +2,7 @@
 pages open at, where screenshots go, and the steps a portal user takes before anything else.
 The fixtures (chromium, page) are in tests/conftest.py."""
 
-from tests.worker import ARTIFACTS
+from tests.support.paths import ARTIFACTS
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "DESKTOP", "PHONE", "sign_in_and_create_project", "watch_console"]
 

@@ -3,15 +3,16 @@ and where the rembg model is. The imaging code is pure: its tests need no databa
 settings; and nothing here imports Django, so the schemathesis hooks can use it too."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from tests.support.paths import ROOT
+
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 # Found by detect_faces on astronaut() (512x512), as x, y, w, h; it matches the face by eye.
 ASTRONAUT_FACE = (177, 66, 95, 95)
-REMBG_HOME_CANDIDATES = (str(Path(__file__).resolve().parents[2] / "var" / "rembg"), "/tmp/darkroom-rembg-home")
+REMBG_HOME_CANDIDATES = (str(ROOT / "var" / "rembg"), "/tmp/darkroom-rembg-home")
 ORIENTATION = 0x0112
 
 
