@@ -1,13 +1,13 @@
 """Small builders for test data, through the same services the product uses. Every test
-directory builds its images, uploads, records and jobs here."""
-
-import io
+directory builds its uploads, records and jobs here (image bytes: tests/support/photos.py)."""
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from processing.jobs import services as job_services
+from processing.jobs.errors import PermanentJobError
+from processing.lib.imaging.output import ImageOutput, json_output
+from tests.support.photos import image_bytes
 from vendors import services
 from vendors.models import Vendor
 from vendors.plans import ensure_default_plans
@@ -26,13 +26,6 @@ def make_member(vendor: Vendor, username: str, role: str = "member"):
     return user
 
 
-def image_bytes(size=(8, 8), color=(200, 30, 30), *, format: str = "PNG") -> bytes:
-    """A plain image; a four-channel colour makes an RGBA one."""
-    buffer = io.BytesIO()
-    Image.new("RGBA" if len(color) == 4 else "RGB", size, color).save(buffer, format=format)
-    return buffer.getvalue()
-
-
 def image_upload(name: str = "photo.png", data: bytes | None = None, **image) -> SimpleUploadedFile:
     """An uploaded image file; its format follows the name's extension."""
     format = "JPEG" if name.lower().endswith((".jpg", ".jpeg")) else name.rsplit(".", 1)[-1].upper()
@@ -48,3 +41,28 @@ def make_record(vendor: Vendor, name: str = "photo.png", *, project=None):
 def make_job(vendor: Vendor, kind: str = "sleepy", **options):
     """A job of `kind` on a new record of the vendor's default project."""
     return job_services.job_create(vendor=vendor, kind=kind, record=make_record(vendor), **options)
+
+
+def fail_job(job, message: str = "the input is not an image", code: str = "invalid_image"):
+    """Run the job's attempt to a permanent failure, as a worker would."""
+    taken = job_services.job_start(job_id=job.pk)
+    job_services.job_fail(
+        job=taken,
+        run_token=taken.run_token,
+        error=PermanentJobError(message, code=code),
+        traceback=f'Traceback (most recent call last):\n  File "runner.py", line 1\nPermanentJobError: {message}',
+    )
+    taken.refresh_from_db()
+    return taken
+
+
+def succeed_job(job, output: ImageOutput | None = None):
+    taken = job_services.job_start(job_id=job.pk)
+    output = output or ImageOutput(image_bytes(color=(255, 0, 0)), "image/png", 8, 8)
+    job_services.job_succeed(job=taken, run_token=taken.run_token, output=output)
+    taken.refresh_from_db()
+    return taken
+
+
+def succeed_with_json(job, document):
+    return succeed_job(job, json_output(document))

@@ -7,13 +7,32 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ARTIFACTS, ROOT
+from tests.support.waiting import wait_for
+
+
+def database_url() -> str:
+    """The test database, as a process started from a test is told where it is."""
+    db = settings.DATABASES["default"]
+    host, port, name = db["HOST"] or "127.0.0.1", db["PORT"] or 3306, connection.settings_dict["NAME"]
+    return f"mysql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{name}"
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM to the group a process started with start_new_session leads; SIGKILL if it is still
+    there after `timeout`."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
 
 
 class WorkerProcess:
@@ -22,15 +41,13 @@ class WorkerProcess:
         self.queues = queues
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
-        self.log_path = ROOT / "test-artifacts" / f"worker-{os.getpid()}-{int(time.time() * 1000)}.log"
+        self.log_path = ARTIFACTS / f"worker-{os.getpid()}-{int(time.time() * 1000)}.log"
 
     def env(self) -> dict[str, str]:
-        db = settings.DATABASES["default"]
-        url = f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 3306}/{connection.settings_dict['NAME']}"
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "TEST_DATABASE_URL": url,
+            "TEST_DATABASE_URL": database_url(),
             "TEST_REDIS_URL": settings.REDIS_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "REMBG_HOME": settings.REMBG_HOME,
@@ -55,14 +72,13 @@ class WorkerProcess:
         r = redis.Redis.from_url(settings.REDIS_URL)
         key = f"{settings.DRAMATIQ_BROKER['OPTIONS']['namespace']}:__heartbeats__"
         before = set(r.zrange(key, 0, -1))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def consuming() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}; see {self.log_path}")
-            if set(r.zrange(key, 0, -1)) - before:
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"worker did not start consuming within {timeout} s; see {self.log_path}")
+            return bool(set(r.zrange(key, 0, -1)) - before)
+
+        wait_for(consuming, timeout=timeout, what=f"the worker to start consuming (see {self.log_path})")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:
@@ -70,12 +86,8 @@ class WorkerProcess:
             self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc:
+            stop_process_group(self.proc)
         self.log.close()
 
     def output(self) -> str:

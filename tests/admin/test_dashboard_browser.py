@@ -4,16 +4,11 @@ the numbers change as jobs arrive, without reloading the page."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ARTIFACTS
 from tests.factories import make_job
+from tests.support.browser import ARTIFACTS
 from vendors.services import vendor_set_paused
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(chromium):
-    return chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
 
 
 def test_the_dashboard_shows_live_numbers(live_server, page, superuser, vendor, clean_redis, monkeypatch):

@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.states import JobState
-from tests.admin.conftest import fail_job, succeed_job, succeed_with_json
-from tests.factories import make_job, make_vendor
+from tests.factories import fail_job, make_job, make_vendor, succeed_job, succeed_with_json
 from vendors.models import Priority
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.admin.conftest import fail_job, succeed_job
-from tests.factories import make_job, make_vendor
+from tests.factories import fail_job, make_job, make_vendor, succeed_job
 from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,7 @@ import pytest
 
 from processing.jobs.models import Job
 from processing.jobs.states import JobState
-from tests.admin.conftest import fail_job
-from tests.factories import make_job
+from tests.factories import fail_job, make_job
 from vendors.models import Plan, Vendor
 from vendors.quotas import quota_consume
 

@@ -5,11 +5,6 @@ from tests.factories import image_upload
 from vendors import services as vendor_services
 
 
-@pytest.fixture(autouse=True)
-def _fresh_counters(clean_redis):
-    """Every test here starts from empty quota counters."""
-
-
 @pytest.fixture
 def acme_objects(vendor, owner):
     """One of each thing acme owns: a project, a record in it, a job on it, a batch."""

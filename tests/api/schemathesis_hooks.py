@@ -9,25 +9,18 @@ The run authenticates with one API key; revoking or rotating that key would leav
 request a 401 (and an anonymous 429), so those two operations are pointed at a spare key of the
 same user instead: they are still exercised, and the rest of the run still reaches the API."""
 
-import io
 import os
 
 import schemathesis
 from hypothesis import strategies as st
-from PIL import Image
 
 from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES
+from tests.support.photos import image_bytes
 
-
-def image_bytes(format: str) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 3), (200, 30, 30)).save(buffer, format=format)
-    return buffer.getvalue()
-
-
+IMAGES = [image_bytes((4, 3), format=format) for format in ("PNG", "JPEG", "WEBP", "GIF")]
 # A part that is not bytes (a negative case: a number where the image goes) is sent as its text.
 schemathesis.serializer.alias(sorted(ALLOWED_CONTENT_TYPES), "application/octet-stream")
-schemathesis.openapi.format("binary", st.sampled_from([image_bytes(f) for f in ("PNG", "JPEG", "WEBP", "GIF")]))
+schemathesis.openapi.format("binary", st.sampled_from(IMAGES))
 
 
 OWN_TOKEN_ID = os.environ.get("FUZZ_OWN_TOKEN_ID")

@@ -6,8 +6,8 @@ import pytest
 
 from processing.jobs import services
 from processing.jobs.models import Batch, Job
-from tests.conftest import client_for
 from tests.factories import image_upload
+from tests.support.clients import client_for
 from vendors.models import Record
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ carry take JSON only."""
 
 import pytest
 
-from tests.conftest import client_for
 from tests.factories import make_record
+from tests.support.clients import client_for
 
 
 @pytest.mark.django_db

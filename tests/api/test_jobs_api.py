@@ -2,8 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs.models import Job
-from tests.conftest import client_for
 from tests.factories import image_upload
+from tests.support.clients import client_for
 from vendors.models import Record
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
-from tests.factories import image_upload, make_member, make_vendor
+from tests.factories import image_upload
+from tests.support.clients import client_for
 from tests.support.loopback import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,8 +24,7 @@ def assert_outage(response, down: str) -> None:
 
 
 @pytest.fixture
-def owner_client(transactional_db):
-    owner = make_member(make_vendor("acme"), "acme-owner", role="owner")
+def owner_client(transactional_db, owner):
     client = client_for(owner)
     client.raise_request_exception = False
     return client

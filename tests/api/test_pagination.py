@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from processing.jobs.models import Job
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from tests.conftest import client_for
 from tests.factories import make_vendor
+from tests.support.clients import client_for
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from processing.jobs.models import Batch, Job
-from tests.conftest import client_for
 from tests.factories import make_member, make_vendor
+from tests.support.clients import client_for
 from vendors.services import api_token_for
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.factories import image_upload, make_member, make_vendor
+from tests.support.paths import ROOT
 from vendors import services as vendor_services
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.CompletedProcess:

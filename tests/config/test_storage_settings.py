@@ -5,11 +5,11 @@ Each case starts a fresh process, as a deployment would, and asks the storage fo
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 PROBE = (
     "import django; django.setup();"
     "from django.core.files.storage import default_storage as s;"

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support.paths import ROOT
+
 SHOW_DIRS = (
     "import json, django; django.setup(); from django.conf import settings; "
     "print(json.dumps([str(settings.MEDIA_ROOT), settings.PROMETHEUS_MULTIPROC_DIR]))"

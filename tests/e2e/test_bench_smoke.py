@@ -4,13 +4,13 @@ database and Redis number, and prints its table. No timing is asserted."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.support.paths import ROOT
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_benches_run_and_print_one_table():

@@ -7,13 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.support.paths import ROOT
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_killed_worker_and_a_restarted_redis_lose_nothing_and_apply_nothing_twice():

@@ -1,14 +1,12 @@
 """One image from the API to a real cut-out, through MySQL, Redis and a real worker process."""
 
-import io
 import time
 
 import numpy as np
 import pytest
-from PIL import Image
 from skimage import data
 
-from tests.support.photos import jpeg_bytes
+from tests.support.photos import decode, jpeg_bytes
 from tests.support.waiting import wait_until_finished
 from vendors.models import Record
 
@@ -39,7 +37,7 @@ def test_a_jpeg_becomes_a_real_cutout(worker, http):
 
     png = http.get(result["url"])
     assert png.status_code == 200
-    cutout = Image.open(io.BytesIO(png.content))
+    cutout = decode(png.content)
     assert cutout.format == "PNG" and cutout.mode == "RGBA"
     alpha = np.asarray(cutout)[:, :, 3]
     assert alpha[:40, :40].mean() < 20 and alpha[:40, -40:].mean() < 20, "background corners must be transparent"

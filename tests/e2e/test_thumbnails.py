@@ -1,8 +1,6 @@
 """Previews are made by a real worker, off the request path: after an upload commits and after a
 result is applied; the portal's job snapshot then points the grid at the result's preview."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from skimage import data as samples
@@ -10,22 +8,12 @@ from skimage import data as samples
 from processing.jobs.models import Job
 from processing.jobs.services import job_create
 from processing.portal.snapshots import job_snapshot
-from tests.factories import make_vendor
 from tests.support.photos import decode, jpeg_bytes
+from tests.support.waiting import wait_for
 from vendors import services
 from vendors.models import Record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(check, *, timeout: float = 90, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def read(field) -> bytes:
@@ -33,8 +21,7 @@ def read(field) -> bytes:
         return file.read()
 
 
-def test_upload_and_result_get_previews_made_by_the_worker(worker):
-    vendor = make_vendor("acme")
+def test_upload_and_result_get_previews_made_by_the_worker(worker, vendor):
     project = services.project_create(vendor=vendor, name="Catalogue")
     photo = jpeg_bytes(samples.chelsea())
     record = services.record_create(
@@ -42,15 +29,19 @@ def test_upload_and_result_get_previews_made_by_the_worker(worker):
     )
 
     record = wait_for(
-        lambda: Record.objects.exclude(original_thumbnail="").filter(pk=record.pk).first(), what="the upload's preview"
+        lambda: Record.objects.exclude(original_thumbnail="").filter(pk=record.pk).first(),
+        timeout=90,
+        what="the upload's preview",
     )
     preview = decode(read(record.original_thumbnail))
     assert preview.format == "WEBP" and preview.size == (320, 213)
 
     job = job_create(vendor=vendor, kind="transform", params={"width": 1000, "format": "png"}, record=record)
-    job = wait_for(lambda: Job.objects.filter(pk=job.pk, state="succeeded").first(), what="the job")
+    job = wait_for(lambda: Job.objects.filter(pk=job.pk, state="succeeded").first(), timeout=90, what="the job")
     record = wait_for(
-        lambda: Record.objects.exclude(processed_thumbnail="").filter(pk=record.pk).first(), what="the result's preview"
+        lambda: Record.objects.exclude(processed_thumbnail="").filter(pk=record.pk).first(),
+        timeout=90,
+        what="the result's preview",
     )
     assert decode(read(record.processed_thumbnail)).size == (320, 213)
     assert job_snapshot(Job.objects.select_related("record").get(pk=job.pk))["thumbnail_url"] == (

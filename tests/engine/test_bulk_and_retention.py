@@ -4,7 +4,6 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from django.utils import timezone
 
 from processing.engine.admission import dispatch_pending
@@ -12,6 +11,7 @@ from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.services import jobs_purge_finished
 from tests.factories import make_record, make_vendor
+from tests.support.commands import command_output
 from tests.support.waiting import wait_for
 from vendors.models import Record
 
@@ -111,12 +111,8 @@ def test_retention_removes_old_finished_jobs_and_their_unreferenced_files(vendor
 
 
 def test_cleanup_command_and_the_periodic_schedule(vendor):
-    from io import StringIO
-
     from processing.engine.tasks import purge_finished_jobs
 
     finished_job(vendor, "succeeded", 30)
-    out = StringIO()
-    call_command("darkroom", "cleanup", stdout=out)
-    assert "removed 1 jobs" in out.getvalue()
+    assert "removed 1 jobs" in command_output("darkroom", "cleanup")
     assert str(purge_finished_jobs.options["periodic"]) == str(__import__("periodiq").cron(settings.JOB_RETENTION_CRON))

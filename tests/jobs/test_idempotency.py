@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from processing.jobs import services
 from processing.jobs.models import Batch, IdempotencyKey, Job
-from tests.conftest import client_for
-from tests.factories import image_bytes
+from tests.support.clients import client_for
+from tests.support.photos import image_bytes
 from vendors.quotas import quota_usage
 
 pytestmark = pytest.mark.django_db

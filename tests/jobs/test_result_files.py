@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.factories import make_record, make_vendor
+from tests.factories import make_record
 from tests.support.processors import tiny_png
 from tests.support.row_locks import job_row_locked
 
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def running(transactional_db):
-    vendor = make_vendor("acme")
+def running(vendor):
     job = services.job_create(vendor=vendor, kind="isolated", params={}, record=make_record(vendor))
     return services.job_start(job_id=job.pk)
 

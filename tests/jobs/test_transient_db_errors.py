@@ -9,15 +9,14 @@ from django.db import connection
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.factories import make_record, make_vendor
+from tests.factories import make_record
 from tests.support.row_locks import job_row_locked, server_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def job(transactional_db):
-    vendor = make_vendor("acme")
+def job(vendor):
     return services.job_create(vendor=vendor, kind="isolated", params={}, record=make_record(vendor))
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import quote, unquote
 
 import cloudinary
@@ -19,6 +18,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from processing.lib.cloudinary_storage import CloudinaryStorage, parse_cloudinary_url, resource_type
+from tests.support.loopback import ServedOnLoopback
 
 CLOUD, KEY, SECRET = "demo", "key-1", "secret-1"
 
@@ -92,13 +92,10 @@ class FakeCloudinary(BaseHTTPRequestHandler):
 @pytest.fixture
 def cloud():
     handler = type("Handler", (FakeCloudinary,), {"assets": {}, "calls": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host = f"127.0.0.1:{server.server_port}"
-    url = f"cloudinary://{KEY}:{SECRET}@{CLOUD}?upload_prefix={quote('http://' + host, safe='')}&cname={host}&secure=false"
-    yield handler, CloudinaryStorage(cloudinary_url=url), host
-    server.shutdown()
-    server.server_close()
+    with ServedOnLoopback(handler) as server:
+        host = f"127.0.0.1:{server.port}"
+        url = f"cloudinary://{KEY}:{SECRET}@{CLOUD}?upload_prefix={quote('http://' + host, safe='')}&cname={host}&secure=false"
+        yield handler, CloudinaryStorage(cloudinary_url=url), host
     cloudinary.reset_config()
 
 

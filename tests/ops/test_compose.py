@@ -20,7 +20,8 @@ from django.core.management import get_commands, load_command_class
 from django.urls import resolve
 from django.utils.module_loading import import_string
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.support.paths import ROOT
+
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*)|:\?(?P<required>[^}]*))?\}")
 REQUIRED_SAMPLE = "s3cret-from-dotenv"
 OUR_IMAGE = "darkroom:latest"

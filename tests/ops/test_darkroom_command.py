@@ -1,22 +1,21 @@
 """`manage.py darkroom …` as an operator uses it: output, exit codes, errors on stderr."""
 
-import io
 import subprocess
 import sys
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.utils import timezone
 
 from processing.engine.tasks import actor_for
 from processing.jobs import services
 from processing.jobs.models import Batch, Job
 from tests.factories import image_upload, make_record, make_vendor
-from tests.worker import ROOT
+from tests.support.commands import command_output
+from tests.support.paths import ROOT
+from tests.worker import database_url
 from vendors.models import Priority
 from vendors.services import vendor_set_paused
 
@@ -25,12 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def darkroom(*args: str) -> subprocess.CompletedProcess:
     """The command in its own process, on this test's database and Redis, as from a terminal."""
-    db = settings.DATABASES["default"]
-    url = f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 3306}/{connection.settings_dict['NAME']}"
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_DATABASE_URL": url,
+        "TEST_DATABASE_URL": database_url(),
         "TEST_REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
@@ -40,9 +37,7 @@ def darkroom(*args: str) -> subprocess.CompletedProcess:
 
 
 def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("darkroom", *args, stdout=out)
-    return out.getvalue()
+    return command_output("darkroom", *args)
 
 
 def refused(*args: str) -> CommandError:

@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from processing.engine.tasks import actor_for
 from processing.jobs import services
-from tests.conftest import client_for
 from tests.factories import make_record
 from tests.ops.test_metrics import scrape
+from tests.support.clients import client_for
 from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -38,7 +38,7 @@ def test_unreachable_redis_answers_503(redis_down):
 
 
 @pytest.mark.e2e
-def test_a_running_worker_is_seen(worker):  # noqa: F811
+def test_a_running_worker_is_seen(worker):
     response = Client().get("/health/")
     assert response.status_code == 200
     report = response.json()

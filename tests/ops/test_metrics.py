@@ -135,7 +135,7 @@ def test_metrics_are_summed_from_the_multiprocess_directory(vendor, clean_redis,
 
 
 def test_http_requests_are_counted_by_django_prometheus(owner, clean_redis):
-    from tests.conftest import client_for
+    from tests.support.clients import client_for
 
     before = scrape().get(("django_http_responses_total_by_status_total", labels(status="404")), 0)
     client_for(owner).get("/api/v1/jobs/6f1c0b7e-0000-4000-8000-000000000000/")

@@ -7,8 +7,8 @@ import pytest
 
 from processing.engine.tasks import actor_for
 from processing.jobs.models import Job
-from tests.conftest import client_for
 from tests.factories import make_record
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,23 +1,7 @@
 import pytest
-from django.test import Client
 
 from tests.factories import image_upload
 from vendors import services as vendor_services
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters(clean_redis):
-    """Every test here starts from empty quota counters."""
-
-
-@pytest.fixture
-def browser_for():
-    def signed_in(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return signed_in
 
 
 @pytest.fixture

@@ -7,25 +7,13 @@ import pytest
 from django.urls import reverse
 
 from processing.jobs import services
-from processing.jobs.errors import PermanentJobError
 from processing.jobs.models import Job
-from processing.lib.imaging.output import ImageOutput
-from tests.factories import image_bytes, image_upload
+from tests.factories import fail_job, image_upload, succeed_job
 from vendors.models import Record
 from vendors.quotas import quota_usage
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-def finish(job, *, fail: bool = False):
-    """Run a job's lifecycle through the real services, as a worker would."""
-    taken = services.job_start(job_id=job.pk)
-    if fail:
-        services.job_fail(job=taken, run_token=taken.run_token, error=PermanentJobError("no face in this photo"))
-    else:
-        output = ImageOutput(image_bytes((4, 4)), "image/png", 4, 4)
-        services.job_succeed(job=taken, run_token=taken.run_token, output=output)
 
 
 def test_an_upload_creates_a_record_and_answers_with_its_card(browser_for, owner, project):
@@ -98,12 +86,12 @@ def test_a_quota_refusal_is_a_sentence_with_the_reset_time(browser_for, owner, v
 def test_batch_status_counts_and_reasons(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     jobs = list(batch.jobs.order_by("created_at"))
-    finish(jobs[0])
-    finish(jobs[1], fail=True)
+    succeed_job(jobs[0])
+    fail_job(jobs[1], "no face in this photo")
     status = browser_for(owner).get(reverse("portal:batch-status", args=[batch.pk])).json()
     assert (status["total"], status["succeeded"], status["failed"], status["done"]) == (3, 1, 1, False)
     assert status["failure_reasons"] == ["no face in this photo"]
-    finish(jobs[2])
+    succeed_job(jobs[2])
     assert browser_for(owner).get(reverse("portal:batch-status", args=[batch.pk])).json()["done"] is True
 
 
@@ -114,7 +102,7 @@ def test_batch_status_reads_only_the_jobs_the_grid_can_show(
 
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     for job in batch.jobs.all():
-        finish(job, fail=True)
+        fail_job(job)
     monkeypatch.setattr(snapshots, "GRID_LIMIT", 2)
     web = browser_for(owner)
     url = reverse("portal:batch-status", args=[batch.pk])
@@ -129,7 +117,7 @@ def test_batch_status_reads_only_the_jobs_the_grid_can_show(
 def test_a_batch_downloads_as_a_zip_of_its_results(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     for job in batch.jobs.all():
-        finish(job)
+        succeed_job(job)
     response = browser_for(owner).get(reverse("portal:batch-download", args=[batch.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -140,7 +128,7 @@ def test_a_batch_downloads_as_a_zip_of_its_results(browser_for, owner, vendor, r
 def test_one_result_downloads_as_an_attachment(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records[:1])
     job = batch.jobs.get()
-    finish(job)
+    succeed_job(job)
     response = browser_for(owner).get(reverse("portal:job-download", args=[job.pk]))
     assert response.status_code == 200
     assert 'filename="p0-transform.png"' in response["Content-Disposition"]
@@ -150,7 +138,7 @@ def test_one_result_downloads_as_an_attachment(browser_for, owner, vendor, recor
 def test_jobs_page_filters_by_state_and_kind(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     failed, *_ = batch.jobs.all()
-    finish(failed, fail=True)
+    fail_job(failed)
     web = browser_for(owner)
     page = web.get(reverse("portal:jobs"), {"state": "failed"}).content.decode()
     assert page.count('data-job-id="') == 1 and str(failed.pk) in page
@@ -173,8 +161,8 @@ def test_cancel_then_retry_from_the_jobs_page(browser_for, owner, vendor, record
 def test_retry_failed_requeues_only_the_failed_jobs_of_a_batch(browser_for, owner, vendor, records):
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records[:2])
     ok, bad = batch.jobs.order_by("created_at")
-    finish(ok)
-    finish(bad, fail=True)
+    succeed_job(ok)
+    fail_job(bad)
     browser_for(owner).post(reverse("portal:batch-retry", args=[batch.pk]))
     ok.refresh_from_db()
     bad.refresh_from_db()
@@ -196,7 +184,7 @@ def test_retries_count_against_quotas_like_new_jobs(browser_for, owner, vendor, 
     vendor.save()
     batch = services.batch_create(vendor=vendor, kind="remove_bg", records=records[:2])
     for job in batch.jobs.all():
-        finish(job, fail=True)
+        fail_job(job)
     web = browser_for(owner)
     web.post(reverse("portal:batch-retry", args=[batch.pk]))
     assert batch.jobs.filter(state="queued").count() == 2
@@ -204,7 +192,7 @@ def test_retries_count_against_quotas_like_new_jobs(browser_for, owner, vendor, 
     assert usage.used == 2
 
     first = batch.jobs.first()
-    finish(first, fail=True)
+    fail_job(first)
     page = web.post(reverse("portal:job-retry", args=[first.pk]), follow=True).content.decode()
     first.refresh_from_db()
     assert first.state == "failed", "no background removal left: the retry is refused"

@@ -1,19 +1,14 @@
 """The project grid loads small previews, not the photos: 50 real-size photos (3000 px JPEG at
 quality 95, MBs each) in Chromium, counting the bytes of every image response."""
 
-import os
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bench.photos import photos
-from tests.factories import make_member, make_vendor
-from tests.portal.test_portal_browser import sign_in_and_create_project
+from tests.support.browser import sign_in_and_create_project
+from tests.support.waiting import wait_for
 from vendors import services
 from vendors.models import Project, Record
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,18 +16,7 @@ PHOTOS = 50
 PREVIEW_MAX_BYTES = 60 * 1024
 
 
-def wait_for_previews(project: Project, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not Record.objects.filter(project=project, original_thumbnail="").exists():
-            return
-        time.sleep(0.5)
-    pytest.fail("the thumbnail actor did not make every preview in time")
-
-
-def test_the_grid_of_fifty_large_photos_loads_previews_not_originals(worker, live_server, chromium):  # noqa: F811
-    make_member(make_vendor("acme"), "acme-owner", role="owner")
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def test_the_grid_of_fifty_large_photos_loads_previews_not_originals(worker, live_server, page, owner):
     sign_in_and_create_project(page, live_server, "Catalogue")
     project = Project.objects.get(name="Catalogue")
     originals = photos(PHOTOS, side=3000, quality=95)
@@ -40,7 +24,12 @@ def test_the_grid_of_fifty_large_photos_loads_previews_not_originals(worker, liv
         services.record_create(
             project=project, upload=SimpleUploadedFile(f"photo-{index:02d}.jpg", data, content_type="image/jpeg")
         )
-    wait_for_previews(project)
+    wait_for(
+        lambda: not Record.objects.filter(project=project, original_thumbnail="").exists(),
+        timeout=240,
+        interval=0.5,
+        what="the thumbnail actor to make every preview",
+    )
 
     responses = []
     page.on("response", lambda r: responses.append(r) if r.request.resource_type == "image" else None)

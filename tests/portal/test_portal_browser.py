@@ -1,7 +1,6 @@
 """The portal in Debian's Chromium against a live server and a real worker: sign in, upload
 three photos, remove their backgrounds in one click, watch progress, see and download results."""
 
-import io
 import zipfile
 
 import numpy as np
@@ -9,14 +8,13 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from tests.conftest import ARTIFACTS as ROOT_ARTIFACTS
-from tests.factories import make_member, make_vendor
-from tests.support.photos import jpeg_bytes
+from tests.support.browser import ARTIFACTS, PHONE, sign_in_and_create_project, watch_console
+from tests.support.photos import decode, jpeg_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = ROOT_ARTIFACTS / "portal"
-ARTIFACTS.mkdir(parents=True, exist_ok=True)
+SCREENSHOTS = ARTIFACTS / "portal"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 PHOTOS = {"astronaut": data.astronaut, "chelsea": data.chelsea, "coffee": data.coffee}
 
 
@@ -30,39 +28,18 @@ def photos(tmp_path):
     return paths
 
 
-def watch_console(page, problems: list[str]) -> None:
-    page.on("console", lambda msg: problems.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-
 def assert_cutout(png: bytes) -> None:
-    image = Image.open(io.BytesIO(png))
+    image = decode(png)
     assert image.format == "PNG" and image.mode == "RGBA"
     alpha = np.asarray(image)[:, :, 3]
     assert alpha.min() == 0, "some background must be transparent"
     assert alpha.max() == 255, "the subject must stay opaque"
 
 
-def sign_in_and_create_project(page, live_server, project: str) -> None:
-    page.goto(live_server.url + "/")
-    assert "/accounts/login/" in page.url
-    page.get_by_label("Username").fill("acme-owner")
-    page.get_by_label("Password").fill("pw-acme-owner")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="acme").wait_for()
-    page.get_by_label("New project").fill(project)
-    page.get_by_role("button", name="Create").click()
-    page.get_by_role("heading", name=project).wait_for()
-    # portal.js is deferred: its handlers exist once the document has loaded, not when the
-    # heading shows (with requests routed through Playwright the script arrives later).
-    page.wait_for_load_state("load")
-
-
-def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server, chromium, photos, tmp_path):  # noqa: F811
-    make_member(make_vendor("acme"), "acme-owner", role="owner")
+def test_upload_select_remove_backgrounds_watch_and_download(
+    worker, live_server, chromium, page, owner, photos, tmp_path
+):
     problems: list[str] = []
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
     watch_console(page, problems)
     streams: list[tuple[int, str]] = []
     page.on(
@@ -75,7 +52,7 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     page.set_input_files("#file-input", [str(p) for p in photos])
     page.locator("#uploads li.done").nth(2).wait_for()
     assert page.locator(".record").count() == 3
-    page.screenshot(path=ARTIFACTS / "01-uploaded.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "01-uploaded.png", full_page=True)
 
     page.get_by_label("Select all").check()
     assert page.locator("#selected-count").inner_text() == "3 selected"
@@ -87,7 +64,7 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     page.wait_for_function(
         "() => { const v = document.querySelector('.batch-bar').value; return v > 0 && v < 100; }", timeout=90_000
     )
-    page.screenshot(path=ARTIFACTS / "02-progress.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "02-progress.png", full_page=True)
 
     page.locator(".toast", has_text="3 of 3 done, 0 failed").wait_for(timeout=120_000)
     # The grid shows the results' small previews, made right after by the thumbnail actor.
@@ -102,7 +79,7 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     )
     assert page.locator(".batch-bar").first.evaluate("bar => bar.value") == 100
     assert streams and streams[0][0] == 200 and streams[0][1].startswith("text/event-stream"), "progress is pushed"
-    page.screenshot(path=ARTIFACTS / "03-results.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "03-results.png", full_page=True)
 
     with page.expect_download() as download_info:
         page.locator(".batch .zip").first.click()
@@ -119,7 +96,7 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
 
     page.locator(".record", has_text="astronaut.jpg").get_by_role("link", name="Before / after").click()
     page.get_by_role("img", name="Result of astronaut.jpg").wait_for()
-    page.screenshot(path=ARTIFACTS / "04-before-after.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "04-before-after.png", full_page=True)
     with page.expect_download() as one:
         page.get_by_role("link", name="Download result").click()
     one_path = tmp_path / "one.png"
@@ -127,31 +104,28 @@ def test_upload_select_remove_backgrounds_watch_and_download(worker, live_server
     assert_cutout(one_path.read_bytes())
 
     project_url = page.get_by_role("link", name="Catalogue").get_attribute("href")
-    phone = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, storage_state=context.storage_state()
-    ).new_page()
+    phone = chromium.new_context(**PHONE, storage_state=page.context.storage_state()).new_page()
     watch_console(phone, problems)
     phone.goto(live_server.url + project_url)
     phone.get_by_role("heading", name="Catalogue").wait_for()
-    phone.screenshot(path=ARTIFACTS / "05-phone.png", full_page=True)
+    phone.screenshot(path=SCREENSHOTS / "05-phone.png", full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "nothing may overflow a phone's width"
 
     page.goto(live_server.url + "/jobs/?state=succeeded&kind=remove_bg")
     assert page.locator("tr[data-job-id]").count() == 3
-    page.screenshot(path=ARTIFACTS / "06-jobs.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "06-jobs.png", full_page=True)
 
     assert problems == []
 
 
-def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker, live_server, chromium, tmp_path):  # noqa: F811
-    vendor = make_vendor("acme")
+def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(
+    worker, live_server, page, vendor, owner, tmp_path
+):
     vendor.limit_overrides = {"remove_bg_limit": 1}
     vendor.save()
-    make_member(vendor, "acme-owner", role="owner")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(jpeg_bytes(data.chelsea())[:600])  # a JPEG header and nothing after it
     problems: list[str] = []
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     watch_console(page, problems)
 
     sign_in_and_create_project(page, live_server, "Broken")
@@ -171,7 +145,7 @@ def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker,
     refusal = page.get_by_role("alert")
     refusal.wait_for()
     assert "1 background removals" in refusal.inner_text() and "resets at" in refusal.inner_text()
-    page.screenshot(path=ARTIFACTS / "07-failure-and-refusal.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "07-failure-and-refusal.png", full_page=True)
 
     # A retry counts like a new job (as through the API): refused too, until the limit is raised.
     page.goto(live_server.url + "/jobs/?state=failed")
@@ -186,10 +160,8 @@ def test_a_failed_job_shows_its_reason_and_a_quota_refusal_is_a_sentence(worker,
     assert [p for p in problems if "status of 429" not in p] == []
 
 
-def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_server, chromium, photos):  # noqa: F811
-    make_member(make_vendor("acme"), "acme-owner", role="owner")
+def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_server, page, owner, photos):
     problems: list[str] = []
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     watch_console(page, problems)
     page.route("**/api/v1/events/**", lambda route: route.abort())  # a proxy that drops the stream
 
@@ -209,5 +181,5 @@ def test_without_server_sent_events_progress_falls_back_to_polling(worker, live_
     page.wait_for_function(
         "() => [...document.querySelectorAll('img.processed')].every(img => img.complete && img.naturalWidth === 64)"
     )
-    page.screenshot(path=ARTIFACTS / "08-polling-transform.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "08-polling-transform.png", full_page=True)
     assert [p for p in problems if "ERR_FAILED" not in p] == []

@@ -7,20 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.support.clients import client_for, client_with_key
 from vendors import services
 from vendors.models import ApiToken
 
 pytestmark = pytest.mark.django_db
-
-
-def api(key, keyword="Token"):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
-    return client
 
 
 def test_a_key_is_stored_only_as_its_hash_and_shown_once(owner):
@@ -44,16 +38,16 @@ def test_a_key_is_stored_only_as_its_hash_and_shown_once(owner):
 @pytest.mark.parametrize("keyword", ["Token", "Bearer", "token", "bearer"])
 def test_token_and_bearer_both_work(owner, keyword):
     key = services.api_token_for(user=owner)
-    assert api(key, keyword).get("/api/v1/jobs/").status_code == 200
-    assert api(key + "x", keyword).get("/api/v1/jobs/").status_code == 401
+    assert client_with_key(key, keyword).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(key + "x", keyword).get("/api/v1/jobs/").status_code == 401
 
 
 def test_an_expired_key_is_refused(owner):
     token, key = services.api_token_create(user=owner, ttl_days=30)
-    assert api(key).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(key).get("/api/v1/jobs/").status_code == 200
     assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert api(key).get("/api/v1/jobs/").status_code == 401
+    assert client_with_key(key).get("/api/v1/jobs/").status_code == 401
 
 
 def test_keys_expire_by_default(owner, settings):
@@ -64,53 +58,50 @@ def test_keys_expire_by_default(owner, settings):
 
 def test_rotation_gives_a_new_key_and_the_old_one_stops(owner):
     token, old = services.api_token_create(user=owner)
-    rotated = api(old).post(f"/api/v1/tokens/{token.pk}/rotate/", {}, format="json")
+    rotated = client_with_key(old).post(f"/api/v1/tokens/{token.pk}/rotate/", {}, format="json")
     assert rotated.status_code == 200
     new = rotated.json()["key"]
     assert new != old
-    assert api(old).get("/api/v1/jobs/").status_code == 401
-    assert api(new).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(old).get("/api/v1/jobs/").status_code == 401
+    assert client_with_key(new).get("/api/v1/jobs/").status_code == 200
 
 
 def test_revoked_keys_stop_at_once(owner):
     token, key = services.api_token_create(user=owner)
-    other = services.api_token_for(user=owner)
-    assert api(other).delete(f"/api/v1/tokens/{token.pk}/").status_code == 204
-    assert api(key).get("/api/v1/jobs/").status_code == 401
+    assert client_for(owner).delete(f"/api/v1/tokens/{token.pk}/").status_code == 204
+    assert client_with_key(key).get("/api/v1/jobs/").status_code == 401
 
 
 def test_owner_member_and_outsider_manage_only_their_own_keys(owner, member, outsider):
     owners_token, owners_key = services.api_token_create(user=owner)
     for user in (member, outsider):
-        theirs = api(services.api_token_for(user=user))
+        theirs = client_for(user)
         assert owners_token.pk not in [t["id"] for t in theirs.get("/api/v1/tokens/").json()["results"]]
         assert theirs.delete(f"/api/v1/tokens/{owners_token.pk}/").status_code == 404
         assert theirs.post(f"/api/v1/tokens/{owners_token.pk}/rotate/", {}, format="json").status_code == 404
-    assert api(owners_key).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(owners_key).get("/api/v1/jobs/").status_code == 200
 
 
 def test_a_user_holds_a_bounded_number_of_keys(owner):
-    client = api(services.api_token_for(user=owner))
+    client = client_for(owner)
     codes = [client.post("/api/v1/tokens/", {}, format="json").status_code for _ in range(services.MAX_TOKENS_PER_USER)]
     assert codes.count(201) == services.MAX_TOKENS_PER_USER - 1
     assert codes[-1] == 409  # the request is valid; what the user holds does not allow it
     assert client.post("/api/v1/tokens/", {}, format="json").json()["code"] == "too_many_tokens"
 
 
-def test_the_portal_shows_a_new_key_once_and_lists_prefixes(owner, member, outsider):
+def test_the_portal_shows_a_new_key_once_and_lists_prefixes(browser_for, owner, member, outsider):
     for user in (owner, member, outsider):
-        browser = Client()
-        browser.force_login(user)
+        browser = browser_for(user)
         made = browser.post("/api-keys/new/", {"name": "shop"})
         assert made.status_code == 201
         key = made.context["new_key"]
         assert key in made.content.decode()
         page = browser.get("/api-keys/").content.decode()
         assert key not in page and key[:12] in page
-        assert api(key).get("/api/v1/jobs/").status_code == 200
+        assert client_with_key(key).get("/api/v1/jobs/").status_code == 200
     owners = ApiToken.objects.filter(user=owner).first()
-    browser = Client()
-    browser.force_login(outsider)
+    browser = browser_for(outsider)
     assert browser.post(f"/api-keys/{owners.pk}/revoke/").status_code == 404
     assert ApiToken.objects.filter(pk=owners.pk).exists()
     browser.force_login(owner)
@@ -147,7 +138,7 @@ def test_existing_drf_tokens_are_hashed_by_the_migration_and_keep_working(owner)
             cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [legacy_key, owner.pk, timezone.now()])
         migration.hash_legacy_tokens(apps, SimpleNamespace(connection=connection))
 
-        assert api(legacy_key).get("/api/v1/jobs/").status_code == 200
+        assert client_with_key(legacy_key).get("/api/v1/jobs/").status_code == 200
         assert ApiToken.objects.get(user=owner).prefix == legacy_key[:8]
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM authtoken_token")

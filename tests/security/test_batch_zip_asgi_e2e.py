@@ -12,20 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import image_upload as upload
-from tests.factories import make_member, make_vendor
 from vendors import services as vendor_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(asgi_server):
-    vendor = make_vendor("acme")
-    owner = make_member(vendor, "acme-owner", role="owner")
+def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is_read(
+    browser_for, asgi_server, vendor, owner
+):
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     records = [vendor_services.record_create(project=project, upload=upload(f"p{i}.png")) for i in range(3)]
     batch = services.batch_create(vendor=vendor, kind="transform", records=records)
@@ -39,8 +37,7 @@ def test_under_asgi_the_first_bytes_of_a_batch_zip_leave_before_its_last_file_is
     for job, name in zip(batch.jobs.order_by("record_id"), ("a.png", "b.png", "c.png"), strict=True):
         storage_name = f"results/{batch.pk}/{name}"
         Job.objects.filter(pk=job.pk).update(state="succeeded", result={"name": storage_name})
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
     last_data = os.urandom(4096)
     writer = threading.Thread(target=lambda: last.write_bytes(last_data), daemon=True)
 

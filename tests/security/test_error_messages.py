@@ -17,8 +17,8 @@ from processing.lib.http.client import safe_request
 from processing.lib.http.guard import PUBLIC_ONLY
 from processing.webhooks import services as webhooks
 from processing.webhooks.models import WebhookDelivery, WebhookEvent
-from tests.conftest import client_for
 from tests.factories import make_job
+from tests.support.clients import client_for
 
 INSIDE = "172.18.0.3"
 

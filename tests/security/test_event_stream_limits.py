@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from tests.api.events.sse import events_of
-from tests.conftest import client_for
 from tests.factories import make_job
+from tests.support.clients import client_for
 from vendors.services import vendor_set_paused
 
 SSE = {"HTTP_ACCEPT": "text/event-stream"}

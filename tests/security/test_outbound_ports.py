@@ -5,7 +5,6 @@ in the allowlist). Destinations the operator configured (AI endpoints, remote re
 
 import socket
 
-import httpx
 import pytest
 
 from processing.jobs.errors import InvalidParams
@@ -15,33 +14,26 @@ from processing.lib.http.client import safe_request
 from processing.lib.http.fetch import fetch_image
 from processing.lib.http.guard import OPERATOR_CONFIGURED, PUBLIC_ONLY, AddressPolicy
 from processing.webhooks.models import WebhookEndpoint
-from tests.conftest import client_for
-from tests.factories import image_bytes
+from tests.support.clients import client_for
+from tests.support.photos import image_bytes
 
 PNG = image_bytes()
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Public DNS answers and a recorded send: nothing leaves this machine."""
-    requests = []
+def public_dns(monkeypatch):
+    """Every name resolves to one public address."""
 
     def getaddrinfo(host, port, *args, **kwargs):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
 
-    def send(self, request, **kwargs):
-        requests.append(request)
-        return httpx.Response(204, request=request, stream=httpx.ByteStream(b""))
-
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(httpx.Client, "send", send)
-    return requests
 
 
 @pytest.mark.parametrize(
     "url", ["http://shop.example.com:6379/", "https://shop.example.com:3306/x", "http://shop.example.com:25/"]
 )
-def test_a_public_host_on_another_port_is_refused_and_nothing_is_sent(sent, url):
+def test_a_public_host_on_another_port_is_refused_and_nothing_is_sent(public_dns, sent, url):
     with pytest.raises(RefusedAddress) as refused:
         safe_request("GET", url, policy=PUBLIC_ONLY, timeout_s=5, max_bytes=10)
     assert refused.value.code == "port_refused"
@@ -51,19 +43,19 @@ def test_a_public_host_on_another_port_is_refused_and_nothing_is_sent(sent, url)
 @pytest.mark.parametrize(
     "url", ["http://shop.example.com/", "https://shop.example.com/", "https://shop.example.com:443/"]
 )
-def test_web_ports_are_allowed(sent, url):
+def test_web_ports_are_allowed(public_dns, sent, url):
     assert safe_request("GET", url, policy=PUBLIC_ONLY, timeout_s=5, max_bytes=10).status == 204
     assert len(sent) == 1
 
 
-def test_an_allowlisted_address_and_port_may_be_reached(sent):
+def test_an_allowlisted_address_and_port_may_be_reached(public_dns, sent):
     policy = AddressPolicy(allowlist=frozenset({"93.184.216.34:8080"}))
     assert safe_request("GET", "http://shop.example.com:8080/", policy=policy, timeout_s=5, max_bytes=10).status == 204
     with pytest.raises(RefusedAddress):
         safe_request("GET", "http://shop.example.com:8081/", policy=policy, timeout_s=5, max_bytes=10)
 
 
-def test_operator_configured_destinations_may_use_any_port(sent):
+def test_operator_configured_destinations_may_use_any_port(public_dns, sent):
     safe_request("GET", "http://127.0.0.1:7000/api", policy=OPERATOR_CONFIGURED, timeout_s=5, max_bytes=10)
     assert sent[0].url.port == 7000
 

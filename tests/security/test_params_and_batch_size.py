@@ -2,11 +2,10 @@
 no batch, from the API or the portal, holds more than the bulk limit."""
 
 import pytest
-from django.test import Client
 
 from processing.jobs.models import Batch, Job
-from tests.conftest import client_for
 from tests.factories import image_upload as upload
+from tests.support.clients import client_for
 from vendors import services as vendor_services
 
 BIG_OPTIONS = {"endpoint": "tagger", "options": {"blob": "x" * 20_000}}
@@ -53,13 +52,12 @@ def test_a_batch_stores_its_params_once_and_its_jobs_run_with_them(owner, tagger
 
 
 @pytest.mark.django_db
-def test_the_portal_refuses_a_start_on_more_photos_than_the_bulk_limit(owner, vendor, settings):
+def test_the_portal_refuses_a_start_on_more_photos_than_the_bulk_limit(browser_for, owner, vendor, settings):
     settings.BULK_MAX_ITEMS = 3
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     for i in range(4):
         vendor_services.record_create(project=project, upload=upload(f"p{i}.png"))
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
 
     refused = browser.post(
         f"/projects/{project.pk}/start/", {"kind": "transform", "all_records": "on"}, HTTP_ACCEPT="application/json"

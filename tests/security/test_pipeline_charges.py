@@ -10,8 +10,8 @@ from processing.engine.runner import job_run
 from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.states import JobState
-from tests.conftest import client_for
 from tests.factories import image_upload as upload
+from tests.support.clients import client_for
 from vendors import services as vendor_services
 
 TEN_REMOVALS = {"steps": [{"kind": "remove_bg"}] * 10}  # the standard plan allows 30 removals an hour
@@ -64,13 +64,11 @@ def test_retrying_a_pipeline_job_is_charged_its_steps_again(owner, vendor):
 
 
 @pytest.mark.django_db
-def test_the_portal_charges_a_pipeline_per_step(owner, vendor):
-    from django.test import Client
+def test_the_portal_charges_a_pipeline_per_step(browser_for, owner, vendor):
 
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     records = [vendor_services.record_create(project=project, upload=upload(f"p{i}.png")) for i in range(4)]
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
     steps = json.dumps(pipeline(8)["steps"])  # 8 steps x 4 photos = 32 removals > 30
     form = {"kind": "pipeline", "records": [r.pk for r in records], "p-pipeline-steps": steps}
 

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from processing.ops import checks
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 GOOD = {
     "DJANGO_SECRET_KEY": "k3y-" + "x" * 60,
     "DATABASE_URL": "mysql://darkroom:Vq8fL2r9sTzW@mysql:3306/darkroom",

@@ -12,7 +12,8 @@ SIGN_INS = ["/admin/login/", "/accounts/login/"]
 
 
 @pytest.fixture
-def staff(db):
+def staff_account(db):
+    """A staff user who signs in with a password, as "ops"."""
     return get_user_model().objects.create_user(username="ops", password="pw-ops-correct", is_staff=True)
 
 
@@ -27,7 +28,7 @@ def sign_in(client, path, password, ip):
 
 
 @pytest.mark.parametrize("path", SIGN_INS)
-def test_after_three_failures_from_one_ip_even_the_right_password_is_refused(client, staff, path):
+def test_after_three_failures_from_one_ip_even_the_right_password_is_refused(client, staff_account, path):
     codes = [sign_in(client, path, "wrong", "10.1.1.1").status_code for _ in range(3)]
     assert codes[:2] == [200, 200]  # the form again, with an error; the third failure locks
 
@@ -38,7 +39,7 @@ def test_after_three_failures_from_one_ip_even_the_right_password_is_refused(cli
 
 
 @pytest.mark.parametrize("path", SIGN_INS)
-def test_failures_for_one_username_from_many_ips_lock_that_username(client, staff, path):
+def test_failures_for_one_username_from_many_ips_lock_that_username(client, staff_account, path):
     for n in range(3):
         sign_in(client, path, "wrong", f"10.2.2.{n + 1}")
 
@@ -48,7 +49,7 @@ def test_failures_for_one_username_from_many_ips_lock_that_username(client, staf
     assert "_auth_user_id" not in client.session
 
 
-def test_an_operator_unlocks_a_username(client, staff):
+def test_an_operator_unlocks_a_username(client, staff_account):
     for n in range(3):
         sign_in(client, "/admin/login/", "wrong", f"10.3.3.{n + 1}")
 
@@ -56,7 +57,7 @@ def test_an_operator_unlocks_a_username(client, staff):
     signed_in = sign_in(client, "/admin/login/", "pw-ops-correct", "10.3.3.200")
 
     assert signed_in.status_code == 302
-    assert client.session["_auth_user_id"] == str(staff.pk)
+    assert client.session["_auth_user_id"] == str(staff_account.pk)
 
 
 @pytest.mark.parametrize("path", ["/accounts/password_reset/", "/accounts/reset/MQ/set-password/"])

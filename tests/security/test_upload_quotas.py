@@ -6,11 +6,10 @@ upload charge given back. Both show beside the other limits: API, portal, admin.
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from processing.jobs.models import Job
-from tests.conftest import client_for
-from tests.factories import image_bytes
+from tests.support.clients import client_for
+from tests.support.photos import image_bytes
 from vendors import services as vendor_services
 from vendors.models import Record, Vendor
 from vendors.quotas import quota_usage
@@ -63,11 +62,10 @@ def test_an_api_upload_over_the_uploads_quota_is_refused_with_429(owner, vendor)
     assert Record.objects.count() == 2 and Job.objects.count() == 0
 
 
-def test_the_portal_upload_is_charged(owner, vendor):
+def test_the_portal_upload_is_charged(browser_for, owner, vendor):
     overrides(vendor, uploads_limit=1)
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
     first = browser.post(f"/projects/{project.pk}/upload/", {"image": png()})
     second = browser.post(f"/projects/{project.pk}/upload/", {"image": png()})
     assert first.status_code == 201
@@ -76,7 +74,7 @@ def test_the_portal_upload_is_charged(owner, vendor):
     assert Record.objects.count() == 1
 
 
-def test_an_upload_over_the_storage_quota_is_refused_whole_and_costs_nothing(owner, vendor):
+def test_an_upload_over_the_storage_quota_is_refused_whole_and_costs_nothing(browser_for, owner, vendor):
     overrides(vendor, storage_bytes_limit=len(PNG) * 2 + 10)
     client = client_for(owner)
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
@@ -93,8 +91,7 @@ def test_an_upload_over_the_storage_quota_is_refused_whole_and_costs_nothing(own
     assert stored_bytes(vendor) == len(PNG)
     assert used(vendor, "uploads") == 1  # the refused bulk's uploads were given back
 
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
     assert browser.post(f"/projects/{project.pk}/upload/", {"image": png()}).status_code == 201
     portal_refused = browser.post(f"/projects/{project.pk}/upload/", {"image": png()})
     assert portal_refused.status_code == 413 and portal_refused.json()["code"] == "storage_quota_exceeded"
@@ -110,7 +107,9 @@ def test_a_removed_record_frees_its_bytes(vendor):
     assert stored_bytes(vendor) == 0
 
 
-def test_storage_shows_beside_the_other_limits_to_each_member_of_the_vendor_only(owner, member, outsider, vendor):
+def test_storage_shows_beside_the_other_limits_to_each_member_of_the_vendor_only(
+    browser_for, owner, member, outsider, vendor
+):
     overrides(vendor, storage_bytes_limit=10_000_000)
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     vendor_services.record_create(project=project, upload=png())
@@ -119,8 +118,7 @@ def test_storage_shows_beside_the_other_limits_to_each_member_of_the_vendor_only
         quota = client_for(user).get("/api/v1/quota/").json()
         assert quota["storage"] == {"used": len(PNG), "limit": 10_000_000, "remaining": 10_000_000 - len(PNG)}
         assert "uploads" in [limit["name"] for limit in quota["limits"]]
-        browser = Client()
-        browser.force_login(user)
+        browser = browser_for(user)
         assert "stored" in browser.get("/").content.decode()
     theirs = client_for(outsider).get("/api/v1/quota/").json()
     assert theirs["storage"]["used"] == 0  # the outsider sees its own vendor, never ours

@@ -6,12 +6,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from processing.jobs import services
 from processing.jobs.models import Job
-from tests.conftest import client_for
-from tests.factories import image_bytes as png_bytes
+from tests.support.clients import client_for
+from tests.support.photos import image_bytes as png_bytes
 from vendors import services as vendor_services
 from vendors.models import Record
 
@@ -43,10 +42,9 @@ def test_the_api_refuses_a_script_upload_on_every_path(owner, vendor, name, data
 
 
 @pytest.mark.parametrize("name, data, content_type", SCRIPTS)
-def test_the_portal_refuses_a_script_upload(owner, vendor, name, data, content_type):
+def test_the_portal_refuses_a_script_upload(browser_for, owner, vendor, name, data, content_type):
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
 
     response = browser.post(f"/projects/{project.pk}/upload/", {"image": file(name, data, content_type)})
 
@@ -95,14 +93,13 @@ def test_a_stored_file_that_is_not_our_raster_type_is_only_ever_a_download(clien
     default_storage.delete(stored)
 
 
-def test_portal_downloads_are_attachments_with_nosniff_and_csp(owner, vendor):
+def test_portal_downloads_are_attachments_with_nosniff_and_csp(browser_for, owner, vendor):
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     record = vendor_services.record_create(project=project, upload=file("a.png", png_bytes(), "image/png"))
     job = services.job_create(vendor=vendor, kind="transform", record=record)
     name = default_storage.save(f"results/{job.pk}.png", ContentFile(png_bytes()))
     Job.objects.filter(pk=job.pk).update(state="succeeded", result={"name": name, "content_type": "image/png"})
-    browser = Client()
-    browser.force_login(owner)
+    browser = browser_for(owner)
 
     response = browser.get(f"/jobs/{job.pk}/download/")
 

@@ -2,18 +2,18 @@
 vendor, the list is paginated, a receiver's answer is read only up to the excerpt, and
 deliveries have their own worker in the deploy."""
 
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import yaml
 
 from processing.webhooks import services
 from processing.webhooks.models import WebhookEndpoint
-from tests.conftest import client_for
-from tests.worker import ROOT
+from tests.support.clients import client_for
+from tests.support.loopback import ServedOnLoopback
+from tests.support.paths import ROOT
 
 HOOK = "http://127.0.0.1:9/hooks"
 
@@ -64,16 +64,12 @@ class _Endless(BaseHTTPRequestHandler):
 def test_a_receivers_answer_is_read_only_up_to_the_excerpt(vendor, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     settings.WEBHOOK_TIMEOUT_S = 5
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = services.endpoint_create(vendor=vendor, url=f"http://127.0.0.1:{server.server_port}/hook")
-    started = time.monotonic()
-    try:
+    with ServedOnLoopback(_Endless) as server:
+        endpoint = services.endpoint_create(vendor=vendor, url=f"http://127.0.0.1:{server.port}/hook")
+        started = time.monotonic()
         outcome = services.delivery_attempt(
             endpoint_id=endpoint.pk, delivery_id=str(uuid.uuid4()), event="job.succeeded", payload={"a": 1}, attempt=1
         )
-    finally:
-        server.shutdown()
 
     assert time.monotonic() - started < 5, "the answer was read to its (missing) end"
     assert outcome.delivery.status_code == 200

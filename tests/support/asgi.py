@@ -1,21 +1,20 @@
 """A real uvicorn process serving config.asgi (the production way) on the test database and Redis."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from tests.worker import ROOT, WorkerProcess
+from tests.support.loopback import free_port
+from tests.support.paths import ROOT
+from tests.support.waiting import wait_for
+from tests.worker import WorkerProcess, stop_process_group
 
 
 @pytest.fixture
 def asgi_server():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = WorkerProcess().env()  # the test database and Redis, as a worker gets them
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
@@ -26,14 +25,15 @@ def asgi_server():
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def answering() -> bool:
         try:
             httpx.get(f"{url}/health/", timeout=1)
-            break
         except httpx.HTTPError:
             assert proc.poll() is None, "uvicorn exited"
-            time.sleep(0.2)
+            return False
+        return True
+
+    wait_for(answering, timeout=60, interval=0.2, what=f"uvicorn to answer at {url}")
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_process_group(proc)

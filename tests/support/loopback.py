@@ -22,7 +22,26 @@ class Request:
         self.method, self.path, self.headers, self.body = method, path, headers, body
 
 
-class LoopbackServer:
+class ServedOnLoopback:
+    """A request handler class served on 127.0.0.1 in a thread, from entering the block to its end;
+    the port is bound at once."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LoopbackServer(ServedOnLoopback):
     """A real HTTP server on 127.0.0.1 in a thread; routes by path; remembers every request."""
 
     def __init__(self, routes: dict[str, Route], port: int = 0):
@@ -49,21 +68,10 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler, port)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def calls(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path.split("?")[0] == path)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()

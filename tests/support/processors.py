@@ -2,23 +2,19 @@
 the engine control how long a job takes and when it fails while going through the real
 dispatcher, Redis and worker processes."""
 
-import io
-
 from django.conf import settings
-from PIL import Image
 from rest_framework import serializers
 
 from processing.jobs.errors import RetryableJobError
 from processing.jobs.kinds.base import Processor, RetryPolicy
 from processing.lib.imaging.output import ImageOutput
 from processing.lib.redis import get_redis
+from tests.support.photos import image_bytes
 from tests.support.queues import ISOLATED_QUEUE
 
 
 def tiny_png() -> ImageOutput:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (2, 2), (255, 0, 0, 255)).save(buffer, format="PNG")
-    return ImageOutput(buffer.getvalue(), "image/png", 2, 2)
+    return ImageOutput(image_bytes((2, 2), (255, 0, 0, 255)), "image/png", 2, 2)
 
 
 class SleepyParams(serializers.Serializer):

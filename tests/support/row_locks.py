@@ -9,14 +9,17 @@ from django.conf import settings
 from django.db import connection
 
 
-def server_connection():
+def server_connection(*, to_test_database: bool = True):
+    """A connection of its own to the database server, straight through the driver, to the test
+    database unless told otherwise."""
     db = settings.DATABASES["default"]
+    database = {"db": connection.settings_dict["NAME"]} if to_test_database else {}
     return MySQLdb.connect(
         host=db.get("HOST") or "127.0.0.1",
         port=int(db.get("PORT") or 3306),
         user=db["USER"],
         passwd=db["PASSWORD"],
-        db=connection.settings_dict["NAME"],
+        **database,
     )
 
 

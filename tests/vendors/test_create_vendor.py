@@ -1,7 +1,7 @@
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.support.commands import command_output
 from vendors.models import Membership, Vendor
 from vendors.services import api_token_use
 
@@ -9,11 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(*args) -> list[str]:
-    from io import StringIO
-
-    out = StringIO()
-    call_command("create_vendor", *args, stdout=out, stderr=StringIO())
-    return out.getvalue().strip().splitlines()
+    return command_output("create_vendor", *args).strip().splitlines()
 
 
 def test_creates_vendor_and_owner_and_prints_the_token_last():

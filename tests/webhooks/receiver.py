@@ -4,12 +4,14 @@ own `Webhook(secret).verify(body, headers)`, once per secret, and records which 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.support.loopback import LoopbackServer, Request
+from tests.support.waiting import wait_for
+
+PATH = "/hooks/darkroom"
 
 
 @dataclass
@@ -33,42 +35,23 @@ class Receiver:
         self.statuses = list(statuses or [])  # answered in turn; 200 once they run out
         self.secrets = list(secrets or [])  # may be set once the endpoint (and its secret) exists
         self.received: list[Received] = []
-        receiver = self
+        self.server = LoopbackServer({PATH: self._answer})
+        self.url = self.server.url(PATH)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = dict(self.headers.items())
-                verified = {secret: verifies(secret, body, headers) for secret in receiver.secrets}
-                receiver.received.append(Received(self.path, headers, body, verified))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                answer = b"ok" if status == 200 else b"receiver is down"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/darkroom"
+    def _answer(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        headers = dict(request.headers.items())
+        verified = {secret: verifies(secret, request.body, headers) for secret in self.secrets}
+        self.received.append(Received(request.path, headers, request.body, verified))
+        status = self.statuses.pop(0) if self.statuses else 200
+        return status, {}, b"ok" if status == 200 else b"receiver is down"
 
     def __enter__(self) -> Receiver:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__(*exc)
 
     def wait_for(self, count: int, timeout: float = 60) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.received) >= count, f"received {len(self.received)} of {count} deliveries"
+        wait_for(lambda: len(self.received) >= count, timeout=timeout, interval=0.05, what=f"{count} deliveries")
         return self.received

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from processing.webhooks.models import WebhookEndpoint
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_redis")]  # endpoint cache, quota counters
 

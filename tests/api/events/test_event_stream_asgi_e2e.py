@@ -5,16 +5,14 @@ import httpx
 import pytest
 
 from tests.api.events.sse import parse
-from tests.factories import make_member, make_record, make_vendor
-from vendors.services import api_token_for
+from tests.factories import make_record
+from tests.support.clients import token_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_under_asgi_a_stream_follows_a_job_to_its_end(worker, asgi_server):
-    vendor = make_vendor("acme")
-    headers = {"Authorization": f"Token {api_token_for(user=make_member(vendor, 'acme-owner', role='owner'))}"}
-    with httpx.Client(base_url=asgi_server, headers=headers, timeout=httpx.Timeout(10, read=30)) as client:
+def test_under_asgi_a_stream_follows_a_job_to_its_end(worker, asgi_server, vendor, owner):
+    with httpx.Client(base_url=asgi_server, headers=token_headers(owner), timeout=httpx.Timeout(10, read=30)) as client:
         created = client.post(
             "/api/v1/jobs/",
             json={"kind": "sleepy", "record": make_record(vendor).pk, "params": {"seconds": 2, "steps": 4}},

@@ -4,39 +4,29 @@ import httpx
 import pytest
 
 from tests.api.events.sse import parse
-from tests.factories import make_member, make_record, make_vendor
-from vendors.services import api_token_for
+from tests.factories import make_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def acme():
-    vendor = make_vendor("acme")
-    owner = make_member(vendor, "acme-owner", role="owner")
-    return vendor, {"Authorization": f"Token {api_token_for(user=owner)}"}
+def follow(http: httpx.Client, query: str) -> list:
+    headers, timeout = {"Accept": "text/event-stream"}, httpx.Timeout(10, read=30)
+    with http.stream("GET", f"/api/v1/events/{query}", headers=headers, timeout=timeout) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return list(parse(response.iter_lines()))
 
 
-def follow(live_server, headers, query: str) -> list:
-    with httpx.Client(base_url=live_server.url, headers=headers, timeout=httpx.Timeout(10, read=30)) as client:
-        with client.stream("GET", f"/api/v1/events/{query}", headers={"Accept": "text/event-stream"}) as response:
-            assert response.status_code == 200, response.read()
-            assert response.headers["content-type"].startswith("text/event-stream")
-            return list(parse(response.iter_lines()))
-
-
-def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, live_server, acme):  # noqa: F811
-    vendor, headers = acme
+def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, vendor, http):
     record = make_record(vendor)
-    created = httpx.post(
-        f"{live_server.url}/api/v1/jobs/",
-        headers=headers,
+    created = http.post(
+        "/api/v1/jobs/",
         json={"kind": "sleepy", "record": record.pk, "params": {"seconds": 3, "steps": 6}},
     )
     assert created.status_code == 202, created.text
     job_id = created.json()["id"]
 
-    events = follow(live_server, headers, f"?job={job_id}")
+    events = follow(http, f"?job={job_id}")
 
     assert events[-1].name == "end", [e.name for e in events]
     assert all(e.name == "job" for e in events[:-1])
@@ -52,10 +42,9 @@ def test_a_stream_shows_progress_moving_and_ends_with_the_final_state(worker, li
     assert "step 6 of 6" in steps
 
 
-def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, live_server, acme):  # noqa: F811
+def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, vendor, http):
     from processing.jobs import services
 
-    vendor, headers = acme
     batch = services.batch_create(
         vendor=vendor,
         kind="sleepy",
@@ -63,7 +52,7 @@ def test_a_batch_stream_counts_jobs_until_the_batch_is_finished(worker, live_ser
         params={"seconds": 0.5, "steps": 2},
     )
 
-    events = follow(live_server, headers, f"?batch={batch.pk}")
+    events = follow(http, f"?batch={batch.pk}")
 
     assert events[-1].name == "end"
     assert all(e.name == "batch" for e in events[:-1])

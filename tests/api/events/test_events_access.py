@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 from processing.jobs import services
 from tests.api.events.sse import events_of
-from tests.conftest import client_for
 from tests.factories import make_job, make_record
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

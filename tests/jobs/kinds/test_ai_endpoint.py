@@ -1,27 +1,18 @@
 """Outside AI endpoints against a real HTTP server on loopback: results, retries, Retry-After,
 the shared circuit breaker, and input checked before anything is sent."""
 
-import io
 import json
 
 import pytest
-from PIL import Image
 
 from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.redis import get_redis
-from tests.factories import image_bytes
+from tests.support.photos import LIMITS, image_bytes
 
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 INPUT = image_bytes((32, 24))
 AI = get_processor("ai_endpoint")
-
-
-def generated_webp() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (48, 16), (0, 120, 255)).save(buffer, format="WEBP")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -30,7 +21,11 @@ def endpoint(serve, settings):
     server = serve(
         {
             "/labels": lambda r: (200, {"Content-Type": "application/json"}, json.dumps({"labels": ["cat"]}).encode()),
-            "/generate": lambda r: (200, {"Content-Type": "image/webp"}, generated_webp()),
+            "/generate": lambda r: (
+                200,
+                {"Content-Type": "image/webp"},
+                image_bytes((48, 16), (0, 120, 255), format="WEBP"),
+            ),
             "/down": lambda r: (503, {}, b"overloaded"),
             "/busy": lambda r: (429, {"Retry-After": "12"}, b""),
             "/refuses": lambda r: (400, {}, b"prompt not allowed"),
@@ -49,7 +44,7 @@ def endpoint(serve, settings):
 
 def run(endpoint_name: str, data: bytes = INPUT, **params):
     clean = AI.clean_params({"endpoint": endpoint_name, **params})
-    return AI.run(data, clean, limits=LIMITS, progress=lambda *a, **k: None)
+    return AI.run(data, clean, limits=InputLimits(**LIMITS), progress=lambda *a, **k: None)
 
 
 def test_labels_come_back_as_a_json_result(endpoint):

@@ -1,8 +1,5 @@
 """Kinds chained as one job: remove the background, crop to the subject, then a small WebP."""
 
-import io
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,36 +7,30 @@ from skimage import data as samples
 
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import InputLimits, get_processor
+from tests.support.photos import LIMITS, decode, encoded, jpeg_bytes
 
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 PIPELINE = get_processor("pipeline")
 TRANSFORM = get_processor("transform")
-
-
-def png(img: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def subject_on_transparency() -> bytes:
     """A 200x100 transparent canvas with an opaque 40x30 block at (120, 50)."""
     img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
     img.paste((10, 200, 10, 255), (120, 50, 160, 80))
-    return png(img)
+    return encoded(img, "PNG")
 
 
 def test_crop_to_the_subject_cuts_the_transparent_borders():
     params = TRANSFORM.clean_params({"trim": True})
-    output = TRANSFORM.run(subject_on_transparency(), params, limits=LIMITS, progress=None)
-    trimmed = Image.open(io.BytesIO(output.data))
+    output = TRANSFORM.run(subject_on_transparency(), params, limits=InputLimits(**LIMITS), progress=None)
+    trimmed = decode(output.data)
     assert trimmed.size == (40, 30) == (output.width, output.height)
     assert np.asarray(trimmed)[:, :, 3].min() == 255
 
     padded = TRANSFORM.run(
         subject_on_transparency(),
         TRANSFORM.clean_params({"trim": True, "trim_padding": 5}),
-        limits=LIMITS,
+        limits=InputLimits(**LIMITS),
         progress=None,
     )
     assert (padded.width, padded.height) == (50, 40)
@@ -49,7 +40,7 @@ def test_an_unchanged_size_transform_only_converts():
     output = TRANSFORM.run(
         subject_on_transparency(),
         TRANSFORM.clean_params({"format": "webp", "quality": 80}),
-        limits=LIMITS,
+        limits=InputLimits(**LIMITS),
         progress=None,
     )
     assert output.content_type == "image/webp" and (output.width, output.height) == (200, 100)
@@ -68,14 +59,11 @@ def test_each_step_is_validated_by_its_own_processor_before_the_job_exists():
         PIPELINE.clean_params({"steps": []})
 
 
-def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings):
+def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings, rembg_home):
     settings.REMBG_BACKEND = "local"
-    if not Path(settings.REMBG_HOME, "models", "u2netp", "u2netp.onnx").is_file():
-        pytest.skip("u2netp is not provisioned: run `python manage.py fetch_models`")
+    settings.REMBG_HOME = rembg_home
     # The coffee cup sits on a table in a wide photo: cutting it out and trimming changes the shape.
-    photo = Image.fromarray(samples.coffee())
-    buffer = io.BytesIO()
-    photo.save(buffer, format="JPEG", quality=90)
+    photo = jpeg_bytes(samples.coffee())
     params = PIPELINE.clean_params(
         {
             "steps": [
@@ -86,9 +74,9 @@ def test_remove_background_then_crop_to_the_subject_then_a_small_webp(settings):
         }
     )
     reported = []
-    output = PIPELINE.run(buffer.getvalue(), params, limits=LIMITS, progress=lambda *args: reported.append(args))
+    output = PIPELINE.run(photo, params, limits=InputLimits(**LIMITS), progress=lambda *args: reported.append(args))
 
-    result = Image.open(io.BytesIO(output.data))
+    result = decode(output.data)
     assert result.format == "WEBP" and output.content_type == "image/webp"
     assert max(result.size) == 96 and result.mode == "RGBA"
     alpha = np.asarray(result)[:, :, 3]

@@ -1,13 +1,11 @@
 """Through the API, MariaDB, Redis and a real worker process: an input fetched by URL from a
 loopback server, and an AI endpoint that fails with 503 once and then answers."""
 
-import io
 import os
 
 import pytest
-from PIL import Image
 
-from tests.factories import image_bytes
+from tests.support.photos import decode, image_bytes
 from tests.support.waiting import wait_until_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,7 +24,7 @@ def test_an_image_fetched_by_url_is_transformed(worker, http, serve):
     assert photo.calls("/photo.png") == 1
     result = job["result"]
     assert result["content_type"] == "image/jpeg" and (result["width"], result["height"]) == (100, 50)
-    stored = Image.open(io.BytesIO(http.get(result["url"]).content))
+    stored = decode(http.get(result["url"]).content)
     assert stored.format == "JPEG" and stored.size == (100, 50)
 
 

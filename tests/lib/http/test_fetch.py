@@ -7,7 +7,7 @@ import pytest
 from processing.jobs.errors import ImageTooLarge, InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.outbound import url_input_policy
 from processing.lib.http.fetch import check_image_url, fetch_image
-from tests.factories import image_bytes
+from tests.support.photos import image_bytes
 
 PNG = image_bytes()
 LIMITS = {"max_bytes": 64 * 1024, "timeout_s": 2.0}

@@ -3,7 +3,6 @@ client carries URL inputs, webhook deliveries, AI endpoint calls and remote remb
 
 import socket
 
-import httpx
 import pytest
 
 from processing.lib.errors import RefusedAddress
@@ -19,19 +18,6 @@ def answers(*addresses):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(calls), port))]
 
     return getaddrinfo
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Records each request instead of sending it (nothing leaves this machine)."""
-    requests = []
-
-    def send(self, request, **kwargs):
-        requests.append(request)
-        return httpx.Response(204, request=request, stream=httpx.ByteStream(b""))
-
-    monkeypatch.setattr(httpx.Client, "send", send)
-    return requests
 
 
 def test_a_request_goes_to_the_public_address_that_was_checked(monkeypatch, sent):

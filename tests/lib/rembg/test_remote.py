@@ -1,8 +1,6 @@
 """remove_bg on real `rembg s --no-ui` servers on loopback, taken in turn; one is stopped mid-test."""
 
-import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,21 +16,21 @@ from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
+from tests.support.photos import LIMITS, decode, jpeg_bytes
+from tests.support.waiting import wait_for
+from tests.worker import stop_process_group
 
-ROOT = Path(__file__).resolve().parents[3]
-REMBG_HOME = ROOT / "var" / "rembg"
-LIMITS = InputLimits(max_bytes=5 * 1024 * 1024, max_pixels=10_000_000)
 REMOVE_BG = get_processor("remove_bg")
 
 
 class RembgServer:
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, rembg_home: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"rembg-s-{self.port}.log"
         rembg = Path(sys.executable).with_name("rembg")
         self.log = self.log_path.open("wb")
-        env = {**os.environ, "REMBG_HOME": str(REMBG_HOME), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "REMBG_HOME": rembg_home, "OMP_NUM_THREADS": "1"}
         env.pop("U2NET_HOME", None)
         self.proc = subprocess.Popen(
             [str(rembg), "s", "--no-ui", "-h", "127.0.0.1", "-p", str(self.port), "-l", "info"],
@@ -43,32 +41,27 @@ class RembgServer:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"rembg s exited; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/api", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/api", timeout=1).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.2)
-        raise TimeoutError(f"rembg s did not answer within {timeout} s; see {self.log_path}")
+                return False
+
+        wait_for(answering, timeout=timeout, interval=0.2, what=f"rembg s to answer (see {self.log_path})")
 
     def removals(self) -> int:
         return self.log_path.read_text(errors="replace").count("POST /api/remove")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
+        stop_process_group(self.proc)
         self.log.close()
 
 
 @pytest.fixture(scope="module")
-def rembg_servers(tmp_path_factory):
-    if not (REMBG_HOME / "models" / "u2netp" / "u2netp.onnx").is_file():
-        pytest.skip("u2netp is not provisioned: run `python manage.py fetch_models`")
-    servers = [RembgServer(tmp_path_factory.mktemp("rembg")) for _ in range(2)]
+def rembg_servers(tmp_path_factory, rembg_home):
+    servers = [RembgServer(tmp_path_factory.mktemp("rembg"), rembg_home) for _ in range(2)]
     try:
         for server in servers:
             server.wait_ready()
@@ -90,14 +83,13 @@ def remote(settings, rembg_servers):
 
 @pytest.fixture(scope="module")
 def astronaut_small() -> bytes:
-    img = Image.fromarray(samples.astronaut()).resize((160, 160))
-    buffer = io.BytesIO()
-    img.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
+    return jpeg_bytes(Image.fromarray(samples.astronaut()).resize((160, 160)))
 
 
 def cut_out(data: bytes, **params):
-    return REMOVE_BG.run(data, REMOVE_BG.clean_params({"model": "u2netp", **params}), limits=LIMITS, progress=None)
+    return REMOVE_BG.run(
+        data, REMOVE_BG.clean_params({"model": "u2netp", **params}), limits=InputLimits(**LIMITS), progress=None
+    )
 
 
 def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_small):
@@ -105,7 +97,7 @@ def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_
     outputs = [cut_out(astronaut_small) for _ in range(4)]
     time.sleep(0.5)  # uvicorn writes its access log after answering
     assert [server.removals() - b for server, b in zip(remote, before, strict=True)] == [2, 2]
-    cutout = Image.open(io.BytesIO(outputs[0].data))
+    cutout = decode(outputs[0].data)
     assert outputs[0].content_type == "image/png" and cutout.mode == "RGBA" and cutout.size == (160, 160)
     alpha = np.asarray(cutout)[:, :, 3]
     assert alpha[:12, :12].mean() < 40, "the background corner must be transparent"
@@ -113,9 +105,9 @@ def test_jobs_go_to_the_servers_in_turn_and_give_real_cutouts(remote, astronaut_
 
 
 def test_rembg_options_reach_the_server(remote, astronaut_small):
-    mask = Image.open(io.BytesIO(cut_out(astronaut_small, only_mask=True).data))
+    mask = decode(cut_out(astronaut_small, only_mask=True).data)
     assert mask.mode == "L"
-    on_red = Image.open(io.BytesIO(cut_out(astronaut_small, bgcolor=[255, 0, 0, 255], format="webp").data))
+    on_red = decode(cut_out(astronaut_small, bgcolor=[255, 0, 0, 255], format="webp").data)
     assert on_red.format == "WEBP"
     corner = np.asarray(on_red.convert("RGB"))[:8, :8].reshape(-1, 3).mean(axis=0)
     assert corner[0] > 200 and corner[1] < 60 and corner[2] < 60, f"the background must be red, not {corner}"
