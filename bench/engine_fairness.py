@@ -55,7 +55,7 @@ def main() -> None:
 
 
 def vendor(slug: str, plan: str):
-    from tests.engine.conftest import make_record
+    from tests.factories import make_record
     from vendors.models import Vendor
     from vendors.plans import ensure_default_plans
     from vendors.services import vendor_create
