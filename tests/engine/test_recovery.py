@@ -145,6 +145,16 @@ def test_a_dispatched_message_that_never_arrives_is_dispatched_again(vendor_a, s
     assert job.state == "queued" and job.dispatched_at is None and job.lane == Lane.WAITING
 
 
+def handed_over(job, *, dispatches: int) -> None:
+    """Wait for the job's dispatch number `dispatches`: this test's admission pass sends it, or the
+    session's shared worker's, when that one holds the kind's row lock first."""
+    wait_for(
+        lambda: Job.objects.filter(pk=job.pk, lane=Lane.IN_FLIGHT, dispatches=dispatches).exists(),
+        timeout=10,
+        what=f"dispatch {dispatches} of the job",
+    )
+
+
 def test_the_lease_sweep_finds_a_message_the_broker_lost_and_dispatches_it_again(vendor_a, settings, clean_redis):
     """Real Redis, no worker on the queue: admission sends the message, Redis loses it (a restart
     without persistence), the broker-aware check sees it gone and admission sends it again with
@@ -157,8 +167,7 @@ def test_the_lease_sweep_finds_a_message_the_broker_lost_and_dispatches_it_again
     settings.LOST_MESSAGE_CHECK_S = 0
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
     dispatch_pending(kinds=["isolated"])
-    job.refresh_from_db()
-    assert job.lane == Lane.IN_FLIGHT and job.dispatches == 1
+    handed_over(job, dispatches=1)
     broker = dramatiq.get_broker()
     assert (str(job.pk), 1) in live_messages(broker, {ISOLATED_QUEUE})
     assert requeue_lost_messages() == 0, "a message still in its queue is alive"
@@ -169,8 +178,7 @@ def test_the_lease_sweep_finds_a_message_the_broker_lost_and_dispatches_it_again
     job.refresh_from_db()
     assert job.state == "queued" and (job.lane == Lane.WAITING or job.dispatches == 2)
     dispatch_pending(kinds=["isolated"])
-    job.refresh_from_db()
-    assert job.lane == Lane.IN_FLIGHT and job.dispatches == 2
+    handed_over(job, dispatches=2)
     assert (str(job.pk), 2) in live_messages(broker, {ISOLATED_QUEUE})
     assert services.job_start(job_id=job.pk, dispatch=1) is None
 
@@ -189,8 +197,10 @@ def test_a_message_held_by_a_dead_worker_counts_as_lost(vendor_a, settings, clea
     dispatch_pending(kinds=["isolated"])
     broker = dramatiq.get_broker()
     ns, queue = broker.namespace, f"{broker.namespace}:{ISOLATED_QUEUE}"
-    # What a worker's fetch does: the id moves from the queue to its ack set.
-    message_id = clean_redis.lpop(queue)
+    # What a worker's fetch does: the id moves from the queue to its ack set. The session's
+    # shared worker may be the one whose admission pass sends it (this pass then finds the kind's
+    # row locked and leaves it to that one): wait for the message either way.
+    message_id = wait_for(lambda: clean_redis.lpop(queue), timeout=10, what="the job's message")
     clean_redis.sadd(f"{ns}:__acks__.live-worker.{ISOLATED_QUEUE}", message_id)
     clean_redis.zadd(f"{ns}:__heartbeats__", {"live-worker": current_millis()})
     assert requeue_lost_messages() == 0
