@@ -204,15 +204,14 @@ def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[s
 
 @dataclass
 class Charge:
-    """What quota_charged counted for one operation, so part of it can be given back."""
+    """What quota_charged counted for one operation, so it can be given back."""
 
     vendor: Vendor
     charges: Mapping[str, int]
     usages: list[QuotaUsage]
 
-    def refund(self, charges: Mapping[str, int] | None = None) -> None:
-        """Give back `charges` (all that was counted when None)."""
-        quota_refund(vendor=self.vendor, usages=self.usages, charges=self.charges if charges is None else charges)
+    def refund(self) -> None:
+        quota_refund(vendor=self.vendor, usages=self.usages, charges=self.charges)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from processing.jobs import services, signals
+from processing.jobs import selectors, services, signals
 from processing.jobs.errors import InvalidImage
 from processing.jobs.events import batch_channel, job_channel
 from processing.jobs.models import Job
@@ -170,3 +170,32 @@ def test_a_refused_charge_runs_nothing_again(batch):
         services.job_retry(job=Job.objects.get(pk=jobs[0].pk), charged=refuse)
     batch.refresh_from_db()
     assert batch.done == 3 and set(batch.jobs.values_list("state", flat=True)) == {"failed"}
+
+
+def test_retrying_a_job_of_a_finished_batch_reopens_it_until_that_job_ends_again(
+    batch, django_capture_on_commit_callbacks
+):
+    finished = []
+    signals.batch_finished.connect(
+        lambda sender, batch, **kw: finished.append(batch.pk), dispatch_uid="reopen", weak=False
+    )
+    try:
+        first, *others = batch.jobs.order_by("created_at")
+        with django_capture_on_commit_callbacks(execute=True):
+            fail(first)
+            services.jobs_cancel(job_ids=[job.pk for job in others])
+        batch.refresh_from_db()
+        assert batch.finished_at is not None and finished == [batch.pk]
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.job_retry(job=Job.objects.get(pk=first.pk))
+        batch.refresh_from_db()
+        assert batch.finished_at is None and batch.done == 2, "open again: its streams and lists see it running"
+        assert selectors.batch_progress(batch=batch)["queued"] == 1
+
+        with django_capture_on_commit_callbacks(execute=True):
+            fail(Job.objects.get(pk=first.pk))
+        batch.refresh_from_db()
+        assert batch.finished_at is not None and finished == [batch.pk, batch.pk], "finished, and told, again"
+    finally:
+        signals.batch_finished.disconnect(dispatch_uid="reopen")

@@ -102,7 +102,7 @@ def test_batch_status_reads_only_the_jobs_the_grid_can_show(
 
     batch = services.batch_create(vendor=vendor, kind="transform", params={"width": 4}, records=records)
     for job in batch.jobs.all():
-        fail_job(job)
+        fail_job(job, "no face in this photo")
     monkeypatch.setattr(snapshots, "GRID_LIMIT", 2)
     web = browser_for(owner)
     url = reverse("portal:batch-status", args=[batch.pk])

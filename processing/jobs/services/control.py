@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -23,8 +22,6 @@ from processing.jobs.services.transitions import (
 )
 from processing.jobs.states import FINISHED, InvalidTransition, JobState, sources_of
 from processing.jobs.wakeup import request_admission
-
-logger = logging.getLogger(__name__)
 
 
 def batch_cancel(*, batch: Batch) -> int:
@@ -51,22 +48,18 @@ def jobs_cancel(*, job_ids: list[uuid.UUID]) -> int:
     cancelled = 0
     batch_ids: set[uuid.UUID] = set()
     for chunk in chunks(job_ids):
-        stamp = timezone.now()  # tells the rows this call cancelled from ones cancelled before
         with transaction.atomic():
-            n = Job.objects.filter(pk__in=chunk, state__in=sources).update(
-                state=JobState.CANCELLED, **_CANCELLED, finished_at=stamp
-            )
-            if not n:
-                continue
             mine = list(
-                Job.objects.filter(pk__in=chunk, state=JobState.CANCELLED, finished_at=stamp).values_list(
-                    "pk", "batch_id"
-                )
+                Job.objects.select_for_update().filter(pk__in=chunk, state__in=sources).values_list("pk", "batch_id")
+            )
+            if not mine:
+                continue
+            cancelled += Job.objects.filter(pk__in=[job_id for job_id, _ in mine]).update(
+                state=JobState.CANCELLED, **_CANCELLED, finished_at=timezone.now()
             )
             for batch_id, count in Counter(batch_id for _, batch_id in mine).items():
                 batch_count_done(batch_id=batch_id, n=count)
             announce_finished_many([job_id for job_id, _ in mine], JobState.CANCELLED)
-        cancelled += n
         batch_ids.update(batch_id for _, batch_id in mine)
     for batch_id in batch_ids - {None}:
         batch_finish_if_done(batch_id=batch_id)
@@ -115,12 +108,12 @@ def _retried_charged(jobs: QuerySet[Job], charged: Charging) -> int:
     """Lock those of `jobs` that can run again, then run them again inside `charged(n)` for
     exactly that n: no other retry can take one of them meanwhile, so what is charged is what
     runs again, and a refused charge changes nothing."""
-    with transaction.atomic():
+    with ExitStack() as charge, transaction.atomic():
         ids = list(jobs.select_for_update().filter(state__in=RETRYABLE).values_list("pk", flat=True))
         if not ids:
             return 0
-        with charged(len(ids)):
-            return jobs_retry(job_ids=ids)
+        charge.enter_context(charged(len(ids)))  # outside the transaction: a failed commit refunds
+        return jobs_retry(job_ids=ids)
 
 
 def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:

@@ -161,9 +161,10 @@ def _retried(fn: Callable[..., T], *, reconnect: bool) -> Callable[..., T]:
 
 
 def batch_count_done(*, batch_id: uuid.UUID | None, n: int = 1) -> None:
-    """n more jobs of the batch finished (negative: were run again)."""
+    """n more jobs of the batch finished (negative: were run again, which reopens a finished batch)."""
     if batch_id is not None and n:
-        Batch.objects.filter(pk=batch_id).update(done=F("done") + n)
+        reopened = {"finished_at": None} if n < 0 else {}
+        Batch.objects.filter(pk=batch_id).update(done=F("done") + n, **reopened)
 
 
 def batch_finish_if_done(*, batch_id: uuid.UUID | None) -> bool:
