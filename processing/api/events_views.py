@@ -72,7 +72,7 @@ class EventStreamApi(DarkroomApiView):
         responses={
             (200, "text/event-stream"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="`event: job` (the job as GET /jobs/{id}/ shows it) or `event: batch` (its totals) "
+                description="`event: job` (the job as GET /jobs/{id}/ shows it) or `event: batch` (the batch as GET /batches/{id}/ shows it, plus `finished`) "
                 "on every change, `: keepalive` comments while quiet, and `event: end` with the final "
                 "payload, after which the stream closes.",
             ),

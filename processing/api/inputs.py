@@ -11,7 +11,7 @@ from processing.api.serializers import JSONObjectField
 
 # The JSON type each kind of field takes in a JSON body. DRF coerces (0 to "0", "5" to 5, "yes" to
 # true) because the same serializers read forms, where everything is text; the schema promises
-# these types, so a JSON body gets them. Checked in this order: subclasses first.
+# these types, so a JSON body gets them.
 JSON_TYPES: tuple[tuple[type, str, tuple[type, ...]], ...] = (
     (serializers.BooleanField, "a boolean", (bool,)),
     (serializers.IntegerField, "an integer", (int,)),

@@ -127,6 +127,12 @@ class BulkCreateInput(JobInputFields):
 
     def validate(self, attrs):
         given = [name for name in ("records", "image_urls", "images") if name in attrs]
+        if self.context.get("form") and set(given) - {"images"}:
+            # A form cannot send an empty list (no part is no list), so the schema describes id
+            # and URL lists for JSON bodies only, and so does the server.
+            raise serializers.ValidationError(
+                {given[0]: "send `records` and `image_urls` as JSON; a form uploads `images`"}
+            )
         if len(given) != 1:
             raise serializers.ValidationError(
                 {"records": "give exactly one non-empty list: `records`, `image_urls` or uploaded `images`"}
@@ -171,9 +177,13 @@ class BatchOutput(serializers.Serializer):
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="Finished jobs (any outcome) out of all.")
+    percent = serializers.FloatField(
+        help_text="Done out of all: finished jobs (any outcome), and running ones by their own progress."
+    )
     eta_s = serializers.FloatField(
-        allow_null=True, help_text="Seconds to completion at the rate observed so far; null before one finished."
+        allow_null=True,
+        help_text="Seconds until the batch is done: the queue ahead of it and its own jobs, at the rate jobs "
+        "of its kind have succeeded lately; null before one has.",
     )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

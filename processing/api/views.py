@@ -59,8 +59,8 @@ class JobListCreateApi(DarkroomApiView):
         summary="Start one job",
         description=(
             "Give exactly one input: an uploaded `image` (multipart), a stored `record` id, or an "
-            "`image_url` the worker fetches; none for a kind that works from its `params` alone (an "
-            "`ai_endpoint` generating from a `prompt`). Answers at once; the work runs on a worker. Counts as one "
+            "`image_url` the worker fetches; in a JSON body, none for a kind that works from its `params` "
+            "alone (an `ai_endpoint` generating from a `prompt`). Answers at once; the work runs on a worker. Counts as one "
             "image-processing request, and a `remove_bg` job as one background removal. " + RATE_LIMIT_NOTE
         ),
     )

@@ -9,7 +9,9 @@ from django.urls import reverse
 
 from processing.jobs import selectors
 from processing.jobs.models import Batch, Job
-from processing.portal.views import GRID_LIMIT
+
+# The most records the project page's grid shows, and so the most jobs a batch poll reads.
+GRID_LIMIT = 500
 
 
 def job_snapshot(job: Job) -> dict:

@@ -14,13 +14,13 @@ from processing.jobs import selectors
 from processing.lib.found import found
 from processing.portal.forms import JobFilterForm, ProjectForm
 from processing.portal.kind_options import kind_options
+from processing.portal.snapshots import GRID_LIMIT
 from processing.portal.vendor_context import choose_vendor, render_portal, vendor_view
 from vendors import quotas
 from vendors import selectors as vendor_selectors
 from vendors import services as vendor_services
 
 RECENT_JOBS = 10
-GRID_LIMIT = 500
 
 
 def events_url() -> str:

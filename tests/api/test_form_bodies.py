@@ -76,3 +76,11 @@ def test_a_prompt_only_job_is_a_json_body_a_form_carries_an_input(owner):
 
     assert (as_form.status_code, as_form.json()["field"]) == (400, "image")
     assert client.post("/api/v1/jobs/", body, format="json").status_code == 202
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", [("records", "1"), ("image_urls", "https://example.com/a.jpg")])
+def test_a_bulk_form_uploads_images_lists_of_ids_and_urls_are_json(owner, field, value):
+    response = client_for(owner).post("/api/v1/jobs/bulk/", {"kind": "transform", field: [value]}, format="multipart")
+
+    assert (response.status_code, response.json()["field"]) == (400, field)
