@@ -431,6 +431,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "processing.api.schema.no_null_characters",
+    ],
 }
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -52,11 +52,16 @@ class Conflict(exceptions.APIException):
         self.field = field
 
 
+# A well-formed URL (the schema's pattern) that Darkroom will not call: a private or loopback
+# address, a port not allowed. A refusal by policy, not a malformed request: 403.
+REFUSED_DESTINATIONS = {"url_refused": status.HTTP_403_FORBIDDEN, "port_refused": status.HTTP_403_FORBIDDEN}
+
 # Service errors that are not a 400: the request is valid but what exists does not allow it.
 JOB_ERROR_STATUSES = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "too_many_webhooks": status.HTTP_409_CONFLICT,
     "too_many_tokens": status.HTTP_409_CONFLICT,
+    **REFUSED_DESTINATIONS,
 }
 
 # The request field a service error is about.
@@ -124,6 +129,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         field, message, code = _first_error(exc.detail)
         extra["errors"] = exc.detail
+        response.status_code = REFUSED_DESTINATIONS.get(code, response.status_code)
     else:
         detail = getattr(exc, "detail", str(exc))
         field, message = getattr(exc, "field", None), str(detail)

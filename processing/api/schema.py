@@ -29,7 +29,10 @@ RATE_LIMIT_NOTE = (
 _DESCRIPTIONS = {
     400: "Invalid input (the field is named).",
     401: "No or wrong credentials.",
-    403: "Not a member of an active vendor, or a missing CSRF token on a session request.",
+    403: (
+        "Not a member of an active vendor, a missing CSRF token on a session request, or a URL Darkroom "
+        "will not call (a private or loopback address, a port not allowed: `url_refused`, `port_refused`)."
+    ),
     404: "No such object for your vendor (other vendors' objects are never shown), or no such page.",
     405: "Method not allowed.",
     406: "The Accept header asks for nothing this operation answers in.",
@@ -96,3 +99,29 @@ def job_body(
             if multipart:
                 schema["allOf"] = [{"oneOf": [{"required": [name]} for name in given]}]
             return schema
+
+
+# What DRF's CharField refuses in every string it reads (ProhibitNullCharactersValidator).
+NO_NULL_CHARACTER = "^[^\\x00]*$"
+
+
+def no_null_characters(result, generator, request, public):
+    """drf-spectacular hook: say in the schema that request strings hold no NUL character, as the
+    server's string fields refuse it (a 400); strings with a pattern, a choice or a format already
+    say more."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _forbid_null_characters(component)
+    return result
+
+
+def _forbid_null_characters(schema) -> None:
+    """Every string schema within `schema` (properties, items, variants), recursively."""
+    if isinstance(schema, list):
+        for item in schema:
+            _forbid_null_characters(item)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+            schema["pattern"] = NO_NULL_CHARACTER
+        for value in schema.values():
+            _forbid_null_characters(value)

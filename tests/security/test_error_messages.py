@@ -42,7 +42,7 @@ def test_a_refused_webhook_url_does_not_say_where_the_name_points(owner, setting
     with caplog.at_level(logging.INFO, logger="processing.api.errors"):
         response = client_for(owner).post("/api/v1/webhooks/", {"url": "http://mysql/hook"}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.json()["code"] == "url_refused"
     assert INSIDE not in response.content.decode()
     assert INSIDE in caplog.text  # the operators' log has it

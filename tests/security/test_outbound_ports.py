@@ -81,7 +81,7 @@ def test_a_webhook_receiver_on_another_port_is_refused(owner, settings):
     settings.WEBHOOK_ALLOWED_PORTS = [80, 443]
     client = client_for(owner)
     refused = client.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:6379/hook"}, format="json")
-    assert refused.status_code == 400
+    assert refused.status_code == 403
     assert refused.json()["code"] == "port_refused"
     assert client.post("/api/v1/webhooks/", {"url": "http://127.0.0.1/hook"}, format="json").status_code == 201
     assert list(WebhookEndpoint.objects.values_list("url", flat=True)) == ["http://127.0.0.1/hook"]

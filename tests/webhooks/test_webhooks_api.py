@@ -49,7 +49,7 @@ def test_only_http_and_https_urls_are_taken(owner, url, code):
 def test_private_addresses_are_refused_unless_allowed(owner, settings, url):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     response = client_for(owner).post("/api/v1/webhooks/", {"url": url}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403  # well-formed, refused by policy
     assert response.json()["code"] == "url_refused"
     assert not WebhookEndpoint.objects.exists()
 
