@@ -39,12 +39,18 @@ def _ports(ports: list[int]) -> frozenset[int] | None:
 
 
 def _checked_url(url: str) -> str:
-    """The URL, if it may receive webhooks: its host must resolve to addresses the policy allows."""
+    """The URL, if it may receive webhooks: where its host resolves, only to addresses the policy
+    allows. A name that does not resolve (yet: DNS set up after the webhook) is taken; every
+    delivery resolves it again and refuses what points inside."""
     parts = check_url(url)
     policy = _policy()
     check_port(port_of(parts), policy)
     if not policy.allow_private:
-        checked_addresses(parts.hostname, port_of(parts), policy)
+        try:
+            checked_addresses(parts.hostname, port_of(parts), policy)
+        except ProcessingError as exc:
+            if exc.code != "url_unresolvable":
+                raise
     return url
 
 

@@ -1,5 +1,7 @@
 """Managing webhook endpoints: owners add and remove them, members see them, others see nothing."""
 
+import socket
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -115,3 +117,17 @@ def test_members_cannot_rotate_and_other_vendors_see_nothing(owner, member, outs
     assert client_for(member).post(f"/api/v1/webhooks/{endpoint_id}/rotate-secret/").status_code == 403
     assert client_for(outsider).post(f"/api/v1/webhooks/{endpoint_id}/rotate-secret/").status_code == 404
     assert client_for(owner).post("/api/v1/webhooks/999999/rotate-secret/").status_code == 404
+
+
+def test_a_receiver_whose_name_does_not_resolve_yet_is_taken(owner, settings, monkeypatch):
+    """DNS may be set up after the webhook: the name is resolved again for every delivery."""
+
+    def no_such_host(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    response = client_for(owner).post("/api/v1/webhooks/", {"url": "https://hooks.example.net/in"}, format="json")
+
+    assert response.status_code == 201
+    assert WebhookEndpoint.objects.get().url == "https://hooks.example.net/in"
