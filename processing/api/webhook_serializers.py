@@ -12,6 +12,10 @@ class WebhookCreateInput(serializers.Serializer):
 
 
 class WebhookOutput(serializers.ModelSerializer):
+    # As it was given, which the request's pattern states (the model's URLField would say
+    # `format: uri`, stricter than what check_url takes).
+    url = serializers.CharField(max_length=2000)
+
     class Meta:
         model = WebhookEndpoint
         # previous_secret_expires_at: while set and in the future, deliveries are signed with the
