@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from processing.jobs.kinds import PROCESSORS
@@ -44,8 +45,7 @@ def kind_variants(
     `none_allowed`: the body may give no input to a kind that takes none (one job, not a batch).
     A multipart body says "one of the inputs the kind takes" without `not`, which schemathesis
     cannot judge beside a file; job_body adds "exactly one input" for it."""
-    groups: dict[str, list[str]] = {}
-    needs: dict[str, dict] = {}
+    groups: dict[str, tuple[dict, list[str]]] = {}  # the kinds with one need, by that need as JSON
     for kind in kinds:
         processor = PROCESSORS[kind]
         need: dict = {}
@@ -70,14 +70,11 @@ def kind_variants(
                 need["oneOf"] = cases
                 if others:
                     need["not"] = {"anyOf": [{"required": [field]} for field in others]}
-        key = json.dumps(need, sort_keys=True)
-        groups.setdefault(key, []).append(kind)
-        needs[key] = need
-    variants = []
-    for key, group in groups.items():
-        need = needs[key]
-        variants.append({**need, "properties": {"kind": one_of_values(group), **need.get("properties", {})}})
-    return variants
+        groups.setdefault(json.dumps(need, sort_keys=True), (need, []))[1].append(kind)
+    return [
+        {**need, "properties": {"kind": one_of_values(group), **need.get("properties", {})}}
+        for need, group in groups.values()
+    ]
 
 
 class StepSchema(OpenApiSerializerExtension):
@@ -93,3 +90,41 @@ class StepSchema(OpenApiSerializerExtension):
             "required": ["kind"],
             "oneOf": kind_variants(auto_schema, direction, chainable),
         }
+
+
+def job_body(
+    serializer_class, inputs: dict[str, str], *, multipart: bool, none_allowed: bool, uploads_only: bool = False
+) -> None:
+    """Say in the schema what the serializers' validate() say: per kind, the params it requires
+    and the inputs it takes, one of them (of those the body has). A list given may not be empty,
+    and a multipart body sends a list as one part per item, of which Django takes
+    DATA_UPLOAD_MAX_NUMBER_FIELDS at most. `uploads_only`: describe only the file input — a
+    multipart body cannot send an empty list (no part is no list), so lists of ids and URLs are
+    described for JSON bodies only (BulkCreateInput refuses them in a form)."""
+
+    class JobBody(OpenApiSerializerExtension):
+        target_class = serializer_class
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_basic_serializer(self.target, direction)
+            if direction != "request":
+                return schema
+            properties = schema["properties"]
+            if uploads_only:
+                for name in [inputs[key] for key in inputs if key != "upload"]:
+                    properties.pop(name, None)
+            given = [name for name in inputs.values() if name in properties]
+            for name in given:
+                if properties[name].get("type") == "array":
+                    properties[name]["minItems"] = 1
+                    if multipart:
+                        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - (len(properties) - 1)
+                        properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
+            kinds = sorted(PROCESSORS)
+            taken = {name: field for name, field in inputs.items() if field in given}
+            schema["oneOf"] = kind_variants(
+                auto_schema, direction, kinds, taken, none_allowed=none_allowed, multipart=multipart
+            )
+            if multipart:
+                schema["allOf"] = [{"oneOf": [{"required": [name]} for name in given]}]
+            return schema

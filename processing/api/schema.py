@@ -3,8 +3,6 @@
 from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from processing.api.kind_schemas import kind_variants
-from processing.jobs.kinds import PROCESSORS
 from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES
 from processing.lib.problems import MEDIA_TYPE
 
@@ -59,46 +57,6 @@ def multipart_with_images(serializer_class, *file_fields: str) -> OpenApiRequest
     """A multipart body whose file parts must be images of the types Darkroom reads."""
     images = ", ".join(sorted(ALLOWED_CONTENT_TYPES))
     return OpenApiRequest(serializer_class, encoding={name: {"contentType": images} for name in file_fields})
-
-
-def job_body(
-    serializer_class, inputs: dict[str, str], *, multipart: bool, none_allowed: bool, uploads_only: bool = False
-) -> None:
-    """Say in the schema what the serializers' validate() say: per kind, the params it requires
-    and the inputs it takes, one of them (of those the body has). A list given may not be empty,
-    and a multipart body sends a list as one part per item, of which Django takes
-    DATA_UPLOAD_MAX_NUMBER_FIELDS at most. `uploads_only`: describe only the file input — a
-    multipart body cannot send an empty list (no part is no list), so lists of ids and URLs are
-    described for JSON bodies (a form with them is still read)."""
-    from django.conf import settings
-    from drf_spectacular.extensions import OpenApiSerializerExtension
-
-    class ExactlyOne(OpenApiSerializerExtension):
-        target_class = serializer_class
-
-        def map_serializer(self, auto_schema, direction):
-            schema = auto_schema._map_basic_serializer(self.target, direction)
-            if direction != "request":
-                return schema
-            properties = schema["properties"]
-            if uploads_only:
-                for name in [inputs[key] for key in inputs if key != "upload"]:
-                    properties.pop(name, None)
-            given = [name for name in inputs.values() if name in properties]
-            for name in given:
-                if properties[name].get("type") == "array":
-                    properties[name]["minItems"] = 1
-                    if multipart:
-                        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - (len(properties) - 1)
-                        properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
-            kinds = sorted(PROCESSORS)
-            taken = {name: field for name, field in inputs.items() if field in given}
-            schema["oneOf"] = kind_variants(
-                auto_schema, direction, kinds, taken, none_allowed=none_allowed, multipart=multipart
-            )
-            if multipart:
-                schema["allOf"] = [{"oneOf": [{"required": [name]} for name in given]}]
-            return schema
 
 
 # What DRF's CharField refuses in every string it reads (ProhibitNullCharactersValidator).

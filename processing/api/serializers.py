@@ -7,8 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.api.kind_schemas import BULK_INPUTS, JOB_INPUTS
-from processing.api.schema import job_body
+from processing.api.kind_schemas import BULK_INPUTS, JOB_INPUTS, job_body
 from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
