@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from rest_framework import serializers
@@ -33,7 +34,7 @@ def valid_input(serializer_class: type[serializers.Serializer], request) -> dict
     empty value is validated as a value. Repeated parts stay lists for the list fields. The
     serializer's context says `form` when it was one."""
     data = request.data
-    fields = serializer_class().fields
+    fields = _fields(serializer_class)
     form = html.is_html_input(data)
     if form:
         lists = {name for name, field in fields.items() if isinstance(field, serializers.ListField)}
@@ -45,6 +46,12 @@ def valid_input(serializer_class: type[serializers.Serializer], request) -> dict
     serializer = serializer_class(data=data, context={"form": form})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+@cache
+def _fields(serializer_class: type[serializers.Serializer]) -> dict[str, serializers.Field]:
+    """The serializer's fields, built once: only their kinds are read here, never their state."""
+    return dict(serializer_class().fields)
 
 
 def json_type_error(field: serializers.Field, value: Any) -> str | None:
