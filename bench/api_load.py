@@ -33,10 +33,9 @@ def run(smoke: bool) -> list[Row]:
     duration = 2 if smoke else 10
     rows = []
     # Interleaved: the web process with its pool, and as it was (a connection per request).
-    with _Uvicorn(port, pooled=True), _Uvicorn(port + 1, pooled=False):
-        pooled, unpooled = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
-        for url in (pooled, unpooled):
-            asyncio.run(_load(url, token, body, clients=2, duration=1))  # warm-up
+    with _Uvicorn(port, pooled=True) as pooled, _Uvicorn(port + 1, pooled=False) as unpooled:
+        for server in (pooled, unpooled):
+            asyncio.run(_load(server.url, token, body, clients=2, duration=1))  # warm-up
         for clients, rate in ((1, None), (20, None), (50, None), (20, 50)):
             new = _measured(pooled, token, body, clients, duration, rate)
             old = _measured(unpooled, token, body, clients, duration, rate)
@@ -76,6 +75,7 @@ def _free_port() -> int:
 class _Uvicorn:
     def __init__(self, port: int, *, pooled: bool):
         self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, "DARKROOM_ASGI": "true" if pooled else "false"}
 
     def __enter__(self):
@@ -99,23 +99,29 @@ class _Uvicorn:
         self.proc.wait(30)
 
 
-def _connections_while(stop: threading.Event, seen: list[int]) -> None:
-    """The most connections to the bench database, polled from a connection of our own (the
-    idle web process holds its own connections too: they count)."""
+def _connections_while(pid: int, stop: threading.Event, seen: list[int]) -> None:
+    """The most connections the web process `pid` holds to the bench database, polled from a
+    connection of our own: the rows of the server's process list whose client port is one of
+    that process's sockets (both web processes run at once, and the other's idle persistent
+    connections must not count)."""
     import MySQLdb
+    import psutil
 
+    web = psutil.Process(pid)
     db = MySQLdb.connect(host="127.0.0.1", user="root")
     cursor = db.cursor()
     while not stop.is_set():
-        cursor.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = %s", [BENCH_DB])
-        seen.append(int(cursor.fetchone()[0]) - 1)  # not this one
+        ports = {c.laddr.port for c in web.net_connections(kind="tcp") if c.raddr and c.raddr.port == 3306}
+        cursor.execute("SELECT HOST FROM information_schema.PROCESSLIST WHERE DB = %s", [BENCH_DB])
+        seen.append(sum(1 for (host,) in cursor.fetchall() if int(host.rpartition(":")[2] or 0) in ports))
         stop.wait(0.1)
     db.close()
 
 
-def _measured(url, token, body, clients, duration, rate) -> dict:
+def _measured(server, token, body, clients, duration, rate) -> dict:
+    url = server.url
     stop, seen = threading.Event(), [0]
-    watcher = threading.Thread(target=_connections_while, args=(stop, seen))
+    watcher = threading.Thread(target=_connections_while, args=(server.proc.pid, stop, seen))
     watcher.start()
     try:
         timings, errors, elapsed = asyncio.run(_load(url, token, body, clients=clients, duration=duration, rate=rate))
