@@ -15,6 +15,7 @@ from skimage import data as samples
 from tests.factories import make_member, make_vendor
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.support.clients import token_headers
+from tests.support.flush import retry_flushes_chosen_as_deadlock_victims
 from tests.support.loopback import LoopbackServer, Route, free_port
 from tests.support.photos import REMBG_HOME_CANDIDATES, jpeg_bytes
 from tests.support.queues import ISOLATED_QUEUE
@@ -24,6 +25,10 @@ from vendors import quotas
 
 # asgi_server: a real uvicorn process on config.asgi.
 pytest_plugins = ["tests.support.asgi"]
+
+
+def pytest_configure(config):
+    retry_flushes_chosen_as_deadlock_victims()
 
 
 def pytest_report_header(config):
