@@ -202,6 +202,27 @@ def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[s
             client.delete(key)
 
 
+def quota_refund_at(*, vendor: Vendor, charges: Mapping[str, int], at: datetime) -> None:
+    """Give back charges counted at `at` into the windows they were counted in, where those are
+    still open; a window that has closed has reset already, so nothing is left to give back."""
+    client = get_redis()
+    limits = vendor_limits(vendor=vendor)
+    moment = int(at.timestamp())
+    for name, amount in charges.items():
+        if name not in QUOTAS or amount <= 0:
+            continue
+        _, window = _limit_and_window(limits, name)
+        client.eval(_REFUND_IF_OPEN, 1, f"{_base_key(vendor, name)}:{moment - moment % window}", int(amount))
+
+
+# KEYS[1]: a window's counter; ARGV[1]: the amount. Only a window still counted is changed.
+_REFUND_IF_OPEN = """
+local left = redis.call('DECRBY', KEYS[1], ARGV[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return left
+"""
+
+
 @dataclass
 class Charge:
     """What quota_charged counted for one operation, so it can be given back."""

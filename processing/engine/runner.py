@@ -8,12 +8,14 @@ import traceback
 import uuid
 
 from django.conf import settings
+from django.db import DatabaseError
 from dramatiq.middleware import TimeLimitExceeded
+from redis.exceptions import RedisError
 
 from processing.engine import leases, metrics
 from processing.engine.rate_limits import acquire_slots
 from processing.jobs import selectors, services
-from processing.jobs.errors import JobError, RetryableJobError
+from processing.jobs.errors import InternalFault, JobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
@@ -132,10 +134,29 @@ def _execute(job: Job) -> tuple[str, str]:
         return _failed(
             job, token, RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
         )
-    except Exception as exc:  # a bug or an outage: keep the traceback for operators, retry
-        logger.exception("job %s of vendor %s crashed", job.pk, job.vendor.slug)
-        return _failed(
-            job,
-            token,
-            RetryableJobError("internal error", code="internal_error", detail=f"{type(exc).__name__}: {exc}"),
-        )
+    except Exception as exc:  # nothing we foresaw: a bug, or an outage
+        return _failed(job, token, _unforeseen(job, exc))
+
+
+# What an outage raises: another attempt may pass. Anything else unforeseen is taken for a bug.
+_OUTAGES = (OSError, DatabaseError, RedisError)
+
+
+def _unforeseen(job: Job, exc: Exception) -> JobError:
+    """A bug is not an outage. An outage is retried like any passing fault. A bug that meets the
+    job again in the same place, or on its last attempt, ends it: job_fail tells operators once,
+    with the traceback, and gives the vendor's charge back; the vendor reads that it was ours."""
+    fault = _fault(exc)
+    bug_again = not isinstance(exc, _OUTAGES) and any(
+        entry.get("code") == InternalFault.code and entry.get("detail") == fault for entry in job.attempt_errors
+    )
+    if bug_again or job.attempts >= job.max_attempts:
+        return InternalFault("internal error", detail=fault)
+    return RetryableJobError("internal error", code=InternalFault.code, detail=fault)
+
+
+def _fault(exc: Exception) -> str:
+    """The exception and where it was raised: the same bug gives the same text every time."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -17,7 +17,7 @@ from processing.lib.errors import TemporaryError as RetryableJobError
 # What a vendor reads for failures whose own message is about our inside (addresses, servers,
 # exception text); operators read the detail in the logs (with job id and vendor) and the admin.
 PUBLIC_REASONS = {
-    "internal_error": "an internal error stopped this attempt; operators have the details",
+    "internal_error": "an internal error stopped this attempt; it is tried again",
     "temporary_failure": "a temporary failure stopped this attempt",
     "url_refused": "the URL points at an address jobs may not reach",
     "url_unreachable": "the URL's server could not be reached",
@@ -30,14 +30,48 @@ PUBLIC_REASONS = {
 }
 
 
+# A fault on our side that another attempt would meet again ends the job at once (a bug is not
+# an outage: engine/runner.py tells them apart), and the vendor reads that it is ours.
+INTERNAL_FAULT_REASON = (
+    "Darkroom could not process this image because of a fault on our side; "
+    "operators have been told, and its charge was given back"
+)
+
+# Failures on our side, not the vendor's: a job that ends failed with one of these is not
+# charged (processing/jobs/refunds.py; the rule is in docs/errors.md).
+OUR_SIDE = frozenset(
+    {
+        "internal_error",
+        "time_limit",
+        "temporary_failure",
+        "storage_unavailable",
+        "model_missing",
+        "provider_unavailable",
+        "rembg_failed",
+        "rembg_unavailable",
+    }
+)
+
+
+class InternalFault(PermanentJobError):
+    """An unforeseen fault on our side that retrying would not mend."""
+
+    code = "internal_error"
+
+
 def public_message(error: JobError) -> str:
     """The reason a vendor is shown for `error`: per code where its message may tell too much."""
+    if isinstance(error, InternalFault):
+        return INTERNAL_FAULT_REASON
     return PUBLIC_REASONS.get(error.code, error.message)
 
 
 __all__ = [
     "PUBLIC_REASONS",
+    "INTERNAL_FAULT_REASON",
+    "OUR_SIDE",
     "ImageTooLarge",
+    "InternalFault",
     "InvalidImage",
     "InvalidParams",
     "JobError",

@@ -47,3 +47,64 @@ def rotated_jpeg(width: int, height: int, *, orientation: int = 6) -> bytes:
     exif = Image.Exif()
     exif[ORIENTATION] = orientation
     return jpeg_bytes(img, quality=95, exif=exif.tobytes())
+
+
+# Photos at the sizes vendors bring: studio cameras and phones make 12 to 48 MP. Pillow keeps an
+# image above its block size (16 MiB: 2048 x 2048 RGBA) in several blocks of memory, a path no
+# 512 px sample takes.
+CAMERA_SIZES = {"12 MP": (4000, 3000), "24 MP": (6000, 4000), "48 MP": (8000, 6000)}
+IPHONE_SIZE = (4032, 3024)  # an iPhone's 12 MP photo, HEIC by default
+
+
+def camera_photo(size: tuple[int, int], *, source: str = "chelsea") -> Image.Image:
+    """One of scikit-image's real photos, scaled to a camera's size (RGB)."""
+    from skimage import data as samples
+
+    return Image.fromarray(getattr(samples, source)()).convert("RGB").resize(size, Image.Resampling.BICUBIC)
+
+
+def with_transparent_margins(img: Image.Image) -> Image.Image:
+    """A product shot already cut out on a transparent canvas: RGBA, the outer sixth clear."""
+    alpha = Image.new("L", img.size, 0)
+    alpha.paste(255, (img.width // 6, img.height // 6, img.width * 5 // 6, img.height * 5 // 6))
+    rgba = img.convert("RGBA")
+    rgba.putalpha(alpha)
+    return rgba
+
+
+def exif_rotated(img: Image.Image, *, orientation: int = 6) -> bytes:
+    """The EXIF block of a photo taken with the camera turned: shown turned by `orientation`."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    return exif.tobytes()
+
+
+def png16(img: Image.Image) -> bytes:
+    """A PNG with 16 bits per channel (RGB or RGBA), as scanners and raw converters write it;
+    Pillow writes 8-bit colour PNGs only, so this one is assembled by hand."""
+    import struct
+    import zlib
+
+    pixels = np.asarray(img).astype(">u2") * 257  # every 8-bit value v as the 16-bit v * 257
+    height, width, channels = pixels.shape
+    scanlines = b"".join(b"\x00" + row.tobytes() for row in pixels)  # filter type 0 on each row
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, {3: 2, 4: 6}[channels], 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(scanlines, 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def heic_bytes(img: Image.Image, **save_options) -> bytes:
+    """A HEIC as an iPhone writes it (HEVC in HEIF), through pillow-heif; x265's fastest preset
+    keeps a 12 MP encode to seconds."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return encoded(img, "HEIF", quality=60, enc_params={"preset": "ultrafast"}, **save_options)

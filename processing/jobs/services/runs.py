@@ -15,9 +15,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from processing.jobs import events
-from processing.jobs.errors import JobError, StorageUnavailable, public_message
+from processing.jobs.errors import InternalFault, JobError, StorageUnavailable, public_message
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
+from processing.jobs.refunds import job_refund_if_ours
 from processing.jobs.services.transitions import (
     CHUNK,
     JobCancelled,
@@ -215,16 +216,20 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
     ):
         job.state, job.finished_at, job.progress_stage = JobState.FAILED, now, "failed"
         job.error_code, job.error_message, job.attempt_errors = error.code, message, common["attempt_errors"]
+        refunded = job_refund_if_ours(job=job, error_code=error.code)
         announce_finished(job.pk, JobState.FAILED, job=job)
         if finished.batch_may_be_complete:
             batch_finish_if_done(batch_id=job.batch_id)
+        # The one line operators must act on: a fault of ours comes with its traceback.
         logger.error(
-            "job %s of vendor %s failed after %s attempt(s) (%s): %s",
+            "job %s of vendor %s failed after %s attempt(s) (%s): %s%s%s",
             job.pk,
             job.vendor_id,
             job.attempts,
             error.code,
             error.detail,
+            f"; refunded {refunded}" if refunded else "",
+            f"\n{traceback}" if error.code == InternalFault.code and traceback else "",
             extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
         )
         return JobState.FAILED

@@ -15,7 +15,7 @@ from rembg import bg as rembg_bg
 from rembg.sessions.base import BaseSession
 
 from processing.lib.errors import InvalidOptions
-from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
+from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX, MATTING_MAX_PIXELS
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.masks import predict_mask
@@ -117,12 +117,35 @@ def _cut_out(
         return mask
     if alpha_matting:
         try:
-            cutout = rembg_bg.alpha_matting_cutout(img, mask, *matting_thresholds)
+            cutout = _alpha_matting_cutout(img, mask, matting_thresholds)
         except ValueError:
             cutout = rembg_bg.decontaminate_cutout(img, mask)
     else:
         cutout = premultiplied_cutout(img, mask)
     return cutout if bgcolor is None else rembg_bg.apply_background_color(cutout, bgcolor)
+
+
+def _alpha_matting_cutout(img: Image.Image, mask: Image.Image, thresholds: tuple[int, int, int]) -> Image.Image:
+    """rembg.bg.alpha_matting_cutout, exactly, up to MATTING_MAX_PIXELS. Its closed-form matting
+    grows much faster than the image (1 MP: ~16 s and 1.4 GB; 12 MP: over 8 GB, unfinished after
+    minutes), so a larger photo's alpha is estimated on a copy scaled down to that bound (the
+    erosion scaled with it) and scaled back up; the foreground colours are then estimated at full
+    size, as rembg does after its matting (decontaminate_cutout is that step)."""
+    pixels = img.width * img.height
+    if pixels <= MATTING_MAX_PIXELS:
+        return rembg_bg.alpha_matting_cutout(img, mask, *thresholds)
+    scale = (MATTING_MAX_PIXELS / pixels) ** 0.5
+    size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
+    foreground, background, erode = thresholds
+    small = rembg_bg.alpha_matting_cutout(
+        img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0),
+        mask.resize(size, Image.Resampling.LANCZOS),
+        foreground,
+        background,
+        max(1, round(erode * scale)) if erode else 0,
+    )
+    alpha = small.getchannel("A").resize(img.size, Image.Resampling.LANCZOS)
+    return rembg_bg.decontaminate_cutout(img, alpha)
 
 
 def premultiplied_cutout(img: Image.Image, mask: Image.Image) -> Image.Image:
@@ -137,8 +160,19 @@ def premultiplied_cutout(img: Image.Image, mask: Image.Image) -> Image.Image:
     rgba = img.convert("RGBA")
     rgba.putalpha(mask)
     premultiplied = rgba.convert("RGBa")
-    # The same bytes relabelled RGBA, without a copy (Pillow's Arrow interface).
-    return Image.fromarrow(premultiplied, "RGBA", premultiplied.size)
+    del rgba
+    return _labelled_rgba(premultiplied)
+
+
+def _labelled_rgba(premultiplied: Image.Image) -> Image.Image:
+    """The same bytes labelled RGBA: without a copy through Pillow's Arrow interface, which takes
+    an image held in one block of memory only. Pillow keeps an image larger than its block size
+    (16 MiB: 2048 x 2048 RGBA, so every camera photo) in several blocks, and Arrow refuses those
+    ("rows are not contiguous"): their bytes are copied once, into an image that maps them."""
+    try:
+        return Image.fromarrow(premultiplied, "RGBA", premultiplied.size)
+    except ValueError:
+        return Image.frombuffer("RGBA", premultiplied.size, premultiplied.tobytes(), "raw", "RGBA", 0, 1)
 
 
 def _check_int(name: str, value: object, *, low: int, high: int) -> None:

@@ -7,3 +7,5 @@ QUALITY_MIN, QUALITY_MAX = 1, 100  # lossy encoders' quality
 TRIM_PADDING_MAX = 10_000  # pixels kept around the subject after trimming
 CHANNEL_MAX = 255  # an 8-bit value: a colour channel, an alpha matting threshold
 ERODE_SIZE_MAX = 100  # alpha matting's erosion, in pixels
+# Alpha matting's closed-form solve on at most this many pixels (processing.lib.imaging.background).
+MATTING_MAX_PIXELS = 1024 * 1024

@@ -5,14 +5,18 @@ import struct
 import zlib
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from processing.lib.errors import ImageTooLarge, InvalidImage
-from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
+from processing.lib.imaging.sniff import ACCEPTED_NAMES, ALLOWED_CONTENT_TYPES, sniff_content_type
+
+# HEIC, iPhones' default, is read by pillow-heif's opener (format "HEIF"); AVIF by Pillow itself.
+pillow_heif.register_heif_opener()
 
 # Pillow format names we let parse an upload; everything else is refused before decoding.
 # MPO (multi-picture JPEG, from cameras and phones) has no opener of its own: JPEG's returns it.
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
 
 # What a corrupt or truncated file can make Pillow's decoders raise.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
@@ -42,8 +46,7 @@ def load_image(
         if detected in ALLOWED_CONTENT_TYPES:
             raise InvalidImage(f"the upload looks like {detected} but its header is corrupt") from exc
         raise InvalidImage(
-            f"the upload is not an image Darkroom can read (detected: {detected}); "
-            "send JPEG, PNG, WebP, GIF, BMP or TIFF"
+            f"the upload is not an image Darkroom can read (detected: {detected}); send {ACCEPTED_NAMES}"
         ) from exc
     except _DECODE_ERRORS as exc:
         raise InvalidImage(f"the image header is corrupt ({exc})") from exc

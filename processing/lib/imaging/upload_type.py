@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from processing.lib.errors import InvalidImage
-from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
+from processing.lib.imaging.sniff import ACCEPTED_NAMES, ALLOWED_CONTENT_TYPES, sniff_content_type
 
 # The raster formats we accept, and the extension a stored file of each gets.
 EXTENSIONS = {
@@ -16,6 +16,8 @@ EXTENSIONS = {
     "image/gif": "gif",
     "image/bmp": "bmp",
     "image/tiff": "tiff",
+    "image/heic": "heic",
+    "image/avif": "avif",
 }
 assert set(EXTENSIONS) == ALLOWED_CONTENT_TYPES
 
@@ -32,8 +34,7 @@ def upload_content_type(upload: BinaryIO) -> str:
     detected = sniff_content_type(head)
     if detected not in ALLOWED_CONTENT_TYPES:
         raise InvalidImage(
-            f"the upload is not an image Darkroom accepts (detected: {detected or 'unknown'}); "
-            "send JPEG, PNG, WebP, GIF, BMP or TIFF",
+            f"the upload is not an image Darkroom accepts (detected: {detected or 'unknown'}); send {ACCEPTED_NAMES}",
             code="unsupported_image",
         )
     return detected

@@ -10,7 +10,7 @@ import pytest
 import rembg
 
 from processing.lib.imaging.background import remove_background
-from tests.support.photos import LIMITS, decode
+from tests.support.photos import LIMITS, camera_photo, decode, exif_rotated, jpeg_bytes
 
 OPTIONS = {
     "plain": {},
@@ -55,4 +55,29 @@ def test_same_pixels_as_rembg(photo, options, format, request, u2netp_session, r
 
     assert ours.mode == theirs.mode
     assert ours.size == theirs.size
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+# A camera's photo: 12 MP, odd width, taken turned (EXIF orientation 6), above Pillow's block
+# size, so its cut-out takes the multi-block path no 512 px sample reaches.
+CAMERA_OPTIONS = ("plain", "only_mask", "post_process_mask", "half-transparent background", "decontaminate")
+
+
+@pytest.fixture(scope="module")
+def camera_jpeg() -> bytes:
+    photo = camera_photo((4001, 3000), source="astronaut")
+    return jpeg_bytes(photo, exif=exif_rotated(photo))
+
+
+@pytest.mark.parametrize("name", CAMERA_OPTIONS)
+@pytest.mark.parametrize("format", ["png", "webp"])
+def test_same_pixels_as_rembg_on_a_camera_photo(name, format, camera_jpeg, u2netp_session, rembg_reference_session):
+    options = OPTIONS[name]
+    ours = decode(remove_background(camera_jpeg, session=u2netp_session, format=format, **options, **LIMITS).data)
+    theirs = decode(rembg.remove(camera_jpeg, session=rembg_reference_session, **options))
+    if format == "webp":
+        ours = ours.convert(theirs.mode)
+
+    assert ours.size == theirs.size == (3000, 4001), "shown upright, at full size"
+    assert ours.mode == theirs.mode
     assert np.array_equal(np.asarray(ours), np.asarray(theirs))
