@@ -1,6 +1,8 @@
 """Issue 22, point 10: an operator's password is never an argument. `ensure_operator --password`
 showed in the process list (`ps`, /proc/<pid>/cmdline) to every user of the machine; it is read
-from DARKROOM_OPERATOR_PASSWORD or standard input, and the old flag is refused."""
+from DARKROOM_OPERATOR_PASSWORD or standard input, and the old flag is refused. The same holds for
+the vendor owner's password of `create_vendor` (DARKROOM_USER_PASSWORD), which `make run` passed
+on the command line too."""
 
 import subprocess
 import sys
@@ -80,7 +82,23 @@ def test_a_password_piped_to_standard_input_never_shows_in_the_process_list():
     assert operators().get(username="op").check_password(SECRET)
 
 
-def test_make_run_passes_the_password_through_the_environment():
+@pytest.mark.django_db
+def test_create_vendor_refuses_a_password_on_the_command_line_and_reads_the_environment(monkeypatch):
+    with pytest.raises(CommandError, match="process list"):
+        command_output("create_vendor", "acme", "--user", "alice", "--password", SECRET)
+    assert not get_user_model().objects.filter(username="alice").exists()
+
+    monkeypatch.setenv("DARKROOM_USER_PASSWORD", SECRET)
+    command_output("create_vendor", "acme", "--user", "alice")
+
+    assert get_user_model().objects.get(username="alice").check_password(SECRET)
+
+
+@pytest.mark.parametrize(
+    "command, variable",
+    [("ensure_operator", "DARKROOM_OPERATOR_PASSWORD"), ("create_vendor", "DARKROOM_USER_PASSWORD")],
+)
+def test_make_run_passes_passwords_through_the_environment(command, variable):
     script = (ROOT / "scripts" / "run-local").read_text()
-    line = next(line for line in script.splitlines() if "ensure_operator" in line and not line.startswith("#"))
-    assert "--password" not in line and line.startswith("DARKROOM_OPERATOR_PASSWORD=")
+    line = next(line for line in script.splitlines() if f"manage.py {command}" in line)
+    assert "--password" not in line and f"{variable}=" in line.split("manage.py")[0]
