@@ -76,16 +76,20 @@ def _new_key() -> tuple[str, str, str]:
 def _expiry(*, user: AbstractBaseUser, ttl_days: int | None) -> datetime | None:
     """When a key of `user` made now expires: API_TOKEN_TTL_DAYS from now when `ttl_days` is None,
     never more. `ttl_days` 0 (never) only where every vendor of the user is on a plan that allows
-    it (Plan.never_expiring_api_keys), InvalidOptions with code ttl_not_allowed otherwise; more
-    than the cap, code invalid_ttl. So a stolen key cannot mint keys that outlive the rules."""
+    it (Plan.never_expiring_api_keys), InvalidOptions never_expiring_key_not_allowed otherwise;
+    more than the cap, key_lifetime_too_long. So a stolen key cannot mint keys that outlive the
+    rules."""
     cap = settings.API_TOKEN_TTL_DAYS  # 0: keys never expire in this deployment, nothing to cap
     days = cap if ttl_days is None else ttl_days
     if days == 0 and cap and not never_expiring_api_keys_allowed(user=user):
         raise InvalidOptions(
-            f"ttl_days 0 (never expires) is not allowed on your plan; give 1 to {cap} days", code="ttl_not_allowed"
+            f"ttl_days 0 (never expires) is not allowed on your plan; give 1 to {cap} days",
+            code="never_expiring_key_not_allowed",
         )
     if cap and days > cap:
-        raise InvalidOptions(f"ttl_days is at most {cap} (API_TOKEN_TTL_DAYS), not {days}", code="invalid_ttl")
+        raise InvalidOptions(
+            f"ttl_days is at most {cap} (API_TOKEN_TTL_DAYS), not {days}", code="key_lifetime_too_long"
+        )
     return timezone.now() + timedelta(days=days) if days else None
 
 

@@ -31,7 +31,7 @@ class TtlDaysInput(serializers.Serializer):
             required=False,
             help_text=(
                 f"Days until it expires; default and at most API_TOKEN_TTL_DAYS ({cap or 'no limit'}). 0 (never) "
-                "only on a plan that allows keys that never expire: 403 `ttl_not_allowed` otherwise."
+                "only on a plan that allows keys that never expire: 403 `never_expiring_key_not_allowed` otherwise."
             ),
         )
         return {**super().get_fields(), "ttl_days": ttl_days}

@@ -156,7 +156,7 @@ def test_existing_drf_tokens_are_hashed_by_the_migration_and_keep_working(owner)
 
 
 # 0 (never): 403, a well-formed value the plan does not allow; beyond the cap: 400, as the schema says.
-REFUSED_TTLS = [(0, 403, "ttl_not_allowed"), (366, 400, "max_value"), (3650, 400, "max_value")]
+REFUSED_TTLS = [(0, 403, "never_expiring_key_not_allowed"), (366, 400, "max_value"), (3650, 400, "max_value")]
 
 
 @pytest.mark.parametrize("ttl_days, status, code", REFUSED_TTLS)
@@ -217,7 +217,7 @@ def test_the_services_hold_the_cap_for_every_caller(owner, settings):
     """The portal and operators' code go through the same rule as the API."""
     settings.API_TOKEN_TTL_DAYS = 30
     token, _ = services.api_token_create(user=owner)
-    for ttl_days, code in ((0, "ttl_not_allowed"), (31, "invalid_ttl")):
+    for ttl_days, code in ((0, "never_expiring_key_not_allowed"), (31, "key_lifetime_too_long")):
         with pytest.raises(InvalidOptions) as refused:
             services.api_token_create(user=owner, ttl_days=ttl_days)
         assert refused.value.code == code
