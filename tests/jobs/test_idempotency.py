@@ -184,3 +184,22 @@ def test_a_batch_key_expires_after_the_longest_retention(vendor, settings):
     IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=49))
     assert services.jobs_purge_finished().idempotency_keys == 1
     assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [young.pk]
+
+
+def test_the_migration_digests_the_keys_kept_so_far(vendor):
+    """What 0009 does to keys stored before digests: each gets the SHA-256 of its bytes, so a
+    replay of a request made before the upgrade still finds its key."""
+    import hashlib
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("processing.jobs.migrations.0009_h22a_idempotency_key_digest")
+    row = services.idempotency_key_claim(vendor=vendor, key="Order-99", fingerprint="f" * 64)
+    IdempotencyKey.objects.filter(pk=row.pk).update(key_digest="", state="done")  # as AddField leaves it
+
+    migration.digest_existing_keys(apps, None)
+
+    assert IdempotencyKey.objects.get(pk=row.pk).key_digest == hashlib.sha256(b"Order-99").hexdigest()
+    again = services.idempotency_key_claim(vendor=vendor, key="Order-99", fingerprint="f" * 64)
+    assert again.pk == row.pk
