@@ -58,6 +58,11 @@ class Plan(models.Model):
     )
     max_in_flight = models.PositiveIntegerField(default=4, help_text="Jobs of one vendor running at once.")
     default_priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    never_expiring_api_keys = models.BooleanField(
+        default=False,
+        help_text="Its vendors' users may make API keys that never expire (ttl_days 0); otherwise every key "
+        "expires within API_TOKEN_TTL_DAYS.",
+    )
 
     class Meta:
         ordering = ["slug"]

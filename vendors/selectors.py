@@ -102,3 +102,16 @@ def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
 
 def api_token_get(*, user: AbstractBaseUser, token_id: int | None) -> ApiToken | None:
     return ApiToken.objects.filter(user=user, pk=token_id).first() if token_id else None
+
+
+def vendor_api_token_list(*, vendor: Vendor) -> QuerySet[ApiToken]:
+    """Every key that can act for the vendor: the keys of all its members (for its owners to see
+    and revoke at once), with their user."""
+    return ApiToken.objects.filter(user__memberships__vendor=vendor).select_related("user").distinct()
+
+
+def never_expiring_api_keys_allowed(*, user: AbstractBaseUser) -> bool:
+    """Whether `user` may make a key that never expires: only if they belong to a vendor and every
+    vendor they belong to is on a plan that allows it (a key acts for each of them)."""
+    memberships = Membership.objects.filter(user=user)
+    return memberships.exists() and not memberships.filter(vendor__plan__never_expiring_api_keys=False).exists()

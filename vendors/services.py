@@ -20,7 +20,7 @@ from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.upload_type import stored_name, upload_content_type
 from vendors.models import ApiToken, Membership, Plan, Project, Record, Vendor
 from vendors.quotas import StorageQuotaExceeded
-from vendors.selectors import LIMIT_FIELDS, vendor_limits
+from vendors.selectors import LIMIT_FIELDS, never_expiring_api_keys_allowed, vendor_api_token_list, vendor_limits
 from vendors.signals import vendor_limits_changed
 
 DEFAULT_PROJECT_NAME = "Uploads"
@@ -73,8 +73,23 @@ def _new_key() -> tuple[str, str, str]:
     return key, key[:PREFIX_CHARS], api_key_hash(key)
 
 
-def _expiry(ttl_days: int | None) -> datetime | None:
-    days = settings.API_TOKEN_TTL_DAYS if ttl_days is None else ttl_days
+def _expiry(*, user: AbstractBaseUser, ttl_days: int | None) -> datetime | None:
+    """When a key of `user` made now expires: API_TOKEN_TTL_DAYS from now when `ttl_days` is None,
+    never more. `ttl_days` 0 (never) only where every vendor of the user is on a plan that allows
+    it (Plan.never_expiring_api_keys), InvalidOptions never_expiring_key_not_allowed otherwise;
+    more than the cap, key_lifetime_too_long. So a stolen key cannot mint keys that outlive the
+    rules."""
+    cap = settings.API_TOKEN_TTL_DAYS  # 0: keys never expire in this deployment, nothing to cap
+    days = cap if ttl_days is None else ttl_days
+    if days == 0 and cap and not never_expiring_api_keys_allowed(user=user):
+        raise InvalidOptions(
+            f"ttl_days 0 (never expires) is not allowed on your plan; give 1 to {cap} days",
+            code="never_expiring_key_not_allowed",
+        )
+    if cap and days > cap:
+        raise InvalidOptions(
+            f"ttl_days is at most {cap} (API_TOKEN_TTL_DAYS), not {days}", code="key_lifetime_too_long"
+        )
     return timezone.now() + timedelta(days=days) if days else None
 
 
@@ -82,29 +97,44 @@ def api_token_create(
     *, user: AbstractBaseUser, name: str = "default", ttl_days: int | None = None, capped: bool = True
 ) -> tuple[ApiToken, str]:
     """A new token and its key. Only the hash is kept: show the key now, it cannot be read again.
-    It expires after `ttl_days` (API_TOKEN_TTL_DAYS when None; 0: never). At most
-    MAX_TOKENS_PER_USER (InvalidOptions with code too_many_tokens beyond)."""
-    if capped and ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
-        raise InvalidOptions(
-            f"at most {MAX_TOKENS_PER_USER} API keys per user; revoke one first", code="too_many_tokens"
-        )
+    It expires after `ttl_days` (API_TOKEN_TTL_DAYS when None, never later; see _expiry). At most
+    MAX_TOKENS_PER_USER (InvalidOptions with code too_many_tokens beyond), also under concurrent
+    requests: the user's row is locked while the keys are counted and the new one is written."""
+    expires_at = _expiry(user=user, ttl_days=ttl_days)
     key, prefix, digest = _new_key()
-    token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=prefix, key_hash=digest, expires_at=_expiry(ttl_days)
-    )
+    with transaction.atomic():
+        if capped:
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            if ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
+                raise InvalidOptions(
+                    f"at most {MAX_TOKENS_PER_USER} API keys per user; revoke one first", code="too_many_tokens"
+                )
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=prefix, key_hash=digest, expires_at=expires_at
+        )
     return token, key
 
 
 def api_token_rotate(*, token: ApiToken, ttl_days: int | None = None) -> tuple[ApiToken, str]:
-    """A new key for the token (same name); the old key stops working at once."""
+    """A new key for the token (same name), expiring as a new key would (_expiry); the old key
+    stops working at once."""
+    expires_at = _expiry(user=token.user, ttl_days=ttl_days)
     key, prefix, digest = _new_key()
-    token.prefix, token.key_hash, token.expires_at, token.last_used_at = prefix, digest, _expiry(ttl_days), None
+    token.prefix, token.key_hash, token.expires_at, token.last_used_at = prefix, digest, expires_at, None
     token.save(update_fields=["prefix", "key_hash", "expires_at", "last_used_at"])
     return token, key
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
     token.delete()
+
+
+def vendor_api_tokens_revoke(*, vendor: Vendor) -> int:
+    """Revoke every key that can act for the vendor (its members' keys; a member's key acts for
+    each of their vendors, so it goes for all of them): they stop working at once. How many went."""
+    ids = list(vendor_api_token_list(vendor=vendor).values_list("pk", flat=True))
+    deleted, _ = ApiToken.objects.filter(pk__in=ids).delete()
+    return deleted
 
 
 def api_token_use(*, key: str) -> ApiToken | None:

@@ -1,5 +1,6 @@
 """Settings shared by every environment, read from the environment (django-environ)."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -197,6 +198,13 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Without a token, serve callers from loopback? Only on a developer's machine (local settings):
 # a proxy on the same host looks like loopback. Production settings never do.
 METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=False)
+# /metrics carries its bearer token, so it answers over HTTPS; over plain HTTP only to a scraper
+# connecting straight from these networks (loopback by default; add the network Prometheus scrapes
+# from inside, e.g. the compose network's subnet). Anyone else gets a 403, token or not, and so
+# does a request a proxy says came in over plain HTTP (X-Forwarded-Proto). docs/metrics.md.
+METRICS_PLAIN_HTTP_NETWORKS = env.list("METRICS_PLAIN_HTTP_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+for _network in METRICS_PLAIN_HTTP_NETWORKS:  # a typo fails at start, not at the first scrape
+    ipaddress.ip_network(_network, strict=False)
 
 # --- Storage: local files by default; S3 (django-storages) or Cloudinary by setting.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))

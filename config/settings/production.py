@@ -18,7 +18,9 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS only: plain-HTTP requests are redirected, browsers told to stay on HTTPS for a year. The
-# probes (/health/..., /metrics) answer on plain HTTP too, for container checks and scrapers.
+# probes (/health/...) answer on plain HTTP too, for container checks; /metrics is not redirected
+# either (a scraper would follow and send its token again) but answers plain HTTP only to
+# METRICS_PLAIN_HTTP_NETWORKS, a 403 to anyone else (processing/ops/metrics.py).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^health$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)

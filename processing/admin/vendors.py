@@ -60,6 +60,7 @@ class PlanAdmin(admin.ModelAdmin):
         ),
         ("Storage (empty: no limit)", {"fields": ["storage_bytes_limit"]}),
         ("Scheduling", {"fields": ["max_in_flight", "default_priority"]}),
+        ("API keys", {"fields": ["never_expiring_api_keys"]}),
     ]
 
     def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:

@@ -61,6 +61,7 @@ JOB_ERROR_STATUSES = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "too_many_webhooks": status.HTTP_409_CONFLICT,
     "too_many_tokens": status.HTTP_409_CONFLICT,
+    "never_expiring_key_not_allowed": status.HTTP_403_FORBIDDEN,  # a key that never expires, on a plan without them
     **REFUSED_DESTINATIONS,
 }
 
@@ -73,6 +74,8 @@ JOB_ERROR_FIELDS = {
     "invalid_url": "image_url",
     "empty_upload": "image",
     "image_too_large": "image",
+    "key_lifetime_too_long": "ttl_days",
+    "never_expiring_key_not_allowed": "ttl_days",
 }
 
 

@@ -145,7 +145,7 @@ class JobRetryApi(OneJobApi):
         job = self.get_object(request, job_id)
 
         def charged(count: int):  # only if it does run again: a retry that lost a race costs nothing
-            charges = charges_for_jobs(kind=job.kind, count=count, bulk=False, params=job.run_params)
+            charges = charges_for_jobs(kind=job.kind, count=count, bulk=False, params=job.run_params, stored=True)
             return limits.charged(request, vendor=vendor, charges=charges)
 
         services.job_retry(job=job, charged=charged)

@@ -152,7 +152,10 @@ class IdempotencyKey(models.Model):
         DONE = "done"
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="idempotency_keys")
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)  # as sent, to show; compared by key_digest only
+    # sha256 hex of the key's bytes: what keys are matched on, so they compare byte-exactly (the
+    # column collation is case- and trailing-space-insensitive: "abc", "ABC" and "abc " are one).
+    key_digest = models.CharField(max_length=64)
     # sha256 hex of method, path and validated content; "" for keys from before fingerprints.
     fingerprint = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
@@ -161,7 +164,9 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["vendor", "key"], name="uniq_idempotency_key_per_vendor")]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "key_digest"], name="uniq_idempotency_key_digest_per_vendor")
+        ]
         indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:

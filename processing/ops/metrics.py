@@ -26,6 +26,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Iterator
+from functools import cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -90,8 +91,40 @@ def _allowed(request: HttpRequest) -> bool:
     return ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "0.0.0.0").is_loopback
 
 
+def _transport_ok(request: HttpRequest) -> bool:
+    """Over HTTPS, or over plain HTTP straight from METRICS_PLAIN_HTTP_NETWORKS (an internal
+    scraper). A proxy's X-Forwarded-Proto saying anything but https is believed even when the
+    proxy is not trusted to say https: a header can only refuse its sender here."""
+    if request.is_secure():
+        return True
+    forwarded = request.headers.get("X-Forwarded-Proto")
+    if forwarded is not None and forwarded.split(",")[0].strip().lower() != "https":
+        return False
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in _plain_http_networks(tuple(settings.METRICS_PLAIN_HTTP_NETWORKS)))
+
+
+@cache
+def _plain_http_networks(names: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(name, strict=False) for name in names]
+
+
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not _transport_ok(request):
+        # Before the token is even read: a scraper set up over plain HTTP fails at its first
+        # scrape (and its operator moves it to HTTPS), rather than sending the token in clear
+        # every 15 s. Not a redirect: Prometheus would follow it and send the token again.
+        return HttpResponse(
+            "metrics are served over HTTPS only (plain HTTP from METRICS_PLAIN_HTTP_NETWORKS)\n",
+            status=403,
+            content_type="text/plain",
+        )
     if not _allowed(request):
         response = HttpResponse("metrics need the METRICS_TOKEN bearer token\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'

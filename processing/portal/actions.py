@@ -123,10 +123,11 @@ def job_cancel(request, pk, *, vendor):
 
 
 def _charged_as_started(*, vendor, kind: str, params):
-    """The charge for running n jobs again: counted like starting them anew."""
+    """The charge for running n jobs again: counted like starting them anew (from their stored params)."""
 
     def charged(count: int):
-        return quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=count, params=params))
+        charges = start_charges(kind=kind, count=count, params=params, stored=True)
+        return quotas.quota_charged(vendor=vendor, charges=charges)
 
     return charged
 

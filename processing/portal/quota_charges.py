@@ -13,9 +13,10 @@ from processing.jobs.charges import charges_for_jobs
 from vendors import quotas
 
 
-def start_charges(*, kind: str, count: int, params: Mapping[str, Any] | None) -> dict[str, int]:
-    """Counted as the API counts it: one photo is a single job, several are a bulk request."""
-    return charges_for_jobs(kind=kind, count=count, bulk=count > 1, params=params)
+def start_charges(*, kind: str, count: int, params: Mapping[str, Any] | None, stored: bool = False) -> dict[str, int]:
+    """Counted as the API counts it: one photo is a single job, several are a bulk request.
+    `stored`: the params of jobs that ran before (a retry), already clean."""
+    return charges_for_jobs(kind=kind, count=count, bulk=count > 1, params=params, stored=stored)
 
 
 def refusal_sentence(exc: quotas.QuotaExceeded) -> str:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="jobs"),
     path("api-keys/", tokens.token_list, name="tokens"),
     path("api-keys/new/", tokens.token_create, name="token-create"),
+    path("api-keys/revoke-all/", tokens.vendor_tokens_revoke_all, name="vendor-tokens-revoke-all"),
     path("api-keys/<int:pk>/rotate/", tokens.token_rotate, name="token-rotate"),
     path("api-keys/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("jobs/<uuid:pk>/cancel/", actions.job_cancel, name="job-cancel"),

@@ -1,28 +1,16 @@
 """Request limits per plan, counted in Redis: they hold under concurrency, a bulk request that
 does not fit is refused whole, reads are limited loosely, and every answer says where you stand."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-import requests
 
 from processing.jobs.models import Batch, Job
 from tests.factories import make_member, make_vendor
-from tests.support.clients import client_for
+from tests.support.clients import client_for, parallel_posts
 from vendors.services import api_token_for
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-def parallel_posts(url: str, token: str, bodies: list[dict]) -> list[requests.Response]:
-    """All at once: each request on its own thread and connection."""
-
-    def post(body):
-        return requests.post(url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60)
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(post, bodies))
 
 
 @pytest.mark.django_db(transaction=True)

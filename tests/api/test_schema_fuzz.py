@@ -21,6 +21,9 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
     owner = make_member(vendor, "fuzz-owner", role="owner")
     own_token, key = vendor_services.api_token_create(user=owner, capped=False)
     spare_token, _ = vendor_services.api_token_create(user=owner, name="spare", capped=False)
+    # revoke-all revokes every key of the vendor's members: it is sent with another vendor's key
+    other_owner = make_member(make_vendor("fuzz-other", plan="unlimited"), "fuzz-other-owner", role="owner")
+    revoke_all_key = vendor_services.api_token_for(user=other_owner)
     project = vendor_services.project_create(vendor=vendor, name="Fuzz")
     vendor_services.record_create(project=project, upload=image_upload("photo.jpg"))
 
@@ -50,6 +53,7 @@ def run_schemathesis(live_server, tmp_path, *options: str) -> subprocess.Complet
             "PYTHONPATH": str(ROOT),
             "FUZZ_OWN_TOKEN_ID": str(own_token.pk),
             "FUZZ_SPARE_TOKEN_ID": str(spare_token.pk),
+            "FUZZ_REVOKE_ALL_KEY": revoke_all_key,
         },
     )
     (tmp_path / "schemathesis.txt").write_text(run.stdout)  # the whole report, bodies untruncated

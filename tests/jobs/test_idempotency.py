@@ -69,20 +69,55 @@ def test_the_same_key_with_another_body_is_refused_with_422(owner):
     assert Job.objects.count() == 1
 
 
+def claim_of(response) -> IdempotencyKey:
+    """The claim a request took, as a request that is still at work (or died) leaves it."""
+    row = IdempotencyKey.objects.get(job=response.json()["id"])
+    IdempotencyKey.objects.filter(pk=row.pk).update(state=IdempotencyKey.State.IN_PROGRESS, job=None)
+    Job.objects.all().delete()
+    return IdempotencyKey.objects.get(pk=row.pk)
+
+
 def test_the_same_key_while_the_first_request_is_in_progress_is_409(owner, vendor):
-    IdempotencyKey.objects.create(vendor=vendor, key="order-11", fingerprint="f" * 64)  # a request at work
+    claim_of(post(client_for(owner), "order-11"))  # a request at work
     response = post(client_for(owner), "order-11")
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "idempotency_key_in_progress"
     assert not Job.objects.exists()
 
 
-def test_a_claim_left_by_a_dead_request_is_taken_over_after_a_while(owner, vendor):
-    row = IdempotencyKey.objects.create(vendor=vendor, key="order-12", fingerprint="f" * 64)
+def test_a_claim_left_by_a_dead_request_is_taken_over_by_the_same_request_after_a_while(owner, vendor):
+    row = claim_of(post(client_for(owner), "order-12"))
     IdempotencyKey.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(hours=1))
     response = post(client_for(owner), "order-12")
     assert response.status_code == 202, response.content
     assert IdempotencyKey.objects.get(pk=row.pk).job_id == Job.objects.get().pk
+
+
+def test_a_claim_left_by_a_dead_request_is_not_taken_over_by_another_request(owner, vendor):
+    """Issue 22, point 7: taking over a dead claim used to rewrite its fingerprint to whatever
+    request came next."""
+    row = claim_of(post(client_for(owner), "order-14"))
+    IdempotencyKey.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    other = post(client_for(owner), "order-14", image=image_bytes()[:-4] + b"\x00\x00\x00\x00")
+
+    assert other.status_code == 422, other.content
+    assert other.json()["code"] == "idempotency_key_mismatch"
+    assert not Job.objects.exists()
+    assert IdempotencyKey.objects.get(pk=row.pk).fingerprint == row.fingerprint
+    assert post(client_for(owner), "order-14").status_code == 202  # the request that claimed it still may
+
+
+@pytest.mark.parametrize("other", ["ABC-1", "abc-1 ", "abç-1"])
+def test_keys_compare_byte_exactly(owner, other):
+    """Issue 22, point 7: the key column's collation made "abc-1" and "ABC-1" (and "abc-1 ") one key."""
+    client = client_for(owner)
+    first = post(client, "abc-1")
+    second = post(client, f'"{other}"', image=image_bytes()[:-4] + b"\x00\x00\x00\x00")
+    assert first.status_code == second.status_code == 202, second.content
+    assert first.json()["id"] != second.json()["id"]
+    assert Job.objects.count() == 2
+    assert post(client, "abc-1").json()["id"] == first.json()["id"]  # the same bytes still replay
 
 
 def test_a_failed_request_frees_its_key(owner):
@@ -142,8 +177,29 @@ def test_a_key_goes_with_its_job_at_retention(owner, vendor, settings):
 def test_a_batch_key_expires_after_the_longest_retention(vendor, settings):
     settings.JOB_RETENTION_SUCCEEDED_H, settings.JOB_RETENTION_FAILED_H = 24, 48
     batch = services.batch_create(vendor=vendor, kind="transform", image_urls=["https://example.com/a.jpg"])
-    young = IdempotencyKey.objects.create(vendor=vendor, key="b-young", state="done", batch=batch)
-    old = IdempotencyKey.objects.create(vendor=vendor, key="b-old", state="done", batch=batch)
+    young, old = (
+        services.idempotency_key_claim(vendor=vendor, key=key, fingerprint="f" * 64) for key in ("b-young", "b-old")
+    )
+    IdempotencyKey.objects.filter(pk__in=[young.pk, old.pk]).update(state="done", batch=batch)
     IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=49))
     assert services.jobs_purge_finished().idempotency_keys == 1
     assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [young.pk]
+
+
+def test_the_migration_digests_the_keys_kept_so_far(vendor):
+    """What 0009 does to keys stored before digests: each gets the SHA-256 of its bytes, so a
+    replay of a request made before the upgrade still finds its key."""
+    import hashlib
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("processing.jobs.migrations.0009_h22a_idempotency_key_digest")
+    row = services.idempotency_key_claim(vendor=vendor, key="Order-99", fingerprint="f" * 64)
+    IdempotencyKey.objects.filter(pk=row.pk).update(key_digest="", state="done")  # as AddField leaves it
+
+    migration.digest_existing_keys(apps, None)
+
+    assert IdempotencyKey.objects.get(pk=row.pk).key_digest == hashlib.sha256(b"Order-99").hexdigest()
+    again = services.idempotency_key_claim(vendor=vendor, key="Order-99", fingerprint="f" * 64)
+    assert again.pk == row.pk

@@ -1,5 +1,6 @@
 """/metrics as Prometheus scrapes it, and who may read it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from processing.engine.tasks import actor_for
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import make_record, make_vendor
+from tests.security.test_production_settings import GOOD, production
 from vendors.services import vendor_set_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,7 +148,7 @@ def test_http_requests_are_counted_by_django_prometheus(owner, clean_redis):
 
 def test_without_a_token_only_loopback_callers_are_served(db, clean_redis, settings):
     settings.METRICS_TOKEN = ""
-    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 401
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics", secure=True).status_code == 401
     assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
     assert "darkroom_queue_depth" in Client(REMOTE_ADDR="127.0.0.1").get("/metrics").content.decode()
 
@@ -156,9 +158,65 @@ def test_with_a_token_every_caller_needs_it(db, clean_redis, settings):
     loopback = Client(REMOTE_ADDR="127.0.0.1")
     assert loopback.get("/metrics").status_code == 401
     assert loopback.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
-    response = Client(REMOTE_ADDR="10.1.2.3").get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape")
+    response = Client(REMOTE_ADDR="10.1.2.3").get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape", secure=True)
     assert response.status_code == 200
     assert "darkroom_jobs" in response.content.decode()
+
+
+# Issue 22, point 11: the bearer token is not to travel in clear. /metrics used to answer plain
+# HTTP from anywhere (production exempts it from the HTTPS redirect, for internal scrapers).
+TOKEN = {"HTTP_AUTHORIZATION": "Bearer s3cret-scrape"}
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "203.0.113.7", "2001:db8::7", "::ffff:198.51.100.4"])
+def test_plain_http_from_outside_is_refused_even_with_the_token(db, settings, address):
+    settings.METRICS_TOKEN = "s3cret-scrape"
+
+    response = Client(REMOTE_ADDR=address).get("/metrics", **TOKEN)
+
+    assert response.status_code == 403
+    assert "HTTPS" in response.content.decode() and "darkroom_" not in response.content.decode()
+
+
+def test_the_same_scrape_over_https_is_served(db, clean_redis, settings):
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/metrics", secure=True, **TOKEN).status_code == 200
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/metrics", secure=True).status_code == 401  # still its token
+
+
+def test_plain_http_is_served_to_loopback_and_the_configured_internal_networks(db, clean_redis, settings):
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    settings.METRICS_PLAIN_HTTP_NETWORKS = ["127.0.0.0/8", "::1/128", "172.18.0.0/16"]
+    for address in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "172.18.0.9"):
+        assert Client(REMOTE_ADDR=address).get("/metrics", **TOKEN).status_code == 200, address
+    assert Client(REMOTE_ADDR="172.19.0.9").get("/metrics", **TOKEN).status_code == 403
+
+
+def test_a_request_a_proxy_took_over_plain_http_is_refused_even_from_loopback(db, clean_redis, settings):
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    loopback = Client(REMOTE_ADDR="127.0.0.1")
+    assert loopback.get("/metrics", HTTP_X_FORWARDED_PROTO="http", **TOKEN).status_code == 403
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # a trusted TLS proxy
+    assert loopback.get("/metrics", HTTP_X_FORWARDED_PROTO="http", **TOKEN).status_code == 403
+    assert Client(REMOTE_ADDR="10.0.0.2").get("/metrics", HTTP_X_FORWARDED_PROTO="https", **TOKEN).status_code == 200
+
+
+def test_production_refuses_plain_http_metrics_rather_than_redirecting(db, clean_redis, settings):
+    """Production exempts /metrics from the HTTPS redirect (a redirect would have the scraper send
+    its token again); plain HTTP from outside is a 403, not a 301 that Prometheus follows."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_REDIRECT_EXEMPT, s.METRICS_PLAIN_HTTP_NETWORKS]))"
+    )
+    loaded = production(["-c", script], **GOOD)
+    redirect, exempt, networks = json.loads(loaded.stdout.splitlines()[-1])
+    assert redirect is True and networks == ["127.0.0.0/8", "::1/128"]
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_REDIRECT_EXEMPT = redirect, exempt
+    settings.METRICS_PLAIN_HTTP_NETWORKS = networks
+
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/metrics", **TOKEN).status_code == 403
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics", **TOKEN).status_code == 200
 
 
 def test_quota_refusals_are_counted_per_quota_and_vendor(vendor, clean_redis):

@@ -1,6 +1,7 @@
-"""API keys are stored only as a SHA-256 hash, expire, can be rotated and revoked, are shown
-once; `Token <key>` (what clients send) and `Bearer <key>` both work; the admin shows prefixes
-only, and a user manages only their own keys."""
+"""API keys are stored only as a SHA-256 hash, expire (never later than API_TOKEN_TTL_DAYS unless
+the plan allows keys that never expire), can be rotated and revoked, are shown once; `Token <key>`
+(what clients send) and `Bearer <key>` both work; the admin shows prefixes only; a user manages
+only their own keys, and a vendor's owners see and revoke all its members' keys at once."""
 
 import hashlib
 from datetime import timedelta
@@ -10,9 +11,11 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.support.clients import client_for, client_with_key
+from processing.lib.errors import InvalidOptions
+from tests.factories import make_member, make_vendor
+from tests.support.clients import client_for, client_with_key, parallel_posts
 from vendors import services
-from vendors.models import ApiToken
+from vendors.models import ApiToken, Plan
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +149,156 @@ def test_existing_drf_tokens_are_hashed_by_the_migration_and_keep_working(owner)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE authtoken_token")
+
+
+# Issue 22, point 2: keys cannot outlive the rules. ttl_days 0 used to make a key that never
+# expires, on create and on rotate, from any key: a stolen key could mint 20 immortal ones.
+
+
+# 0 (never): 403, a well-formed value the plan does not allow; beyond the cap: 400, as the schema says.
+REFUSED_TTLS = [(0, 403, "never_expiring_key_not_allowed"), (366, 400, "max_value"), (3650, 400, "max_value")]
+
+
+@pytest.mark.parametrize("ttl_days, status, code", REFUSED_TTLS)
+def test_a_key_cannot_be_made_to_outlive_api_token_ttl_days(owner, ttl_days, status, code):
+    client = client_for(owner)
+    before = ApiToken.objects.count()
+
+    refused = client.post("/api/v1/tokens/", {"name": "forever", "ttl_days": ttl_days}, format="json")
+
+    assert refused.status_code == status, refused.content
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == code and refused.json()["field"] == "ttl_days"
+    assert ApiToken.objects.count() == before
+
+
+@pytest.mark.parametrize("ttl_days, status, code", REFUSED_TTLS[:2])
+def test_a_rotation_cannot_make_a_key_outlive_api_token_ttl_days(owner, ttl_days, status, code):
+    token, key = services.api_token_create(user=owner, ttl_days=30)
+
+    refused = client_with_key(key).post(f"/api/v1/tokens/{token.pk}/rotate/", {"ttl_days": ttl_days}, format="json")
+
+    assert refused.status_code == status, refused.content
+    assert refused.json()["code"] == code
+    assert ApiToken.objects.get(pk=token.pk).expires_at == token.expires_at  # unchanged, old key still works
+    assert client_with_key(key).get("/api/v1/jobs/").status_code == 200
+
+
+def test_a_key_may_last_up_to_api_token_ttl_days(owner, settings):
+    settings.API_TOKEN_TTL_DAYS = 90
+    client = client_for(owner)
+
+    made = client.post("/api/v1/tokens/", {"ttl_days": 90}, format="json")
+    assert client.post("/api/v1/tokens/", {"ttl_days": 91}, format="json").status_code == 400
+
+    assert made.status_code == 201
+    expires = ApiToken.objects.get(pk=made.json()["id"]).expires_at
+    assert timedelta(days=89) < expires - timezone.now() <= timedelta(days=90)
+
+
+def test_only_a_plan_that_allows_it_gives_keys_that_never_expire(owner, vendor, outsider):
+    Plan.objects.filter(pk=vendor.plan_id).update(never_expiring_api_keys=False)
+    allowing = Plan.objects.create(slug="forever", name="Forever", never_expiring_api_keys=True)
+    vendor.plan = allowing
+    vendor.save()
+    client = client_for(owner)
+
+    made = client.post("/api/v1/tokens/", {"ttl_days": 0}, format="json")
+    rotated = client.post(f"/api/v1/tokens/{made.json()['id']}/rotate/", {"ttl_days": 0}, format="json")
+
+    assert made.status_code == 201 and made.json()["expires_at"] is None
+    assert rotated.status_code == 200 and rotated.json()["expires_at"] is None
+    # a member of a second vendor whose plan does not allow it: its keys act there too
+    services.member_add(vendor=outsider.memberships.get().vendor, user=owner)
+    assert client.post("/api/v1/tokens/", {"ttl_days": 0}, format="json").status_code == 403
+
+
+def test_the_services_hold_the_cap_for_every_caller(owner, settings):
+    """The portal and operators' code go through the same rule as the API."""
+    settings.API_TOKEN_TTL_DAYS = 30
+    token, _ = services.api_token_create(user=owner)
+    for ttl_days, code in ((0, "never_expiring_key_not_allowed"), (31, "key_lifetime_too_long")):
+        with pytest.raises(InvalidOptions) as refused:
+            services.api_token_create(user=owner, ttl_days=ttl_days)
+        assert refused.value.code == code
+        with pytest.raises(InvalidOptions):
+            services.api_token_rotate(token=token, ttl_days=ttl_days)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_key_cap_holds_under_concurrent_requests(live_server):
+    vendor = make_vendor("burst")
+    user = make_member(vendor, "burst-owner", role="owner")
+    key = services.api_token_for(user=user)  # one key held: 19 more fit
+
+    responses = parallel_posts(f"{live_server.url}/api/v1/tokens/", key, [{"name": f"k{n}"} for n in range(30)])
+
+    codes = sorted(response.status_code for response in responses)
+    assert codes.count(201) == services.MAX_TOKENS_PER_USER - 1 and codes.count(409) == 11, codes
+    assert ApiToken.objects.filter(user=user).count() == services.MAX_TOKENS_PER_USER
+
+
+def test_an_owner_lists_every_key_of_the_vendor_a_member_and_an_outsider_cannot(owner, member, outsider, api):
+    owners, _ = services.api_token_create(user=owner, name="shop")
+    members, _ = services.api_token_create(user=member, name="cron")
+    outsiders, _ = services.api_token_create(user=outsider, name="theirs")
+
+    listed = client_for(owner).get("/api/v1/vendor-tokens/")
+    by_member = client_for(member).get("/api/v1/vendor-tokens/")
+    by_outsider = client_for(outsider).get("/api/v1/vendor-tokens/")
+
+    assert listed.status_code == 200
+    rows = {row["id"]: row for row in listed.json()["results"]}
+    assert {owners.pk, members.pk} <= set(rows) and outsiders.pk not in rows
+    assert rows[members.pk]["user"] == member.username and rows[members.pk]["prefix"] == members.prefix
+    assert "key" not in rows[members.pk]
+    assert by_member.status_code == 403 and by_member.json()["code"] == "permission_denied"
+    assert by_outsider.status_code == 200  # their own vendor's keys only
+    assert outsiders.pk in {row["id"] for row in by_outsider.json()["results"]}
+    assert not {owners.pk, members.pk} & {row["id"] for row in by_outsider.json()["results"]}
+    assert api.get("/api/v1/vendor-tokens/").status_code == 401
+
+
+def test_an_owner_revokes_every_key_of_the_vendor_at_once(owner, member, outsider, api):
+    _, owners_key = services.api_token_create(user=owner)
+    _, members_key = services.api_token_create(user=member)
+    _, outsiders_key = services.api_token_create(user=outsider)
+
+    by_member = client_with_key(members_key).post("/api/v1/vendor-tokens/revoke-all/")
+    by_outsider = client_with_key(outsiders_key).post("/api/v1/vendor-tokens/revoke-all/")
+    anonymous = api.post("/api/v1/vendor-tokens/revoke-all/")
+    assert by_member.status_code == 403 and anonymous.status_code == 401
+    assert by_outsider.status_code == 200 and by_outsider.json() == {"revoked": 1}  # globex's only
+    assert client_with_key(members_key).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(owners_key).get("/api/v1/jobs/").status_code == 200
+
+    revoked = client_with_key(owners_key).post("/api/v1/vendor-tokens/revoke-all/")
+
+    assert revoked.status_code == 200 and revoked.json() == {"revoked": 2}
+    assert client_with_key(owners_key).get("/api/v1/jobs/").status_code == 401
+    assert client_with_key(members_key).get("/api/v1/jobs/").status_code == 401
+    assert not ApiToken.objects.filter(user__in=[owner, member]).exists()
+
+
+def test_the_portal_shows_an_owner_every_key_and_revokes_them_all(browser_for, client, owner, member, outsider):
+    owners, _ = services.api_token_create(user=owner)
+    members, members_key = services.api_token_create(user=member)
+    outsiders, outsiders_key = services.api_token_create(user=outsider)
+
+    page = browser_for(owner).get("/api-keys/").content.decode()
+    members_page = browser_for(member).get("/api-keys/").content.decode()
+    assert members.prefix in page and member.username in page and outsiders.prefix not in page
+    assert "Revoke all keys" in page and "Revoke all keys" not in members_page
+    assert owners.prefix not in members_page
+
+    assert browser_for(member).post("/api-keys/revoke-all/").status_code == 403
+    assert client.post("/api-keys/revoke-all/").status_code == 302  # anonymous: to the sign-in page
+    assert browser_for(outsider).post("/api-keys/revoke-all/").status_code == 302  # globex's keys only
+    assert client_with_key(members_key).get("/api/v1/jobs/").status_code == 200
+    assert client_with_key(outsiders_key).get("/api/v1/jobs/").status_code == 401
+
+    revoked = browser_for(owner).post("/api-keys/revoke-all/", follow=True)
+
+    assert "2 API keys of" in revoked.content.decode()
+    assert not ApiToken.objects.filter(user__in=[owner, member]).exists()
+    assert client_with_key(members_key).get("/api/v1/jobs/").status_code == 401

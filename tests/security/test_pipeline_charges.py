@@ -91,3 +91,78 @@ def test_a_pipelines_ai_endpoint_steps_wait_for_the_ai_endpoint_rate_limit(vendo
     job.refresh_from_db()
     assert job.state == JobState.QUEUED and job.attempts == 0
     assert "ai_endpoint rate limit" in job.progress_message
+
+
+# Issue 22, point 1: a step kind is exactly a kind's name. The serializer used to strip
+# whitespace while the charge counted the raw spelling, so " remove_bg" ran as a background
+# removal and was charged none.
+NEAR_MISSES = [" remove_bg", "remove_bg\n", "\tremove_bg"]
+
+
+def removals_used(client) -> int:
+    quota = {q["name"]: q for q in client.get("/api/v1/quota/").json()["limits"]}
+    return quota["remove_bg"]["used"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spelling", NEAR_MISSES)
+def test_a_step_kind_with_whitespace_is_refused_through_the_api_single(owner, spelling):
+    client = client_for(owner)
+    body = {"kind": "pipeline", "params": {"steps": [{"kind": spelling}]}, "image_url": "https://e.com/a.jpg"}
+
+    refused = client.post("/api/v1/jobs/", body, format="json")
+
+    assert refused.status_code == 400, refused.content
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["field"] == "params"
+    assert repr(spelling) in refused.json()["detail"]
+    assert Job.objects.count() == 0
+    assert removals_used(client) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spelling", NEAR_MISSES)
+def test_a_step_kind_with_whitespace_is_refused_through_the_api_bulk(owner, spelling):
+    client = client_for(owner)
+    steps = [{"kind": "remove_bg"}, {"kind": spelling}]
+    urls = [f"https://e.com/{n}.jpg" for n in range(3)]
+
+    refused = client.post(
+        "/api/v1/jobs/bulk/", {"kind": "pipeline", "params": {"steps": steps}, "image_urls": urls}, format="json"
+    )
+
+    assert refused.status_code == 400, refused.content
+    assert refused["Content-Type"] == "application/problem+json"
+    assert Job.objects.count() == 0
+    assert removals_used(client) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spelling", NEAR_MISSES)
+def test_a_step_kind_with_whitespace_is_refused_through_the_portal(browser_for, owner, vendor, spelling):
+    project = vendor_services.project_create(vendor=vendor, name="Shoes")
+    records = [vendor_services.record_create(project=project, upload=upload(f"p{i}.png")) for i in range(2)]
+    browser = browser_for(owner)
+    form = {
+        "kind": "pipeline",
+        "records": [r.pk for r in records],
+        "p-pipeline-steps": json.dumps([{"kind": spelling}]),
+    }
+
+    refused = browser.post(f"/projects/{project.pk}/start/", form, HTTP_ACCEPT="application/json")
+
+    assert refused.status_code == 400, refused.content
+    assert Job.objects.count() == 0
+    assert removals_used(client_for(owner)) == 0
+
+
+@pytest.mark.django_db
+def test_exact_remove_bg_steps_are_charged_one_removal_each_single_and_bulk(owner):
+    client = client_for(owner)
+    single = {"kind": "pipeline", "params": pipeline(1), "image_url": "https://e.com/a.jpg"}
+    bulk = {"kind": "pipeline", "params": pipeline(2), "image_urls": ["https://e.com/b.jpg", "https://e.com/c.jpg"]}
+
+    assert client.post("/api/v1/jobs/", single, format="json").status_code == 202
+    assert removals_used(client) == 1
+    assert client.post("/api/v1/jobs/bulk/", bulk, format="json").status_code == 202
+    assert removals_used(client) == 1 + 2 * 2

@@ -1,5 +1,8 @@
 """How integrators' clients authenticate: with an API key in the Authorization header."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
 from rest_framework.test import APIClient
 
 from vendors.services import api_token_for
@@ -20,3 +23,13 @@ def client_with_key(key: str, keyword: str = "Token") -> APIClient:
 def client_for(user) -> APIClient:
     """An API client with a new API key of `user`."""
     return client_with_key(api_token_for(user=user))
+
+
+def parallel_posts(url: str, token: str, bodies: list[dict]) -> list[requests.Response]:
+    """All at once (to a live server): each request on its own thread and connection."""
+
+    def post(body):
+        return requests.post(url, json=body, headers={"Authorization": f"Token {token}"}, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))

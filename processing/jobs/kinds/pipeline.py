@@ -17,7 +17,9 @@ _START, _SPAN = 20, 60
 
 
 class StepParams(serializers.Serializer):
-    kind = serializers.CharField()
+    # Exactly a kind's name: " remove_bg" is refused, not read as remove_bg (charges count the
+    # cleaned kinds, processing/jobs/charges.py, and nothing is normalised behind their back).
+    kind = serializers.CharField(trim_whitespace=False)
     params = serializers.DictField(required=False, default=dict)
 
 

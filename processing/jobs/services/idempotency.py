@@ -1,10 +1,12 @@
 """Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): a key is claimed before the work,
 with the fingerprint of its request, and marked done in the transaction that creates the job or
 batch. The same key again: the same fingerprint replays what the first request made; another
-fingerprint is refused (422); while the first request is still at work, 409."""
+fingerprint is refused (422); while the first request is still at work, 409. Keys are matched by
+the SHA-256 of their bytes: "abc" and "ABC" are two keys."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -25,15 +27,23 @@ class IdempotencyKeyMismatch(Exception):
     """The key was used before with a different request."""
 
 
+def idempotency_key_digest(key: str) -> str:
+    """What a key is matched on: exact bytes, whatever the column's collation."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def idempotency_key_claim(*, vendor: Vendor, key: str, fingerprint: str) -> IdempotencyKey:
     """The key's row: a new claim (state in_progress, ours to finish or release), or a done one
-    whose job or batch the caller answers with."""
+    whose job or batch the caller answers with. A claim whose request died (older than
+    STALE_CLAIM_S, never done) is taken over only by the same request (fingerprint): the key
+    with another request is refused, as it would be once done."""
+    digest = idempotency_key_digest(key)
     try:
         with transaction.atomic():
-            return IdempotencyKey.objects.create(vendor=vendor, key=key, fingerprint=fingerprint)
+            return IdempotencyKey.objects.create(vendor=vendor, key=key, key_digest=digest, fingerprint=fingerprint)
     except IntegrityError:
         pass
-    row = IdempotencyKey.objects.select_related("job", "batch").filter(vendor=vendor, key=key).first()
+    row = IdempotencyKey.objects.select_related("job", "batch").filter(vendor=vendor, key_digest=digest).first()
     if row is None:  # released in the meantime
         return idempotency_key_claim(vendor=vendor, key=key, fingerprint=fingerprint)
     if row.state == IdempotencyKey.State.DONE:
@@ -44,9 +54,11 @@ def idempotency_key_claim(*, vendor: Vendor, key: str, fingerprint: str) -> Idem
     stale = IdempotencyKey.objects.filter(
         pk=row.pk, state=IdempotencyKey.State.IN_PROGRESS, created_at__lt=now - timedelta(seconds=STALE_CLAIM_S)
     )
-    if stale.update(created_at=now, fingerprint=fingerprint):
+    if stale.filter(fingerprint=fingerprint).update(created_at=now):
         row.refresh_from_db()
         return row
+    if row.fingerprint != fingerprint and stale.exists():
+        raise IdempotencyKeyMismatch(f"Idempotency-Key {key!r} was used with a different request")
     raise IdempotencyKeyInProgress(f"a request with Idempotency-Key {key!r} is still being processed")
 
 

@@ -2,7 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from vendors import services
+from vendors.management.passwords import add_password_arguments, password_given
 from vendors.models import Membership, Plan
+
+PASSWORD_ENV = "DARKROOM_USER_PASSWORD"
 
 
 class Command(BaseCommand):
@@ -12,11 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("slug")
         parser.add_argument("--user", required=True, help="username of the vendor's owner")
         parser.add_argument("--plan", default="standard", help="plan slug (default: standard)")
-        parser.add_argument("--password", help="set this password when the user is created")
+        # The password set when the user is created (none: they cannot sign in until one is set).
+        add_password_arguments(parser, env=PASSWORD_ENV)
         parser.add_argument("--name", default="", help="display name of the vendor")
 
     @transaction.atomic
-    def handle(self, slug, user, plan, password, name, **options):
+    def handle(self, slug, user, plan, password_stdin, password, name, **options):
+        password = password_given(env=PASSWORD_ENV, password_stdin=password_stdin, password=password) or None
         if not Plan.objects.filter(slug=plan).exists():
             known = ", ".join(Plan.objects.values_list("slug", flat=True))
             raise CommandError(f"no plan {plan!r}; known plans: {known}")
