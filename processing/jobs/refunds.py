@@ -21,7 +21,7 @@ def job_refund_if_ours(*, job: Job, error_code: str) -> dict[str, int]:
     """What was given back for the failed `job` (nothing when the failure was the vendor's)."""
     if error_code not in OUR_SIDE:
         return {}
-    charges = per_image_charges(kind=job.kind, count=1, params=job.run_params)
+    charges = per_image_charges(kind=job.kind, count=1, params=job.run_params, stored=True)
     if not charges:
         return {}
     try:
