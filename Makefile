@@ -63,7 +63,8 @@ lint: install
 bench: install services
 	$(PY) bench/run_all.py
 
-# Background removal: Darkroom end to end vs `rembg s` vs a bare rembg loop, then worker memory.
+# Background removal: Darkroom end to end vs `rembg s` vs a bare rembg loop, then worker memory,
+# then a 12 MP camera photo stage by stage beside `rembg s`.
 # Faults against real processes (a private Redis, MariaDB, uvicorn, a supervised worker): one row
 # per fault (docs/reliability.md). CHAOS_ARGS=--short for the CI version, or names of faults.
 chaos: install services models
@@ -72,6 +73,7 @@ chaos: install services models
 bench-rembg: install services models
 	$(PY) bench/rembg_speed.py
 	$(PY) bench/processors_rembg_memory.py
+	$(PY) bench/rembg_large.py
 
 clean:
 	rm -rf $(VENV) var media test-artifacts

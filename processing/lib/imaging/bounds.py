@@ -9,3 +9,5 @@ CHANNEL_MAX = 255  # an 8-bit value: a colour channel, an alpha matting threshol
 ERODE_SIZE_MAX = 100  # alpha matting's erosion, in pixels
 # Alpha matting's closed-form solve on at most this many pixels (processing.lib.imaging.background).
 MATTING_MAX_PIXELS = 1024 * 1024
+# Decontaminate's foreground estimate on at most this many pixels: a 12 MP photo is exact.
+DECONTAMINATE_MAX_PIXELS = 16_000_000
