@@ -15,6 +15,7 @@ from processing.jobs.states import JobState
 from processing.lib.errors import RefusedAddress
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import PUBLIC_ONLY
+from processing.lib.redis import get_redis
 from processing.webhooks import services as webhooks
 from processing.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.factories import make_job
@@ -104,3 +105,32 @@ def test_a_failed_delivery_shows_the_kind_of_failure_not_the_exception_text(vend
     delivery = WebhookDelivery.objects.get()
     assert delivery.error and INSIDE not in delivery.error
     assert INSIDE in caplog.text
+
+
+SECRET = "Bearer sk-live-0123456789abcdef"
+
+
+@pytest.mark.django_db
+def test_an_ai_endpoints_4xx_body_is_for_operators_only(owner, member, outsider, vendor, serve, settings, caplog):
+    """Its 4xx body may echo what we sent, our credentials included: vendors read the status."""
+    server = serve(
+        {"/echo": lambda r: (400, {}, f"bad request; you sent Authorization: {r.headers['Authorization']}".encode())}
+    )
+    settings.AI_ENDPOINTS = {"echo": {"url": server.url("/echo"), "timeout_s": 2, "headers": {"Authorization": SECRET}}}
+    get_redis().delete("darkroom:circuit:ai:echo:open", "darkroom:circuit:ai:echo:failures")
+    job = make_job(vendor, kind="ai_endpoint", params={"endpoint": "echo", "prompt": "a cat"})
+    with caplog.at_level(logging.WARNING):
+        runner.job_run(job_id=str(job.pk), kind="ai_endpoint")
+
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error_code == "ai_rejected"
+    for user in (owner, member):
+        answer = client_for(user).get(f"/api/v1/jobs/{job.pk}/")
+        assert answer.status_code == 200
+        assert answer.json()["error"]["code"] == "ai_rejected" and "HTTP 400" in answer.json()["error"]["message"]
+        assert "sk-live" not in answer.content.decode()
+    assert client_for(outsider).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
+    assert "sk-live" not in job.error_message and "sk-live" not in job.attempt_errors[0]["message"]
+    assert "sk-live" in job.error_traceback  # the admin shows it
+    logged = [r.getMessage() for r in caplog.records if str(job.pk) in r.getMessage() and "sk-live" in r.getMessage()]
+    assert logged and "echo" in logged[0], "no operator log line names the job, the endpoint and the body"
