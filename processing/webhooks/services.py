@@ -163,6 +163,7 @@ DELIVERY_ERRORS = {
     "PoolTimeout": "the receiver did not answer in time",
     "ConnectError": "the receiver refused the connection or could not be reached",
     "RemoteProtocolError": "the receiver's answer was not valid HTTP",
+    "UnreadableAnswer": "the receiver's answer could not be decoded",
 }
 
 
