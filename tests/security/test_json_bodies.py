@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from processing.api.parsers import BoundedJSONParser
+from processing.api.parsers import BoundedJSONParser, JsonTooLarge
 from processing.jobs.models import Job
 from tests.factories import make_member, make_vendor
 from tests.support.clients import client_for
@@ -50,7 +50,7 @@ def test_the_limit_is_a_setting(owner, settings):
 def test_a_stream_without_a_length_is_read_one_byte_past_the_limit_at_most(settings):
     settings.JSON_BODY_MAX_BYTES = 1000
     stream = io.BytesIO(b"[" + b"0," * 1_000_000 + b"0]")
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(JsonTooLarge) as refused:
         BoundedJSONParser().parse(stream, "application/json", {})
     assert refused.value.status_code == 413 and stream.tell() == 1001
 
