@@ -77,3 +77,24 @@ def test_a_star_trusts_every_peer():
     assert client_address(peer="203.0.113.7", forwarded_for="198.51.100.1, 10.0.0.2", proxies=proxies) == (
         "198.51.100.1"
     )
+
+
+@pytest.fixture
+def three_anonymous_requests(monkeypatch):
+    """For the uvicorn process asgi_server starts after this (it inherits the environment)."""
+    monkeypatch.setenv("ANON_RATE_LIMIT", "3/15m")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_under_uvicorn_two_clients_behind_the_proxy_are_limited_separately(three_anonymous_requests, asgi_server):
+    """The production way: uvicorn resolves the client from FORWARDED_ALLOW_IPS (loopback, its
+    default and ours) and the app resolves it again from TRUSTED_PROXIES: the same address."""
+    import httpx
+
+    def codes(client: str, n: int) -> list[int]:
+        headers = {"X-Forwarded-For": f"192.0.2.1, {client}"}
+        return [httpx.get(f"{asgi_server}/api/v1/jobs/", headers=headers).status_code for _ in range(n)]
+
+    assert codes("198.51.100.21", 4) == [401, 401, 401, 429]
+    assert codes("198.51.100.22", 3) == [401, 401, 401]
