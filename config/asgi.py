@@ -10,5 +10,10 @@ from django.conf import settings  # noqa: E402  (after setup)
 
 from processing.lib.http.body_limit import RequestBodyLimit  # noqa: E402
 
-# Bodies over REQUEST_MAX_BYTES are refused before Django reads (and spools) them.
-application = RequestBodyLimit(django_application, max_bytes=lambda: settings.REQUEST_MAX_BYTES)
+# Bodies over REQUEST_MAX_BYTES, and JSON bodies over JSON_BODY_MAX_BYTES, are refused before
+# Django reads (and spools) them.
+application = RequestBodyLimit(
+    django_application,
+    max_bytes=lambda: settings.REQUEST_MAX_BYTES,
+    json_max_bytes=lambda: settings.JSON_BODY_MAX_BYTES,
+)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from processing.lib.http.client_ip import client_address, trusted_proxies
 from processing.lib.redis import get_redis
 from vendors.models import Vendor
 from vendors.selectors import vendor_limits
@@ -260,6 +261,20 @@ def tightest(usages: list[QuotaUsage]) -> QuotaUsage | None:
 
 
 ANONYMOUS_GROUP = "darkroom.anonymous"
+
+
+def client_ip(request) -> str:
+    """The caller's address, the key of the anonymous limit (RATELIMIT_IP_META_KEY) and of
+    sign-in lockouts (AXES_CLIENT_IP_CALLABLE): REMOTE_ADDR, or, when that is a proxy listed in
+    TRUSTED_PROXIES (FORWARDED_ALLOW_IPS, which the ASGI server reads too), the address
+    X-Forwarded-For names behind it. A spoofed X-Forwarded-For from anyone else is ignored."""
+    from django.conf import settings
+
+    return client_address(
+        peer=request.META.get("REMOTE_ADDR", ""),
+        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        proxies=trusted_proxies(tuple(settings.TRUSTED_PROXIES)),
+    )
 
 
 def anonymous_consume(*, request) -> QuotaUsage:

@@ -300,6 +300,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
 # The largest request body accepted at all (config/asgi.py refuses more with 413 before Django
 # reads it): a few uploads' worth. Larger bulks go by record ids or image URLs.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=4 * IMAGE_MAX_BYTES + 1024 * 1024)
+# A JSON body (API) is bounded far lower, before it is parsed: over JSON_BODY_MAX_BYTES is a 413
+# (before Django reads it, under ASGI), more than JSON_MAX_ITEMS values or containers or nesting
+# deeper than JSON_MAX_DEPTH a 400 (processing/api/parsers.py). 2 MiB holds the largest legitimate
+# body, a bulk of BULK_MAX_ITEMS (1,000) URLs of 2,000 characters each with 16 KB of params.
+JSON_BODY_MAX_BYTES = env.int("JSON_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+JSON_MAX_ITEMS = env.int("JSON_MAX_ITEMS", default=50_000)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Jobs.
@@ -366,6 +373,12 @@ OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
 # --- Request limits. Vendor quotas come from their plan (vendors/quotas.py); this one is per
 # IP, for anonymous callers and sign-in attempts (django-ratelimit over the Redis cache).
 ANON_RATE_LIMIT = env("ANON_RATE_LIMIT", default="100/15m")
+# The proxies in front of the web server (addresses or networks; "*": any peer). Only from these
+# is X-Forwarded-For believed, read from the right past them: for the anonymous limit, sign-in
+# lockouts (vendors.quotas.client_ip) and, from the same variable, gunicorn and uvicorn's own
+# client address. Behind a proxy that is not listed, every client shares the proxy's address.
+TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+RATELIMIT_IP_META_KEY = "vendors.quotas.client_ip"
 
 # --- Live events (GET /api/v1/events/): a stream re-reads its job or batch this often even
 # without a change notice, and sends a comment line after this long without an event. Every
@@ -405,13 +418,18 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 # Every sign-in (portal, admin) goes through django-axes: after AXES_FAILURE_LIMIT failures from
-# one IP, or for one username, further attempts are refused (429) for AXES_COOLOFF_H hours or
-# until an operator deletes the attempts (admin "Access attempts", or `axes_reset_username`).
+# one IP (the client's, behind TRUSTED_PROXIES), further attempts from it are refused (429) for
+# AXES_COOLOFF_H hours or until an operator deletes the attempts (admin "Access attempts", or
+# `axes_reset_username`). A username is locked only for the IP that guessed it: others' guesses
+# cannot lock an operator out. Guesses at one username from many IPs raise an alert instead
+# (an ERROR log line, `vendors.sign_in`) at AXES_USERNAME_ALERT_FAILURES within the cool-off.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_H", default=1)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "vendors.quotas.client_ip"
+AXES_USERNAME_ALERT_FAILURES = env.int("AXES_USERNAME_ALERT_FAILURES", default=50)
 AXES_RESET_ON_SUCCESS = True
 # API tokens expire this many days after they are made or rotated (0: never).
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
@@ -428,6 +446,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "processing.api.errors.exception_handler",
+    # JSON bounded before it is parsed (JSON_BODY_MAX_BYTES, JSON_MAX_ITEMS, JSON_MAX_DEPTH).
+    "DEFAULT_PARSER_CLASSES": [
+        "processing.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -3,12 +3,13 @@
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processing.api import idempotency, limits
 from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.inputs import valid_input
+from processing.api.parsers import BoundedJSONParser
 from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
 from processing.api.serializers import BatchOutput, BulkCreateInput, BulkCreateJsonInput, BulkCreateOutput
 from processing.jobs import selectors, services
@@ -20,7 +21,7 @@ from vendors.selectors import project_get, record_list
 
 
 class BulkCreateApi(DarkroomApiView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     self_charging_methods = frozenset({"post"})
 
     @extend_schema(

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processing.api import limits
@@ -11,6 +11,7 @@ from processing.api.base import DarkroomApiView, parse_id, path_parameter
 from processing.api.errors import Conflict
 from processing.api.inputs import valid_input
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
+from processing.api.parsers import BoundedJSONParser
 from processing.api.schema import errors, multipart_with_images
 from processing.api.serializers import ProjectInput, ProjectOutput, RecordOutput, RecordUploadInput
 from processing.jobs.charges import upload_charges
@@ -54,7 +55,7 @@ class ProjectListCreateApi(DarkroomApiView):
 class ProjectRecordsApi(DarkroomApiView):
     # An upload counts against the uploads quota (and its bytes the storage quota), not reads.
     self_charging_methods = frozenset({"post"})
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     queryset = Record.objects.none()  # for the schema generator only
     pagination_class = Pagination
 

@@ -8,12 +8,12 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, parse_id, path_parameter
 from processing.api.inputs import valid_input
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
+from processing.api.parsers import BoundedJSONParser
 from processing.api.schema import errors
 from processing.lib.found import found
 from vendors import selectors, services
@@ -71,7 +71,7 @@ def _created(token, key: str) -> dict:
 
 
 class TokenListCreateApi(DarkroomApiView):
-    parser_classes = [JSONParser]  # no file to carry: JSON only, so a body means one thing
+    parser_classes = [BoundedJSONParser]  # no file to carry: JSON only, so a body means one thing
     pagination_class = Pagination
 
     @extend_schema(
@@ -96,7 +96,7 @@ class TokenListCreateApi(DarkroomApiView):
 
 
 class TokenDetailApi(DarkroomApiView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def get_object(self, request, token_id):
         return found(selectors.api_token_get(user=request.user, token_id=parse_id(token_id)), "token")
@@ -153,7 +153,7 @@ class VendorTokenListApi(VendorTokensBase):
 
 
 class VendorTokenRevokeAllApi(VendorTokensBase):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="vendor_tokens_revoke_all",

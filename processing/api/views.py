@@ -3,7 +3,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from processing.api import idempotency, limits
@@ -11,6 +11,7 @@ from processing.api.base import DarkroomApiView, path_parameter
 from processing.api.filters import JobFilter
 from processing.api.inputs import valid_input
 from processing.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, paginated
+from processing.api.parsers import BoundedJSONParser
 from processing.api.schema import RATE_LIMIT_NOTE, errors, multipart_with_images
 from processing.api.serializers import JobCreateInput, JobCreateJsonInput, JobOutput
 from processing.jobs import selectors, services
@@ -25,7 +26,7 @@ def job_response(request, job, http_status=status.HTTP_200_OK) -> Response:
 
 
 class JobListCreateApi(DarkroomApiView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     self_charging_methods = frozenset({"post"})
     # Read by the filter backend and by the schema generator; rows always come from the selector.
     queryset = Job.objects.none()

@@ -19,7 +19,7 @@ from processing.lib.errors import TemporaryError as RetryableJobError
 PUBLIC_REASONS = {
     "internal_error": "an internal error stopped this attempt; it is tried again",
     "temporary_failure": "a temporary failure stopped this attempt",
-    "url_refused": "the URL points at an address jobs may not reach",
+    "url_refused": "the URL's host does not exist or points at an address jobs may not reach",
     "url_unreachable": "the URL's server could not be reached",
     "url_unresolvable": "the URL's host name could not be resolved",
     "rembg_failed": "background removal failed",

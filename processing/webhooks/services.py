@@ -39,8 +39,9 @@ def _ports(ports: list[int]) -> frozenset[int] | None:
 
 
 def _checked_url(url: str) -> str:
-    """The URL, if it may receive webhooks: where its host resolves, only to addresses the policy
-    allows. A name that does not resolve (yet: DNS set up after the webhook) is taken; every
+    """The URL, if it may receive webhooks: its host resolves, only to addresses the policy
+    allows. A name that does not exist is refused as one pointing inside is, in the same words
+    (no oracle of our internal names); a resolver that fails for now lets it through, and every
     delivery resolves it again and refuses what points inside."""
     parts = check_url(url)
     policy = _policy()
@@ -163,6 +164,7 @@ DELIVERY_ERRORS = {
     "PoolTimeout": "the receiver did not answer in time",
     "ConnectError": "the receiver refused the connection or could not be reached",
     "RemoteProtocolError": "the receiver's answer was not valid HTTP",
+    "UnreadableAnswer": "the receiver's answer could not be decoded",
 }
 
 

@@ -276,3 +276,14 @@ def test_compose_secrets_are_required_not_defaulted():
     assert {"MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "DJANGO_SECRET_KEY", "METRICS_TOKEN"} <= required
     defaulted = {m["name"] for m in INTERPOLATION.finditer(text) if m["default"] is not None}
     assert not {name for name in defaulted if re.search("PASSWORD|SECRET|TOKEN", name)}
+
+
+def test_the_web_server_and_the_limits_trust_the_same_proxies():
+    """One setting for the client address behind the proxy (issue 22, point 3): gunicorn and
+    uvicorn read FORWARDED_ALLOW_IPS from the environment, the settings read it as TRUSTED_PROXIES
+    for the anonymous limit and sign-in lockouts."""
+    web = services()["web"]
+    assert "FORWARDED_ALLOW_IPS" in environment(web)
+    assert "--forwarded-allow-ips" not in argv(web), "a second list on the command line could disagree"
+    assert re.search(r"""TRUSTED_PROXIES = env\.list\(\s*["']FORWARDED_ALLOW_IPS["']""", settings_sources())
+    assert settings.RATELIMIT_IP_META_KEY == settings.AXES_CLIENT_IP_CALLABLE == "vendors.quotas.client_ip"

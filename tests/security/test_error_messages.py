@@ -15,22 +15,27 @@ from processing.jobs.states import JobState
 from processing.lib.errors import RefusedAddress
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import PUBLIC_ONLY
+from processing.lib.redis import get_redis
 from processing.webhooks import services as webhooks
-from processing.webhooks.models import WebhookDelivery, WebhookEvent
+from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories import make_job
 from tests.support.clients import client_for
 
 INSIDE = "172.18.0.3"
+NO_SUCH_HOST = "rembg-9.example.test"
 
 
 @pytest.fixture
 def resolves_inside(monkeypatch):
-    """The names of our containers resolve inside; everything else as usual (Redis, MySQL)."""
+    """The names of our containers resolve inside, NO_SUCH_HOST does not exist; everything else
+    as usual (Redis, MySQL)."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
         if host in ("mysql", "redis.internal"):
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (INSIDE, port))]
+        if host == NO_SUCH_HOST:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -104,3 +109,90 @@ def test_a_failed_delivery_shows_the_kind_of_failure_not_the_exception_text(vend
     delivery = WebhookDelivery.objects.get()
     assert delivery.error and INSIDE not in delivery.error
     assert INSIDE in caplog.text
+
+
+SECRET = "Bearer sk-live-0123456789abcdef"
+
+
+@pytest.mark.django_db
+def test_an_ai_endpoints_4xx_body_is_for_operators_only(owner, member, outsider, vendor, serve, settings, caplog):
+    """Its 4xx body may echo what we sent, our credentials included: vendors read the status."""
+    server = serve(
+        {"/echo": lambda r: (400, {}, f"bad request; you sent Authorization: {r.headers['Authorization']}".encode())}
+    )
+    settings.AI_ENDPOINTS = {"echo": {"url": server.url("/echo"), "timeout_s": 2, "headers": {"Authorization": SECRET}}}
+    get_redis().delete("darkroom:circuit:ai:echo:open", "darkroom:circuit:ai:echo:failures")
+    job = make_job(vendor, kind="ai_endpoint", params={"endpoint": "echo", "prompt": "a cat"})
+    with caplog.at_level(logging.WARNING):
+        runner.job_run(job_id=str(job.pk), kind="ai_endpoint")
+
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error_code == "ai_rejected"
+    for user in (owner, member):
+        answer = client_for(user).get(f"/api/v1/jobs/{job.pk}/")
+        assert answer.status_code == 200
+        assert answer.json()["error"]["code"] == "ai_rejected" and "HTTP 400" in answer.json()["error"]["message"]
+        assert "sk-live" not in answer.content.decode()
+    assert client_for(outsider).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
+    assert "sk-live" not in job.error_message and "sk-live" not in job.attempt_errors[0]["message"]
+    assert "sk-live" in job.error_traceback  # the admin shows it
+    logged = [r.getMessage() for r in caplog.records if str(job.pk) in r.getMessage() and "sk-live" in r.getMessage()]
+    assert logged and "echo" in logged[0], "no operator log line names the job, the endpoint and the body"
+
+
+# No internal-name oracle: a name that points inside and one that does not exist answer alike,
+# on every path a vendor can give a URL (issue 22, point 6).
+
+
+@pytest.mark.django_db
+def test_a_webhook_to_an_inside_name_and_to_no_such_name_answer_alike(owner, settings, resolves_inside):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    api = client_for(owner)
+    inside = api.post("/api/v1/webhooks/", {"url": "http://mysql/hook"}, format="json")
+    nowhere = api.post("/api/v1/webhooks/", {"url": f"http://{NO_SUCH_HOST}/hook"}, format="json")
+
+    assert inside.status_code == nowhere.status_code == 403
+    assert inside.json() == nowhere.json()
+    assert inside.json()["code"] == "url_refused" and INSIDE not in inside.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_delivery_to_an_inside_name_and_to_no_such_name_fail_alike(vendor, settings, resolves_inside):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # made while allowed: each delivery checks again
+    endpoints = [webhooks.endpoint_create(vendor=vendor, url=f"http://{h}/hook") for h in ("mysql", NO_SUCH_HOST)]
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    outcomes = [
+        webhooks.delivery_attempt(
+            endpoint_id=e.pk, delivery_id=str(uuid.uuid4()), event=WebhookEvent.JOB_SUCCEEDED, payload={}, attempt=1
+        )
+        for e in endpoints
+    ]
+    inside, nowhere = (o.delivery for o in outcomes)
+    assert (inside.error, inside.status_code, outcomes[0].retry) == (
+        nowhere.error,
+        nowhere.status_code,
+        outcomes[1].retry,
+    )
+    assert INSIDE not in inside.error
+
+
+@pytest.mark.django_db
+def test_an_image_url_to_an_inside_name_and_to_no_such_name_fail_alike(
+    owner, member, outsider, settings, resolves_inside
+):
+    settings.IMAGE_FETCH_ALLOW_PRIVATE = False
+    api = client_for(owner)
+    answers = {}
+    for host in ("mysql", NO_SUCH_HOST):
+        created = api.post("/api/v1/jobs/", {"kind": "transform", "image_url": f"http://{host}/a.png"}, format="json")
+        assert created.status_code == 202, created.content
+        job_id = created.json()["id"]
+        runner.job_run(job_id=job_id, kind="transform")
+        assert client_for(outsider).get(f"/api/v1/jobs/{job_id}/").status_code == 404
+        answer = client_for(member).get(f"/api/v1/jobs/{job_id}/")
+        assert answer.status_code == 200 and answer.json()["state"] == "failed"
+        answers[host] = answer.json()["error"]
+
+    assert answers["mysql"] == answers[NO_SUCH_HOST]
+    assert answers["mysql"]["code"] == "url_refused" and INSIDE not in str(answers["mysql"])

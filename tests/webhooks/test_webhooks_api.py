@@ -119,11 +119,12 @@ def test_members_cannot_rotate_and_other_vendors_see_nothing(owner, member, outs
     assert client_for(owner).post("/api/v1/webhooks/999999/rotate-secret/").status_code == 404
 
 
-def test_a_receiver_whose_name_does_not_resolve_yet_is_taken(owner, settings, monkeypatch):
-    """DNS may be set up after the webhook: the name is resolved again for every delivery."""
+def test_a_receiver_whose_name_cannot_be_resolved_for_now_is_taken(owner, settings, monkeypatch):
+    """A resolver failing for the moment: the name is resolved again for every delivery. (A name
+    that does not exist is refused as one pointing inside is: tests/security/test_error_messages.py.)"""
 
     def no_such_host(*args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)

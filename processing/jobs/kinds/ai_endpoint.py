@@ -98,9 +98,13 @@ def call_endpoint(name: str, *, image: bytes | None, fields: dict[str, str], lim
         raise RetryableJobError(f"the AI endpoint {name} answered HTTP {status}", code="ai_unavailable")
     breaker.record_success()
     if status >= 400:
-        # Its 4xx answer explains what was wrong with the vendor's input: theirs to read.
+        # Its 4xx body may echo what we sent it, our credentials (AI_ENDPOINTS headers) included:
+        # the vendor reads the status only, operators read the body in the job's log line and
+        # the admin (the error's detail).
         raise PermanentJobError(
-            f"the AI endpoint {name} refused the request (HTTP {status}): {response.text[:300]}", code="ai_rejected"
+            f"the AI endpoint {name} refused the request (HTTP {status})",
+            code="ai_rejected",
+            detail=f"the AI endpoint {name} refused the request (HTTP {status}): {response.text[:300]!r}",
         )
     return _as_output(response, name=name, limits=limits)
 

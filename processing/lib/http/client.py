@@ -1,11 +1,14 @@
 """The one SSRF-safe HTTP client. Each request resolves the host, checks every address it
 resolves to against the caller's AddressPolicy, and connects to a checked address itself (Host
 header and TLS name kept), so a DNS answer that changes between check and connect (rebinding)
-cannot send the request inside. Bodies are read up to a cap, never whole."""
+cannot send the request inside. Bodies are read up to a cap, never whole, and a compressed body
+is decompressed a chunk at a time against that cap, so a small gzip bomb cannot expand in memory."""
 
 from __future__ import annotations
 
 import time
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlunsplit
@@ -36,6 +39,23 @@ class BodyTooLarge(ImageTooLarge):
     code = "response_too_large"
 
 
+class UnreadableAnswer(httpx.DecodingError):
+    """The answer's Content-Encoding is not one this client decodes (it asks for gzip and
+    deflate only), or its compressed bytes are broken."""
+
+
+# Decompressed bytes produced per step: what the body may hold beyond its cap, at most.
+CHUNK_BYTES = 64 * 1024
+# What this client asks for, and decodes itself, chunk by chunk (httpx's decoders would turn one
+# network read into all it expands to: 10 KB of gzip into 10 MB).
+ACCEPT_ENCODING = "gzip, deflate"
+_DECOMPRESSORS: dict[str, Callable[[], Any]] = {
+    "gzip": lambda: zlib.decompressobj(zlib.MAX_WBITS | 16),
+    "x-gzip": lambda: zlib.decompressobj(zlib.MAX_WBITS | 16),
+    "deflate": lambda: zlib.decompressobj(zlib.MAX_WBITS),
+}
+
+
 def safe_request(
     method: str,
     url: str,
@@ -61,7 +81,7 @@ def safe_request(
             request = client.build_request(
                 method,
                 pinned,
-                headers={**(headers or {}), "Host": parts.netloc},
+                headers={"Accept-Encoding": ACCEPT_ENCODING, **(headers or {}), "Host": parts.netloc},
                 extensions={"sni_hostname": host, "timeout": _timeouts(deadline)},
                 **send,
             )
@@ -88,7 +108,7 @@ def _read_capped(response: httpx.Response, *, deadline: float, max_bytes: int, t
     if not truncate and declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"the answer is {declared} bytes; the limit is {max_bytes} bytes")
     chunks, size = [], 0
-    for chunk in response.iter_bytes():
+    for chunk in _decoded(response):
         if size + len(chunk) > max_bytes:
             if not truncate:
                 raise BodyTooLarge(f"the answer is over the limit of {max_bytes} bytes")
@@ -99,6 +119,32 @@ def _read_capped(response: httpx.Response, *, deadline: float, max_bytes: int, t
             raise httpx.ReadTimeout("the whole answer took too long")
         chunks.append(chunk)
     return b"".join(chunks), False
+
+
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it streams, decompressed at most CHUNK_BYTES at a time."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        yield from response.iter_raw(CHUNK_BYTES)
+        return
+    if encoding not in _DECOMPRESSORS:
+        raise UnreadableAnswer(f"the answer is encoded as {encoding!r}; only gzip and deflate are read")
+    decompressor = _DECOMPRESSORS[encoding]()
+    try:
+        for raw in response.iter_raw(CHUNK_BYTES):
+            pending = raw
+            while True:
+                out = decompressor.decompress(pending, CHUNK_BYTES)
+                if out:
+                    yield out
+                pending = decompressor.unconsumed_tail
+                if not pending and len(out) < CHUNK_BYTES:
+                    break
+        rest = decompressor.flush()  # all input is in: what remains is under one step's output
+    except zlib.error as exc:
+        raise UnreadableAnswer(f"the answer's {encoding} bytes are broken: {exc}") from None
+    if rest:
+        yield rest
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:

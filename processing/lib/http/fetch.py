@@ -59,6 +59,8 @@ def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int):
         raise ImageTooLarge(f"the image at the URL is over the limit of {max_bytes} bytes") from exc
     except httpx.TimeoutException as exc:
         raise TemporaryError(f"fetching {url} timed out", code="url_timeout") from exc
+    except httpx.DecodingError as exc:  # an encoding we did not ask for, or broken gzip
+        raise PermanentError(f"{url} sent an answer that could not be decoded", code="url_fetch_failed") from exc
     except httpx.TransportError as exc:
         raise TemporaryError(
             f"could not connect to fetch {url}", code="url_unreachable", detail=f"could not fetch {url}: {exc!r}"

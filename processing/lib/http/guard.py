@@ -23,6 +23,9 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # The ports a URL given by a vendor may name, unless the policy says otherwise: a web server's.
 # Anything else (a database, a mail server, Redis on 6379) is not a place to send requests.
 WEB_PORTS = frozenset({80, 443})
+# Why a host is refused, whether it points inside or does not exist: one answer for both, so
+# that refusals cannot map the names of our network.
+REFUSED = "the URL's host does not exist or points at a private, loopback or link-local address"
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,9 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_NONAME:
-            raise InvalidOptions(f"the host {host!r} does not exist", code="url_unresolvable") from None
+            # Refused as an inside address is, in the same words: else a vendor could tell the
+            # names of our network (`mysql`, `redis`) from names that do not exist.
+            raise RefusedAddress(REFUSED, detail=f"{host!r} does not exist") from None
         raise TemporaryError(
             f"could not resolve {host!r}", code="url_unresolvable", detail=f"could not resolve {host!r}: {exc}"
         ) from None
@@ -105,10 +110,7 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
     for address in addresses:
         if policy.refuses(address, port):
             # The resolved address stays with operators: it maps the inside of our network.
-            raise RefusedAddress(
-                "the URL points at a private, loopback or link-local address, or a port not allowed",
-                detail=f"{host} -> {address} port {port}",
-            )
+            raise RefusedAddress(REFUSED, detail=f"{host} -> {address} port {port}")
     if not addresses:
         raise TemporaryError(f"{host!r} resolved to no address", code="url_unresolvable")
     return addresses
