@@ -23,6 +23,7 @@ and on each worker's tick (`processing/webhooks/middleware.py`).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import deque
 from datetime import timedelta
 
@@ -115,7 +116,7 @@ def _lock() -> bool:
     return rows.select_for_update(skip_locked=True).exists()
 
 
-def _choose(r) -> list[tuple[int, int, int]]:
+def _choose(r) -> list[tuple[int, uuid.UUID, int]]:
     """(vendor id, queued delivery id, its dispatch count) in the order they are handed out."""
     in_flight = dict(
         QueuedDelivery.objects.filter(lane=Lane.IN_FLIGHT)
@@ -137,13 +138,13 @@ def _choose(r) -> list[tuple[int, int, int]]:
     # The vendor served longest ago goes first; one never served goes before all.
     turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
     candidates: dict[int, deque] = {}
-    chosen: list[tuple[int, int, int]] = []
+    chosen: list[tuple[int, uuid.UUID, int]] = []
     while free > 0 and turn:
         vendor_id = turn.popleft()
         if vendor_id not in candidates:  # the vendor's first turn: its oldest deliveries
             candidates[vendor_id] = deque(
                 QueuedDelivery.objects.filter(lane=Lane.WAITING, vendor_id=vendor_id)
-                .order_by("pk")
+                .order_by("created_at")
                 .values_list("pk", "dispatches")[: min(room[vendor_id], free)]
             )
         if not candidates[vendor_id] or room[vendor_id] <= 0:
@@ -156,12 +157,12 @@ def _choose(r) -> list[tuple[int, int, int]]:
     return chosen
 
 
-def _send(messages: list[tuple[int, int]]) -> None:
+def _send(messages: list[tuple[uuid.UUID, int]]) -> None:
     """The delivery actor's messages, built by its name (its module imports this one)."""
     broker = dramatiq.get_broker()
     for queued_id, dispatch in messages:
         broker.enqueue(
             dramatiq.Message(
-                queue_name=QUEUE_NAME, actor_name=ACTOR_NAME, args=(queued_id, dispatch), kwargs={}, options={}
+                queue_name=QUEUE_NAME, actor_name=ACTOR_NAME, args=(str(queued_id), dispatch), kwargs={}, options={}
             )
         )

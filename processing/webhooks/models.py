@@ -87,9 +87,10 @@ class QueuedDelivery(models.Model):
     in front of another's delivery. A retry waits DEFERRED until `not_before`, holding no
     worker thread and no slot."""
 
+    # The delivery's id, sent as webhook-id on every attempt (and logged as delivery_id).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
-    delivery_id = models.UUIDField(default=uuid.uuid4)
     event = models.CharField(max_length=32, choices=WebhookEvent.choices)
     payload = models.JSONField()
     attempt = models.PositiveSmallIntegerField(default=1)  # the number of the next attempt
@@ -104,8 +105,8 @@ class QueuedDelivery(models.Model):
 
     class Meta:
         indexes = [
-            # Which vendors wait, in-flight counts per vendor, a vendor's next rows (by id).
-            models.Index(fields=["lane", "vendor"], name="queued_delivery_lane_vendor"),
+            # Which vendors wait, in-flight counts per vendor, a vendor's oldest rows in order.
+            models.Index(fields=["lane", "vendor", "created_at"], name="queued_delivery_lane_vendor"),
             # Retries whose backoff has passed.
             models.Index(fields=["lane", "not_before"], name="queued_delivery_lane_due"),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -186,7 +187,7 @@ def _queue_rows(vendor_id: int, endpoint_ids: list[int], event: str, payload: di
     )
 
 
-def queued_delivery_run(*, queued_id: int, dispatch: int) -> AttemptOutcome | None:
+def queued_delivery_run(*, queued_id: uuid.UUID | str, dispatch: int) -> AttemptOutcome | None:
     """The attempt a message of admission asks for; None when its delivery is finished or was
     handed out again since (a superseded message). A failure that may pass waits DEFERRED for
     its backoff, holding no worker thread and none of the vendor's slots, until
@@ -196,7 +197,7 @@ def queued_delivery_run(*, queued_id: int, dispatch: int) -> AttemptOutcome | No
         return None
     outcome = delivery_attempt(
         endpoint_id=queued.endpoint_id,
-        delivery_id=str(queued.delivery_id),
+        delivery_id=str(queued.pk),
         event=queued.event,
         payload=queued.payload,
         attempt=queued.attempt,
@@ -229,7 +230,7 @@ def _log_given_up(queued: QueuedDelivery, delivery: WebhookDelivery) -> None:
         queued.endpoint_id,
         queued.attempt,
         reason,
-        extra={"vendor": queued.vendor_id, "endpoint": queued.endpoint_id, "delivery_id": str(queued.delivery_id)},
+        extra={"vendor": queued.vendor_id, "endpoint": queued.endpoint_id, "delivery_id": str(queued.pk)},
     )
 
 

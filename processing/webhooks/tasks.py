@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
     time_limit=int(settings.WEBHOOK_TIMEOUT_S * 1000) + 30_000,
     throws=(),
 )
-def deliver_queued_webhook(queued_id: int, dispatch: int) -> None:
+def deliver_queued_webhook(queued_id: str, dispatch: int) -> None:
     services.queued_delivery_run(queued_id=queued_id, dispatch=dispatch)
     dispatch_soon()  # this delivery's slot is free: the next one in line
 
@@ -41,14 +41,15 @@ def deliver_webhook(endpoint_id: int, delivery_id: str, event: str, payload: dic
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is None:
         return
-    QueuedDelivery.objects.create(
+    queued = QueuedDelivery(
+        id=delivery_id,
         vendor_id=endpoint.vendor_id,
         endpoint=endpoint,
-        delivery_id=delivery_id,
         event=event,
         payload=payload,
         attempt=retries + 1,
     )
+    QueuedDelivery.objects.bulk_create([queued], ignore_conflicts=True)  # a message delivered twice: one row
     dispatch_soon()
 
 
