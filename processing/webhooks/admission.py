@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import deque
 from datetime import timedelta
 
 import dramatiq
@@ -35,6 +34,7 @@ from django.utils import timezone
 
 from processing.jobs.models import Lane
 from processing.lib.redis import get_redis
+from processing.lib.round_robin import mark_served, take_turns
 from processing.webhooks.models import DeliveryQueue, QueuedDelivery
 
 logger = logging.getLogger(__name__)
@@ -49,13 +49,6 @@ SERVED_SEQ_KEY = "darkroom:webhooks:seq"
 # for this long is lost (a flushed Redis), and its delivery is handed out again. A superseded
 # message attempts nothing: its dispatch count no longer matches.
 STALLED_AFTER_S = 600
-
-# Stamp the vendors served in a pass, in order, with fresh sequence numbers: one round trip.
-_MARK_SERVED = """
-local base = redis.call('INCRBY', KEYS[2], #ARGV) - #ARGV
-for i, vendor in ipairs(ARGV) do redis.call('HSET', KEYS[1], vendor, base + i) end
-return base
-"""
 
 
 def deliveries_dispatch() -> int:
@@ -95,7 +88,7 @@ def _admit(r) -> int | None:
         QueuedDelivery.objects.filter(pk__in=ids, lane=Lane.WAITING).update(
             lane=Lane.IN_FLIGHT, dispatched_at=now, dispatches=F("dispatches") + 1
         )
-        r.eval(_MARK_SERVED, 2, SERVED_KEY, SERVED_SEQ_KEY, *[vendor_id for vendor_id, _, _ in chosen])
+        mark_served(r, served_key=SERVED_KEY, seq_key=SERVED_SEQ_KEY, tenants=[vendor_id for vendor_id, _, _ in chosen])
     try:
         _send([(pk, dispatches + 1) for _, pk, dispatches in chosen])
     except Exception:
@@ -131,30 +124,19 @@ def _choose(r) -> list[tuple[int, uuid.UUID, int]]:
     # One index dive per waiting vendor: the (lane, vendor) index read with a loose scan.
     waiting = QueuedDelivery.objects.filter(lane=Lane.WAITING).order_by().values_list("lane", "vendor_id").distinct()
     room = {vendor_id: settings.WEBHOOK_VENDOR_IN_FLIGHT - in_flight.get(vendor_id, 0) for _, vendor_id in waiting}
-    eligible = [vendor_id for vendor_id, n in room.items() if n > 0]
-    if not eligible:
-        return []
-    served = dict(zip(eligible, r.hmget(SERVED_KEY, eligible), strict=True))
     # The vendor served longest ago goes first; one never served goes before all.
-    turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
-    candidates: dict[int, deque] = {}
-    chosen: list[tuple[int, uuid.UUID, int]] = []
-    while free > 0 and turn:
-        vendor_id = turn.popleft()
-        if vendor_id not in candidates:  # the vendor's first turn: its oldest deliveries
-            candidates[vendor_id] = deque(
-                QueuedDelivery.objects.filter(lane=Lane.WAITING, vendor_id=vendor_id)
-                .order_by("created_at")
-                .values_list("pk", "dispatches")[: min(room[vendor_id], free)]
-            )
-        if not candidates[vendor_id] or room[vendor_id] <= 0:
-            continue
-        pk, dispatches = candidates[vendor_id].popleft()
-        chosen.append((vendor_id, pk, dispatches))
-        room[vendor_id] -= 1
-        free -= 1
-        turn.append(vendor_id)
-    return chosen
+    chosen = take_turns(r, served_key=SERVED_KEY, room=room, free=free, next_items=_oldest)
+    return [(vendor_id, pk, dispatches) for vendor_id, (pk, dispatches) in chosen]
+
+
+def _oldest(vendor_id: int, n: int) -> list[tuple[uuid.UUID, int]]:
+    """A vendor's n oldest waiting deliveries, (id, dispatch count): the (lane, vendor,
+    created_at) index read in order."""
+    return list(
+        QueuedDelivery.objects.filter(lane=Lane.WAITING, vendor_id=vendor_id)
+        .order_by("created_at")
+        .values_list("pk", "dispatches")[:n]
+    )
 
 
 def _send(messages: list[tuple[uuid.UUID, int]]) -> None:
