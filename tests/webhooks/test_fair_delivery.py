@@ -128,3 +128,20 @@ def test_a_retry_waiting_for_its_backoff_holds_no_slot(vendor, queue_held, setti
     assert deliveries_dispatch() == 1, "the vendor's next delivery goes while the first waits"
     assert QueuedDelivery.objects.get(lane=Lane.IN_FLIGHT).payload["data"] == {"n": 1}
     assert services.queued_delivery_run(queued_id=first.pk, dispatch=first.dispatches) is None, "superseded"
+
+
+def test_a_message_queued_before_the_upgrade_joins_the_line_as_a_row(vendor, queue_held):
+    """A `deliver_webhook` message left in Redis by the version before: taken in as a row with
+    its delivery id (the receivers' webhook-id) and handed out by admission like the rest."""
+    from processing.jobs.models import Lane
+    from processing.webhooks.models import QueuedDelivery
+    from processing.webhooks.tasks import deliver_webhook
+
+    endpoint = services.endpoint_create(vendor=vendor, url="http://127.0.0.1:9/hook")
+    delivery_id = "0b9c6a52-3f1e-4b8e-9a6d-2f6c1f4e8a11"
+    for _ in range(2):  # delivered twice by the broker: one row
+        deliver_webhook.fn(endpoint.pk, delivery_id, "job.succeeded", {"type": "job.succeeded", "data": {}})
+
+    queued = QueuedDelivery.objects.get()
+    assert str(queued.pk) == delivery_id and queued.attempt == 1 and queued.vendor_id == vendor.pk
+    assert queued.lane == Lane.IN_FLIGHT, "handed to the webhooks queue by admission"
