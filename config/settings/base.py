@@ -152,6 +152,7 @@ DRAMATIQ_BROKER = {
         "periodiq.PeriodiqMiddleware",
         "processing.engine.model_check.ModelCheck",
         "processing.engine.maintenance.Maintenance",
+        "processing.webhooks.middleware.DeliveryTicks",
         "processing.engine.leases.LeaseRenewal",
         "processing.engine.registry.WorkerRegistry",
     ],
@@ -399,6 +400,13 @@ WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=20)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_MIN_BACKOFF_MS = env.int("WEBHOOK_MIN_BACKOFF_MS", default=5_000)
 WEBHOOK_MAX_BACKOFF_MS = env.int("WEBHOOK_MAX_BACKOFF_MS", default=3_600_000)
+# Fairness between vendors (processing/webhooks/admission.py): deliveries wait in the database
+# and are handed to the `webhooks` queue at most WEBHOOK_VENDOR_IN_FLIGHT per vendor and
+# WEBHOOK_QUEUE_CAPACITY in all, round-robin between vendors. Keep the webhooks worker's threads
+# (WEBHOOK_THREADS) above the per-vendor number: one vendor's slow receivers then never hold
+# every thread, and another vendor's delivery starts at once.
+WEBHOOK_VENDOR_IN_FLIGHT = env.int("WEBHOOK_VENDOR_IN_FLIGHT", default=2)
+WEBHOOK_QUEUE_CAPACITY = env.int("WEBHOOK_QUEUE_CAPACITY", default=8)
 # After POST /api/v1/webhooks/{id}/rotate-secret/, deliveries are signed with the old secret
 # too for this many hours, so receivers can switch to the new one without missing a delivery.
 WEBHOOK_SECRET_GRACE_H = env.float("WEBHOOK_SECRET_GRACE_H", default=24)

@@ -75,6 +75,9 @@ AI_ENDPOINTS = {
 WEBHOOK_ALLOW_PRIVATE_URLS = True
 WEBHOOK_MIN_BACKOFF_MS = 100
 WEBHOOK_MAX_BACKOFF_MS = 500
-WEBHOOK_TIMEOUT_S = 5
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=5)
+# The shared test worker has two threads: one vendor's deliveries may hold one of them.
+WEBHOOK_VENDOR_IN_FLIGHT = env.int("WEBHOOK_VENDOR_IN_FLIGHT", default=1)
+WEBHOOK_QUEUE_CAPACITY = env.int("WEBHOOK_QUEUE_CAPACITY", default=4)
 METRICS_ALLOW_LOOPBACK = True
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

@@ -21,7 +21,7 @@ database's write lock for the pass instead, with the same effect.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import OperationalError, connection, transaction
@@ -34,6 +34,7 @@ from processing.jobs.models import Job, KindQueue, Lane
 from processing.jobs.services import jobs_promote_due
 from processing.jobs.wakeup import DIRTY_KEY, mark_kinds
 from processing.lib.redis import get_redis
+from processing.lib.round_robin import mark_served, take_turns
 from vendors.models import Vendor
 from vendors.selectors import vendor_limits
 
@@ -43,13 +44,6 @@ LOCK_WAIT_S = 1
 ER_LOCK_WAIT_TIMEOUT = 1205
 SERVED_KEY = "darkroom:dispatch:served:{kind}"
 SERVED_SEQ_KEY = "darkroom:dispatch:seq"
-
-# Stamp the vendors served in a pass, in order, with fresh sequence numbers: one round trip.
-_MARK_SERVED = """
-local base = redis.call('INCRBY', KEYS[2], #ARGV) - #ARGV
-for i, vendor in ipairs(ARGV) do redis.call('HSET', KEYS[1], vendor, base + i) end
-return base
-"""
 
 
 def dispatch_pending(*, kinds: Iterable[str] | None = None) -> int:
@@ -108,7 +102,7 @@ def _admit(kind: str) -> int | None:
         )
         # While the kind is still locked, so the next pass sees this order.
         served = [vendor_id for vendor_id, _ in chosen]
-        r.eval(_MARK_SERVED, 2, SERVED_KEY.format(kind=kind), SERVED_SEQ_KEY, *served)
+        mark_served(r, served_key=SERVED_KEY.format(kind=kind), seq_key=SERVED_SEQ_KEY, tenants=served)
     try:
         send_jobs(kind, [(job_id, dispatches + 1) for _, (job_id, dispatches) in chosen])
     except Exception:
@@ -179,25 +173,14 @@ def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
         in_flight_kind += n if row_kind == kind else 0
     free = queue_capacity(kind) - in_flight_kind
     room = {v.pk: vendor_limits(vendor=v)["max_in_flight"] - in_flight_vendor[v.pk] for v in vendors}
-    eligible = [vendor_id for vendor_id, n in room.items() if n > 0]
-    if free <= 0 or not eligible:
-        return []
-    served = dict(zip(eligible, r.hmget(SERVED_KEY.format(kind=kind), eligible), strict=True))
     # The vendor served longest ago goes first; one never served goes before all.
-    turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
-    candidates: dict[int, deque] = {}
-    chosen: list[tuple[int, tuple[object, int]]] = []
-    while free > 0 and turn:
-        vendor_id = turn.popleft()
-        if vendor_id not in candidates:  # the vendor's first turn: its next jobs, in order
-            candidates[vendor_id] = deque(_next_jobs(kind, vendor_id, min(room[vendor_id], free)))
-        if not candidates[vendor_id] or room[vendor_id] <= 0:
-            continue
-        chosen.append((vendor_id, candidates[vendor_id].popleft()))
-        room[vendor_id] -= 1
-        free -= 1
-        turn.append(vendor_id)
-    return chosen
+    return take_turns(
+        r,
+        served_key=SERVED_KEY.format(kind=kind),
+        room=room,
+        free=free,
+        next_items=lambda vendor_id, n: _next_jobs(kind, vendor_id, n),
+    )
 
 
 def _next_jobs(kind: str, vendor_id: int, n: int) -> list[tuple[object, int]]:

@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+from dramatiq.common import compute_backoff
+from rest_framework.utils.encoders import JSONEncoder
 
 from processing.jobs.errors import InvalidParams
+from processing.jobs.models import Lane
 from processing.lib.errors import ProcessingError
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
-from processing.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from processing.webhooks import selectors
+from processing.webhooks.models import QueuedDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from processing.webhooks.signing import new_secret, signed_headers
 from vendors.models import Vendor
 
@@ -155,6 +161,78 @@ def delivery_attempt(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     return AttemptOutcome(delivery, retry=retry)
+
+
+def deliveries_queue(*, vendor_id: int, event: str, data: dict[str, Any]) -> int:
+    """Queue `event` for every active endpoint of the vendor that asked for it: one row each, in
+    the caller's transaction; admission hands them to the webhooks queue (the caller asks for a
+    pass after commit). How many were queued."""
+    endpoint_ids = selectors.endpoint_ids_for_event(vendor_id=vendor_id, event=event)
+    if not endpoint_ids:
+        return 0
+    # The Standard Webhooks payload; the delivery id travels as the webhook-id header.
+    payload = json.loads(json.dumps({"type": event, "timestamp": timezone.now(), "data": data}, cls=JSONEncoder))
+    try:
+        with transaction.atomic():
+            _queue_rows(vendor_id, endpoint_ids, event, payload)
+    except IntegrityError:  # an endpoint deleted since the cached list was read: read it again
+        selectors.forget_endpoints(vendor_id=vendor_id)
+        endpoint_ids = selectors.endpoint_ids_for_event(vendor_id=vendor_id, event=event)
+        _queue_rows(vendor_id, endpoint_ids, event, payload)
+    return len(endpoint_ids)
+
+
+def _queue_rows(vendor_id: int, endpoint_ids: list[int], event: str, payload: dict[str, Any]) -> None:
+    QueuedDelivery.objects.bulk_create(
+        [QueuedDelivery(vendor_id=vendor_id, endpoint_id=pk, event=event, payload=payload) for pk in endpoint_ids]
+    )
+
+
+def queued_delivery_run(*, queued_id: uuid.UUID | str, dispatch: int) -> AttemptOutcome | None:
+    """The attempt a message of admission asks for; None when its delivery is finished or was
+    handed out again since (a superseded message). A failure that may pass waits DEFERRED for
+    its backoff, holding no worker thread and none of the vendor's slots, until
+    WEBHOOK_MAX_RETRIES retries are spent; a delivered or given-up delivery's row is deleted."""
+    queued = QueuedDelivery.objects.filter(pk=queued_id, dispatches=dispatch, lane=Lane.IN_FLIGHT).first()
+    if queued is None:
+        return None
+    outcome = delivery_attempt(
+        endpoint_id=queued.endpoint_id,
+        delivery_id=str(queued.pk),
+        event=queued.event,
+        payload=queued.payload,
+        attempt=queued.attempt,
+    )
+    mine = QueuedDelivery.objects.filter(pk=queued.pk, dispatches=dispatch, lane=Lane.IN_FLIGHT)
+    if outcome.retry and outcome.delivery is not None:
+        if queued.attempt <= settings.WEBHOOK_MAX_RETRIES:
+            # Dramatiq's own backoff rule: min backoff x 2^retries, with jitter, up to the max.
+            _, backoff_ms = compute_backoff(
+                queued.attempt - 1, factor=settings.WEBHOOK_MIN_BACKOFF_MS, max_backoff=settings.WEBHOOK_MAX_BACKOFF_MS
+            )
+            mine.update(
+                lane=Lane.DEFERRED,
+                attempt=F("attempt") + 1,
+                not_before=timezone.now() + timedelta(milliseconds=backoff_ms),
+                dispatched_at=None,
+            )
+            return outcome
+        _log_given_up(queued, outcome.delivery)
+    mine.delete()
+    return outcome
+
+
+def _log_given_up(queued: QueuedDelivery, delivery: WebhookDelivery) -> None:
+    reason = f"status {delivery.status_code}" if delivery.status_code else delivery.error
+    logger.error(
+        "webhook %s of vendor %s to endpoint %s gave up after %s attempts (%s)",
+        queued.event,
+        queued.vendor_id,
+        queued.endpoint_id,
+        queued.attempt,
+        reason,
+        extra={"vendor": queued.vendor_id, "endpoint": queued.endpoint_id, "delivery_id": str(queued.pk)},
+    )
 
 
 DELIVERY_ERRORS = {

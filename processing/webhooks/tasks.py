@@ -1,72 +1,70 @@
-"""Deliveries are queued here and sent by the delivery actor, on its own `webhooks` queue so slow
-receivers never hold up jobs. Dramatiq's retries are the backoff: each failed attempt raises,
-the last one only logs."""
+"""The delivery actor, on its own `webhooks` queue so slow receivers never hold up jobs. It is
+handed deliveries by admission (`admission.py`: a few per vendor at a time, round-robin between
+vendors); a failed attempt waits for its backoff as a row, not in Dramatiq, and holds no thread."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from typing import Any
 
 import dramatiq
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from dramatiq.middleware import CurrentMessage
-from rest_framework.utils.encoders import JSONEncoder
 
-from processing.webhooks import selectors, services
+from processing.webhooks import admission, services
+from processing.webhooks.models import QueuedDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
 
-class DeliveryFailed(Exception):
-    """The receiver did not answer 2xx; Dramatiq tries again later."""
-
-
 @dramatiq.actor(
-    queue_name="webhooks",
-    max_retries=settings.WEBHOOK_MAX_RETRIES,
-    min_backoff=settings.WEBHOOK_MIN_BACKOFF_MS,
-    max_backoff=settings.WEBHOOK_MAX_BACKOFF_MS,
+    actor_name=admission.ACTOR_NAME,
+    queue_name=admission.QUEUE_NAME,
+    # Dramatiq's retries cover only an outage that kept the attempt from recording anything
+    # (the database down): the row's dispatch count lets one message attempt at most once.
+    max_retries=3,
     time_limit=int(settings.WEBHOOK_TIMEOUT_S * 1000) + 30_000,
     throws=(),
 )
+def deliver_queued_webhook(queued_id: str, dispatch: int) -> None:
+    services.queued_delivery_run(queued_id=queued_id, dispatch=dispatch)
+    dispatch_soon()  # this delivery's slot is free: the next one in line
+
+
+@dramatiq.actor(queue_name=admission.QUEUE_NAME, max_retries=0, throws=())
 def deliver_webhook(endpoint_id: int, delivery_id: str, event: str, payload: dict[str, Any]) -> None:
+    """A message queued before deliveries waited as rows (an upgrade with deliveries in Redis):
+    queued as a row with its attempt number, in line with everyone else's."""
     message = CurrentMessage.get_current_message()
     retries = message.options.get("retries", 0) if message else 0
-    outcome = services.delivery_attempt(
-        endpoint_id=endpoint_id, delivery_id=delivery_id, event=event, payload=payload, attempt=retries + 1
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return
+    queued = QueuedDelivery(
+        id=delivery_id,
+        vendor_id=endpoint.vendor_id,
+        endpoint=endpoint,
+        event=event,
+        payload=payload,
+        attempt=retries + 1,
     )
-    if not outcome.retry or outcome.delivery is None:
-        return
-    delivery = outcome.delivery
-    reason = f"status {delivery.status_code}" if delivery.status_code else delivery.error
-    if retries >= settings.WEBHOOK_MAX_RETRIES:
-        logger.error(
-            "webhook %s of vendor %s to endpoint %s gave up after %s attempts (%s)",
-            event,
-            delivery.endpoint.vendor_id,
-            endpoint_id,
-            retries + 1,
-            reason,
-            extra={"vendor": delivery.endpoint.vendor_id, "endpoint": endpoint_id, "delivery_id": delivery_id},
-        )
-        return
-    raise DeliveryFailed(f"webhook {event} to endpoint {endpoint_id} attempt {retries + 1}: {reason}")
+    QueuedDelivery.objects.bulk_create([queued], ignore_conflicts=True)  # a message delivered twice: one row
+    dispatch_soon()
 
 
 def deliveries_enqueue(*, vendor_id: int, event: str, data: dict[str, Any]) -> int:
-    """Send `event` to every active endpoint of the vendor that asked for it, after commit."""
-    endpoint_ids = selectors.endpoint_ids_for_event(vendor_id=vendor_id, event=event)
-    for endpoint_id in endpoint_ids:
-        delivery_id = str(uuid.uuid4())
-        # The Standard Webhooks payload; the delivery id travels as the webhook-id header.
-        payload = json.loads(json.dumps({"type": event, "timestamp": timezone.now(), "data": data}, cls=JSONEncoder))
-        transaction.on_commit(
-            lambda e=endpoint_id, d=delivery_id, p=payload: deliver_webhook.send(
-                endpoint_id=e, delivery_id=d, event=event, payload=p
-            )
-        )
-    return len(endpoint_ids)
+    """Queue `event` for every active endpoint of the vendor that asked for it; admission hands
+    them out after commit."""
+    queued = services.deliveries_queue(vendor_id=vendor_id, event=event, data=data)
+    if queued:
+        transaction.on_commit(dispatch_soon)
+    return queued
+
+
+def dispatch_soon() -> None:
+    """An admission pass; if it fails (Redis away), the next tick of a webhooks worker admits."""
+    try:
+        admission.deliveries_dispatch()
+    except Exception:
+        logger.warning("webhook admission failed; the next tick tries again", exc_info=True)

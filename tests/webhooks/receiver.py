@@ -4,7 +4,8 @@ own `Webhook(secret).verify(body, headers)`, once per secret, and records which 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -20,6 +21,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     verified: dict[str, bool]  # secret -> did Webhook(secret).verify accept the delivery
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
 
 def verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
@@ -31,14 +33,18 @@ def verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 
 
 class Receiver:
-    def __init__(self, statuses: list[int] | None = None, secrets: list[str] | None = None):
+    def __init__(
+        self, statuses: list[int] | None = None, secrets: list[str] | None = None, paths: list[str] | None = None
+    ):
         self.statuses = list(statuses or [])  # answered in turn; 200 once they run out
+        self.sleep_s = 0.0  # how long each answer takes
         self.secrets = list(secrets or [])  # may be set once the endpoint (and its secret) exists
         self.received: list[Received] = []
-        self.server = LoopbackServer({PATH: self._answer})
+        self.server = LoopbackServer({path: self._answer for path in paths or [PATH]})
         self.url = self.server.url(PATH)
 
     def _answer(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(self.sleep_s)
         headers = dict(request.headers.items())
         verified = {secret: verifies(secret, request.body, headers) for secret in self.secrets}
         self.received.append(Received(request.path, headers, request.body, verified))

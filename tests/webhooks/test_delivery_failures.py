@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
+from processing.jobs.models import Lane
 from processing.lib.http.guard import REFUSED
 from processing.webhooks import services
-from processing.webhooks.models import WebhookDelivery, WebhookEvent
-from processing.webhooks.tasks import DeliveryFailed, deliver_webhook
+from processing.webhooks.models import QueuedDelivery, WebhookDelivery, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +52,14 @@ def test_a_name_that_does_not_resolve_now_is_a_failed_attempt_tried_again(endpoi
     assert delivery == outcome.delivery and delivery.status_code is None
     assert delivery.error == f"could not resolve {HOST!r}"
 
-    with pytest.raises(DeliveryFailed):  # Dramatiq's backoff runs it again, as after a refused connection
-        deliver_webhook.fn(endpoint.pk, str(uuid.uuid4()), WebhookEvent.JOB_SUCCEEDED, {})
+    # Queued, it waits for its backoff and is tried again, as after a refused connection.
+    queued = QueuedDelivery.objects.create(
+        vendor=endpoint.vendor, endpoint=endpoint, event=WebhookEvent.JOB_SUCCEEDED, payload={}, lane=Lane.IN_FLIGHT
+    )
+    services.queued_delivery_run(queued_id=queued.pk, dispatch=0)
     assert WebhookDelivery.objects.count() == 2
+    queued.refresh_from_db()
+    assert (queued.lane, queued.attempt) == (Lane.DEFERRED, 2) and queued.not_before is not None
 
 
 def test_a_name_that_does_not_exist_is_a_failed_attempt_not_tried_again(endpoint, resolver):
