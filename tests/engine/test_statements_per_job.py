@@ -13,20 +13,21 @@ def test_a_batch_job_costs_three_statements_and_the_last_one_stamps_the_batch(
     transactional_db, django_assert_num_queries, clean_redis
 ):
     vendor = make_vendor("counted", plan="unlimited")
+    # On the queue the session's shared worker leaves alone: it must not run these jobs itself.
     batch = services.batch_create(
-        vendor=vendor, kind="sleepy", params={"seconds": 0}, records=[make_record(vendor)] * 3
+        vendor=vendor, kind="isolated", params={"seconds": 0}, records=[make_record(vendor)] * 3
     )
     first, second, last = batch.jobs.order_by("created_at")
 
-    job_run(job_id=str(first.pk), kind="sleepy")  # the vendor's first: its webhook endpoints are read once
+    job_run(job_id=str(first.pk), kind="isolated")  # the vendor's first: its webhook endpoints are read once
     # Take it (UPDATE), read it with its vendor, record and batch (SELECT), finish it and count it
     # on the batch (one multi-table UPDATE). Nothing else, whatever the receivers.
     with django_assert_num_queries(3):
-        job_run(job_id=str(second.pk), kind="sleepy")
+        job_run(job_id=str(second.pk), kind="isolated")
     batch.refresh_from_db()
     assert (batch.done, batch.finished_at) == (2, None)
 
-    job_run(job_id=str(last.pk), kind="sleepy")  # the last one also stamps the batch finished
+    job_run(job_id=str(last.pk), kind="isolated")  # the last one also stamps the batch finished
     batch.refresh_from_db()
     assert batch.done == 3 and batch.finished_at is not None
     assert set(batch.jobs.values_list("state", flat=True)) == {"succeeded"}
