@@ -24,6 +24,16 @@ def vendor_for_user(*, user: AbstractBaseUser, slug: str | None = None) -> Vendo
     return vendors.select_related("plan").first()
 
 
+def user_reads_vendor(*, user: AbstractBaseUser, vendor_id: int) -> bool:
+    """May this user read what the vendor stored: a member of it while it is active, or an
+    operator (staff). What the media view asks before it hands out a file."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, vendor_id=vendor_id, vendor__is_active=True).exists()
+
+
 def membership_role(*, vendor: Vendor, user: AbstractBaseUser) -> str | None:
     return Membership.objects.filter(vendor=vendor, user=user).values_list("role", flat=True).first()
 

@@ -107,7 +107,7 @@ def _admit(kind: str) -> int | None:
             lane=Lane.IN_FLIGHT, dispatched_at=timezone.now(), dispatches=F("dispatches") + 1
         )
         # While the kind is still locked, so the next pass sees this order.
-        served = [vendor_id for vendor_id, _ in chosen]
+        served = [uid for uid, _ in chosen]  # the vendors' uids: a reused id inherits no turn
         r.eval(_MARK_SERVED, 2, SERVED_KEY.format(kind=kind), SERVED_SEQ_KEY, *served)
     try:
         send_jobs(kind, [(job_id, dispatches + 1) for _, (job_id, dispatches) in chosen])
@@ -152,8 +152,9 @@ def _waiting_vendors(kind: str) -> list[int]:
     return [vendor_id for _, row_kind, vendor_id in rows if row_kind == kind]
 
 
-def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
-    """(vendor id, (job id, dispatch count)) in the order they are admitted."""
+def _choose(kind: str, r) -> list[tuple[str, tuple[object, int]]]:
+    """(vendor uid, (job id, dispatch count)) in the order they are admitted. Turns are kept in
+    Redis by Vendor.uid, never by id, which a recreated database may give to another vendor."""
     vendor_ids = _waiting_vendors(kind)
     if not vendor_ids:
         return []
@@ -182,18 +183,20 @@ def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
     eligible = [vendor_id for vendor_id, n in room.items() if n > 0]
     if free <= 0 or not eligible:
         return []
-    served = dict(zip(eligible, r.hmget(SERVED_KEY.format(kind=kind), eligible), strict=True))
+    uid = {v.pk: v.uid.hex for v in vendors}
+    turns = r.hmget(SERVED_KEY.format(kind=kind), [uid[v] for v in eligible])
+    served = dict(zip(eligible, turns, strict=True))
     # The vendor served longest ago goes first; one never served goes before all.
     turn = deque(sorted(eligible, key=lambda v: (int(served[v] or 0), v)))
     candidates: dict[int, deque] = {}
-    chosen: list[tuple[int, tuple[object, int]]] = []
+    chosen: list[tuple[str, tuple[object, int]]] = []
     while free > 0 and turn:
         vendor_id = turn.popleft()
         if vendor_id not in candidates:  # the vendor's first turn: its next jobs, in order
             candidates[vendor_id] = deque(_next_jobs(kind, vendor_id, min(room[vendor_id], free)))
         if not candidates[vendor_id] or room[vendor_id] <= 0:
             continue
-        chosen.append((vendor_id, candidates[vendor_id].popleft()))
+        chosen.append((uid[vendor_id], candidates[vendor_id].popleft()))
         room[vendor_id] -= 1
         free -= 1
         turn.append(vendor_id)
