@@ -230,6 +230,7 @@ _STORAGE_BACKENDS = {
             "querystring_auth": True,  # presigned URLs: a bucket's objects are never public
             "querystring_expire": env.int("MEDIA_URL_EXPIRE_S", default=3600),
             "default_acl": "private",
+            "signature_version": "s3v4",  # presigned URLs that carry their own expiry
         },
     },
     # Images as Cloudinary `image` resources, JSON results as `raw`; see the module.
