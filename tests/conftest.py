@@ -24,7 +24,7 @@ from tests.worker import WorkerProcess
 from vendors import quotas
 
 # asgi_server: a real uvicorn process on config.asgi.
-pytest_plugins = ["tests.support.asgi"]
+pytest_plugins = ["tests.support.asgi", "tests.support.s3"]
 
 
 def pytest_configure(config):
