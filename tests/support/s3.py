@@ -91,7 +91,9 @@ def _start(folder: Path) -> tuple[subprocess.Popen, dict[str, int]]:
     actions = ["Admin", "Read", "Write", "List", "Tagging"]
     config.write_text(json.dumps({"identities": [{"name": "darkroom", "credentials": [identity], "actions": actions}]}))
     (folder / "data").mkdir()
-    command = [str(WEED), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}", "-volume.max=5"]
+    command = [str(WEED), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}"]
+    # Each bucket is a collection with volumes of its own: small volumes, as many as the disk allows.
+    command += ["-volume.max=0", "-master.volumeSizeLimitMB=64"]
     command += ["-s3", f"-s3.config={config}", *[f"-{flag}={port}" for flag, port in ports.items()]]
     log = (folder / "weed.log").open("wb")
     proc = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
