@@ -141,8 +141,7 @@ def _fresh_counters(request):
 @pytest.fixture
 def clean_redis(request):
     """This run's own Redis database (TEST_REDIS_URL), emptied so queues, quota counters and
-    worker records start at zero (quota counters are keyed by vendor id, which a flushed test
-    database hands out again). Tests with the shared worker lose only the quota counters: the
+    worker records start at zero. Tests with the shared worker lose only the quota counters: the
     worker's queues live in the same database."""
     client = redis.Redis.from_url(settings.REDIS_URL)
 

@@ -27,9 +27,7 @@ def job_snapshot(job: Job) -> dict:
         "seconds_left": selectors.job_eta_s(job=job),
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
         # Only an image result replaces the thumbnail; any result can be downloaded.
-        "result_url": media_url(result["name"])
-        if str(result.get("content_type", "")).startswith("image/")
-        else None,
+        "result_url": media_url(result["name"]) if str(result.get("content_type", "")).startswith("image/") else None,
         "download_url": reverse("portal:job-download", args=[job.pk]) if result.get("name") else None,
         # What the grid shows: the small preview of this result, once the thumbnail actor made it.
         "thumbnail_url": _result_thumbnail_url(job, result),
