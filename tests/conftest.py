@@ -29,6 +29,16 @@ pytest_plugins = ["tests.support.asgi", "tests.support.s3"]
 
 def pytest_configure(config):
     retry_flushes_chosen_as_deadlock_victims()
+    media_through_darkroom_on_the_live_server()
+
+
+def media_through_darkroom_on_the_live_server():
+    """Django's live server answers MEDIA_URL from MEDIA_ROOT itself, to anyone, before the URL
+    conf is reached: a test there would fetch media no deployment serves. Darkroom's own media
+    view (the access checks of docs/data.md) answers instead."""
+    from django.test.testcases import _MediaFilesHandler
+
+    _MediaFilesHandler._should_handle = lambda self, path: False
 
 
 def pytest_report_header(config):

@@ -186,3 +186,29 @@ def test_proxied_files_can_be_handed_to_the_front_proxy(settings, vendor, owner)
     assert response["X-Accel-Redirect"] == "/_media/" + record.original.name
     assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
     assert Client().get(MEDIA + record.original.name).status_code == 404
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_receiver_fetches_the_result_with_the_signed_link_it_was_sent(worker, vendor, http, live_server):
+    """The real worker builds the payload: its result link is signed (the test settings' default
+    delivery), works for the receiver as sent and not without its signature."""
+    import json
+
+    import httpx
+
+    from tests.webhooks.receiver import Receiver
+
+    with Receiver() as receiver:
+        assert (
+            http.post("/api/v1/webhooks/", json={"url": receiver.url, "events": ["job.succeeded"]}).status_code == 201
+        )
+        started = http.post("/api/v1/jobs/", json={"kind": "sleepy", "record": make_record(vendor).pk})
+        assert started.status_code == 202, started.text
+        (delivery,) = receiver.wait_for(1)
+
+    link = json.loads(delivery.body)["data"]["result"]["url"]
+    assert link.startswith(MEDIA) and "signature=" in link
+    fetched = httpx.get(live_server.url + link)
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/png"
+    assert httpx.get(live_server.url + link.split("?", 1)[0]).status_code == 404
