@@ -98,6 +98,12 @@ def _fetchers(owner, member, outsider, superuser) -> tuple[dict, dict]:
     return strangers, entitled
 
 
+def _forged(url: str) -> str:
+    """The link with the first character of its signature changed."""
+    head, signature = url.split("signature=", 1)
+    return f"{head}signature={'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
 def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
@@ -129,7 +135,7 @@ def test_every_media_url_darkroom_hands_out_is_for_the_vendor_only(
 
     if delivery == "signed":
         unsigned = {what: url.split("?", 1)[0] for what, url in media.items()}
-        forged = {what: re.sub(r"signature=.", "signature=A", url) for what, url in media.items()}
+        forged = {what: _forged(url) for what, url in media.items()}
         assert all("?expires=" in url for url in media.values())
         for get in (*strangers.values(), *entitled.values()):
             assert [what for what, url in (unsigned | forged).items() if get(url).status_code != 404] == []

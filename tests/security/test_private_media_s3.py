@@ -70,3 +70,5 @@ def test_proxied_delivery_streams_from_the_bucket_to_the_vendor_only(
     assert b"".join(given.streaming_content) == s3_storage.open(path.removeprefix("media/")).read()
     assert client_for(outsider).get("/" + path).status_code == 404
     assert Client().get("/" + path).status_code == 404
+    gone = path.rsplit("/", 2)[0] + "/" + "0" * 32 + "/original.png"
+    assert member_session.get("/" + gone).status_code == 404, "a missing object is the same 404"
