@@ -107,3 +107,21 @@ def test_a_vendor_with_a_reused_id_does_not_inherit_a_fairness_turn(clean_redis,
 
     assert clean_redis.hget(SERVED_KEY.format(kind="transform"), new.uid.hex) is None, "never served: first in line"
     assert new.pk == old_pk
+
+
+@pytest.mark.django_db(transaction=True)  # closing a response closes the request's DB connection
+def test_a_vendor_with_a_reused_id_does_not_find_its_event_streams_taken(settings, clean_redis):
+    settings.EVENTS_MAX_STREAMS_PER_VENDOR = 1
+    sse = {"HTTP_ACCEPT": "text/event-stream"}
+    old = make_vendor("oldco")
+    job = make_job(old)
+    held = client_for(make_member(old, "oldco-owner", role="owner")).get(f"/api/v1/events/?job={job.pk}", **sse)
+    next(iter(held.streaming_content))  # open, holding the vendor's only slot
+
+    new = _recreated(old)
+    client = client_for(make_member(new, "newco-owner", role="owner"))
+    opened = client.get(f"/api/v1/events/?job={make_job(new).pk}", **sse)
+
+    assert opened.status_code == 200, opened.content
+    opened.close()
+    held.close()
