@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -112,3 +113,16 @@ def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
 
 def api_token_get(*, user: AbstractBaseUser, token_id: int | None) -> ApiToken | None:
     return ApiToken.objects.filter(user=user, pk=token_id).first() if token_id else None
+
+
+STORED_FIELDS = ("original", "processed", "original_thumbnail", "processed_thumbnail")
+
+
+def record_stored_names(*, chunk: int = 1000) -> Iterator[str]:
+    """Every file name the records of every vendor point at, in chunks of rows: for operators'
+    one-off work over the whole storage (manage.py media_make_private)."""
+    last = 0
+    while rows := list(Record.objects.filter(pk__gt=last).order_by("pk").values_list("pk", *STORED_FIELDS)[:chunk]):
+        for pk, *names in rows:
+            last = pk
+            yield from (name for name in names if name)

@@ -180,6 +180,25 @@ class CloudinaryStorage(Storage):
         if response.get("result") not in ("ok", "not found"):
             raise OSError(f"Cloudinary did not delete {name!r}: {response}")
 
+    def make_private(self, name: str) -> bool:
+        """Move a file stored before as a public `upload` asset to this storage's `authenticated`
+        type, under the same public id. False when there is no public asset of that name (moved
+        already, or never stored so)."""
+        if self.delivery_type == PUBLIC:
+            return False
+        try:
+            cloudinary.uploader.rename(
+                self._public_id(name),
+                self._public_id(name),
+                resource_type=resource_type(name),
+                type=PUBLIC,
+                to_type=self.delivery_type,
+                invalidate=True,
+            )
+        except cloudinary.exceptions.NotFound:
+            return False
+        return True
+
     def url(self, name: str) -> str:
         """A signed link to the file that works for `expire_s` seconds (or, for the public
         `upload` type only, its plain delivery URL)."""

@@ -8,6 +8,7 @@ not expired, never at its plain delivery URL."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from email.parser import BytesParser
@@ -63,7 +64,7 @@ class FakeCloudinary(BaseHTTPRequestHandler):
         assert fields["api_key"] == KEY
         assert fields["signature"] == cloudinary.utils.api_sign_request(signed, SECRET), "bad signature"
         self.calls.append({"action": action, "resource_type": rtype, **fields})
-        key = (rtype, fields["public_id"])
+        key = (rtype, fields.get("public_id", ""))
         if action == "upload":
             if key in self.assets and fields.get("overwrite") == "0":
                 result = {"public_id": key[1], "existing": True}
@@ -71,6 +72,12 @@ class FakeCloudinary(BaseHTTPRequestHandler):
                 self.assets[key] = fields["file"]
                 self.types[key] = fields.get("type", "upload")
                 result = {"public_id": key[1], "resource_type": rtype, "bytes": len(fields["file"])}
+        elif action == "rename":  # same public id, another delivery type
+            key = (rtype, fields["from_public_id"])
+            if key not in self.assets or self.types[key] != fields.get("type", "upload"):
+                return self.answer(404, json.dumps({"error": {"message": "Resource not found"}}).encode())
+            self.types[key] = fields.get("to_type", self.types[key])
+            result = {"public_id": key[1], "type": self.types[key]}
         elif action == "destroy":
             result = {"result": "ok" if self.assets.pop(key, None) is not None else "not found"}
         else:
@@ -232,3 +239,48 @@ def test_nothing_is_public_and_a_signed_link_expires(cloud, settings):
 
     expired = CloudinaryStorage(cloudinary_url=storage.cloudinary_url, expire_s=-1)
     assert http.request("GET", expired.url(name)).status == 401
+
+
+def test_a_file_stored_public_before_is_made_private(cloud):
+    _, storage, host = cloud
+    before = CloudinaryStorage(cloudinary_url=storage.cloudinary_url, delivery_type="upload")
+    name = before.save("originals/3/ab/original.png", ContentFile(b"\x89PNG old"))
+    public = before.url(name)
+    http = urllib3.PoolManager()
+    assert http.request("GET", public).status == 200
+    assert not storage.exists(name), "not found as authenticated until moved"
+
+    assert storage.make_private(name) is True
+    assert storage.make_private(name) is False, "moved already"
+
+    assert http.request("GET", public).status == 404
+    assert http.request("GET", storage.url(name)).data == b"\x89PNG old"
+
+
+@pytest.mark.django_db
+def test_the_upgrade_command_makes_every_stored_file_private(cloud, settings, vendor):
+    from django.core.management import call_command
+
+    from processing.lib.media import media_url
+    from tests.factories import make_job, succeed_job
+
+    handler, storage, host = cloud
+    backend = "processing.lib.cloudinary_storage.CloudinaryStorage"
+    options = {"cloudinary_url": storage.cloudinary_url}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": backend, "OPTIONS": {**options, "delivery_type": "upload"}},
+    }
+    job = succeed_job(make_job(vendor))  # an original and a result, stored public as before
+    assert set(handler.types.values()) == {"upload"} and len(handler.types) == 2
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": backend, "OPTIONS": options}}
+    out = io.StringIO()
+
+    call_command("media_make_private", stdout=out)
+
+    assert out.getvalue().strip() == "2 of 2 stored files moved to private delivery"
+    assert set(handler.types.values()) == {"authenticated"}
+    http = urllib3.PoolManager()
+    assert http.request("GET", media_url(job.result["name"])).status == 200
+    public = f"http://{host}/{CLOUD}/image/upload/v1/{job.result['name']}"
+    assert http.request("GET", public).status == 404
