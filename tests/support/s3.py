@@ -124,7 +124,7 @@ def s3_server():
         wait_for(writable, timeout=90, interval=0.5, what="SeaweedFS's S3 API to take a write")
         yield server
     finally:
-        stop_process_group(proc)
+        stop_process_group(proc, timeout=5)  # weed drains for a long while on SIGTERM; its data is thrown away
         shutil.rmtree(folder, ignore_errors=True)
 
 
