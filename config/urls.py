@@ -2,10 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from processing.lib.http.stored_files import protect_stored_file
+from processing.api.media_views import media_view
 from processing.ops import health, health_report
 from processing.ops.metrics import metrics_view
 from processing.portal.sign_in import RateLimitedLoginView
@@ -32,11 +31,6 @@ urlpatterns = [
 handler404 = "processing.api.errors.not_found_handler"
 handler500 = "processing.api.errors.server_error_handler"
 
-if settings.SERVE_MEDIA:
-    # Local files only; production serves media from S3, Cloudinary or the front proxy.
-    # Whatever a stored file holds, it is never run as a page of this origin (nosniff, a
-    # sandboxing CSP, a download unless it is one of our raster types).
-    def media(request, path):
-        return protect_stored_file(serve(request, path, document_root=settings.MEDIA_ROOT))
-
-    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media)]
+# Every stored file, private: a signed link or a member's request (processing/api/media_views.py).
+# Nothing under MEDIA_ROOT is served without that check; S3 and Cloudinary sign their own links.
+urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.+)$", media_view, name="media")]

@@ -24,11 +24,21 @@ from tests.worker import WorkerProcess
 from vendors import quotas
 
 # asgi_server: a real uvicorn process on config.asgi.
-pytest_plugins = ["tests.support.asgi"]
+pytest_plugins = ["tests.support.asgi", "tests.support.s3"]
 
 
 def pytest_configure(config):
     retry_flushes_chosen_as_deadlock_victims()
+    media_through_darkroom_on_the_live_server()
+
+
+def media_through_darkroom_on_the_live_server():
+    """Django's live server answers MEDIA_URL from MEDIA_ROOT itself, to anyone, before the URL
+    conf is reached: a test there would fetch media no deployment serves. Darkroom's own media
+    view (the access checks of docs/data.md) answers instead."""
+    from django.test.testcases import _MediaFilesHandler
+
+    _MediaFilesHandler._should_handle = lambda self, path: False
 
 
 def pytest_report_header(config):
@@ -141,8 +151,7 @@ def _fresh_counters(request):
 @pytest.fixture
 def clean_redis(request):
     """This run's own Redis database (TEST_REDIS_URL), emptied so queues, quota counters and
-    worker records start at zero (quota counters are keyed by vendor id, which a flushed test
-    database hands out again). Tests with the shared worker lose only the quota counters: the
+    worker records start at zero. Tests with the shared worker lose only the quota counters: the
     worker's queues live in the same database."""
     client = redis.Redis.from_url(settings.REDIS_URL)
 

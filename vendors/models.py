@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from processing.lib.media import private_part
+
 
 class User(AbstractUser):
     """Who signs in: vendors' people and operators. Django's own user, but ours, so fields can be
@@ -82,6 +84,10 @@ class Vendor(models.Model):
     # Bytes of the originals its records keep: counted at upload and when a record goes
     # (vendors/services.py, vendors/signals.py), so the storage quota costs no SUM per request.
     storage_bytes = models.PositiveBigIntegerField(default=0)
+    # Never reused, unlike the id (a database restored or recreated while Redis is kept): what
+    # the vendor's quota counters and fairness turns in Redis are keyed by, so a new vendor that
+    # gets an old id starts from zero.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -122,7 +128,8 @@ class Project(models.Model):
 
 
 def original_upload_to(record: Record, filename: str) -> str:
-    return f"originals/{record.vendor_id}/{uuid.uuid4().hex}/{filename}"
+    # <area>/<vendor id>/<128 random bits>/…: every stored name (processing/lib/media.py).
+    return f"originals/{record.vendor_id}/{private_part()}/{filename}"
 
 
 class Record(models.Model):

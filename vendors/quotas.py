@@ -130,7 +130,7 @@ return out
 
 
 def _base_key(vendor: Vendor, name: str) -> str:
-    return f"{KEY_PREFIX}:{vendor.pk}:{name}"
+    return f"{KEY_PREFIX}:{vendor.uid.hex}:{name}"  # never a reused id (Vendor.uid)
 
 
 def _limit_and_window(limits: Mapping[str, int | None], name: str) -> tuple[int | None, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,6 +23,16 @@ def vendor_for_user(*, user: AbstractBaseUser, slug: str | None = None) -> Vendo
     if slug:
         vendors = vendors.filter(slug=slug)
     return vendors.select_related("plan").first()
+
+
+def user_reads_vendor(*, user: AbstractBaseUser, vendor_id: int) -> bool:
+    """May this user read what the vendor stored: a member of it while it is active, or an
+    operator (staff). What the media view asks before it hands out a file."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, vendor_id=vendor_id, vendor__is_active=True).exists()
 
 
 def membership_role(*, vendor: Vendor, user: AbstractBaseUser) -> str | None:
@@ -115,3 +126,16 @@ def never_expiring_api_keys_allowed(*, user: AbstractBaseUser) -> bool:
     vendor they belong to is on a plan that allows it (a key acts for each of them)."""
     memberships = Membership.objects.filter(user=user)
     return memberships.exists() and not memberships.filter(vendor__plan__never_expiring_api_keys=False).exists()
+
+
+STORED_FIELDS = ("original", "processed", "original_thumbnail", "processed_thumbnail")
+
+
+def record_stored_names(*, chunk: int = 1000) -> Iterator[str]:
+    """Every file name the records of every vendor point at, in chunks of rows: for operators'
+    one-off work over the whole storage (manage.py media_make_private)."""
+    last = 0
+    while rows := list(Record.objects.filter(pk__gt=last).order_by("pk").values_list("pk", *STORED_FIELDS)[:chunk]):
+        for pk, *names in rows:
+            last = pk
+            yield from (name for name in names if name)

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from processing.lib.imaging.thumbnail import thumbnail
+from processing.lib.media import RANDOM_BYTES, private_part
 from vendors.models import Record
 
 logger = logging.getLogger(__name__)
@@ -33,13 +34,13 @@ def record_thumbnail_make(*, record_id: int, which: Which) -> str | None:
     if not source:
         return None
     current = getattr(record, f"{which}_thumbnail").name
-    if current and current.startswith(_name_prefix(record, which, source)):
+    if current and _previews(current, which, source):
         return current
 
     with default_storage.open(source, "rb") as file:
         data = file.read()
     preview = thumbnail(data, max_bytes=max(settings.IMAGE_MAX_BYTES, len(data)), max_pixels=settings.IMAGE_MAX_PIXELS)
-    name = default_storage.save(f"{_name_prefix(record, which, source)}.webp", ContentFile(preview.data))
+    name = default_storage.save(preview_name(record=record, which=which, source=source), ContentFile(preview.data))
     # Applied only while the image is still the one previewed: a newer result keeps its own.
     applied = Record.objects.filter(pk=record_id, **{which: source}).update(**{f"{which}_thumbnail": name})
     if not applied:
@@ -50,6 +51,17 @@ def record_thumbnail_make(*, record_id: int, which: Which) -> str | None:
     return name
 
 
-def _name_prefix(record: Record, which: Which, source: str) -> str:
-    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return f"thumbnails/{record.vendor_id}/{record.pk}/{which}-{stem}"
+def _stem(source: str) -> str:
+    return source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def preview_name(*, record: Record, which: Which, source: str) -> str:
+    """thumbnails/<vendor id>/<128 random bits>/<which>-<source's stem>.webp: nothing in it can
+    be counted (processing/lib/media.py); the file's name still says which image it previews."""
+    return f"thumbnails/{record.vendor_id}/{private_part()}/{which}-{_stem(source)}.webp"
+
+
+def _previews(name: str, which: Which, source: str) -> bool:
+    """Is `name` a preview of this very image (made after the naming with random folders)?"""
+    parts = name.split("/")
+    return len(parts) == 4 and len(parts[2]) == 2 * RANDOM_BYTES and parts[3] == f"{which}-{_stem(source)}.webp"

@@ -41,7 +41,6 @@ if not PROMETHEUS_DIR_GIVEN:  # noqa: F405
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # noqa: F405
 
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default="") or _temporary_dir("darkroom-media-"))  # noqa: F405
-SERVE_MEDIA = True
 STORAGE_BACKEND = "local"
 STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -7,7 +7,6 @@ import json
 import uuid
 
 from django.contrib import admin, messages
-from django.core.files.storage import default_storage
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -16,6 +15,7 @@ from django_dramatiq.models import Task as DramatiqTask
 from processing.jobs import selectors, services
 from processing.jobs.models import Batch, Job
 from processing.jobs.states import JobState
+from processing.lib.media import media_url
 from vendors.models import Priority
 
 
@@ -198,7 +198,7 @@ class JobAdmin(admin.ModelAdmin):
         result = job.result
         if not result or not result.get("name"):
             return "—"
-        url = default_storage.url(result["name"])
+        url = media_url(result["name"])
         if str(result.get("content_type", "")).startswith("image/"):
             # The record's small preview of this very result when there is one; the link opens it in full.
             record = job.record if job.record_id else None
@@ -208,7 +208,7 @@ class JobAdmin(admin.ModelAdmin):
                 'background: repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 0 0 / 16px 16px"></a>'
                 "<br>{} × {} {}",
                 url,
-                record.processed_thumbnail.url if previewed else url,
+                media_url(record.processed_thumbnail.name) if previewed else url,
                 job.pk,
                 result.get("width"),
                 result.get("height"),

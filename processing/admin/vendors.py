@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from processing.jobs.selectors import queue_stats
+from processing.lib.media import media_url
 from vendors import services
 from vendors.models import ApiToken, Membership, Plan, Project, Record, User, Vendor
 from vendors.quotas import quota_usage
@@ -259,7 +260,7 @@ class RecordAdmin(admin.ModelAdmin):
     def previews(self, record: Record) -> str:
         """The small previews, each linking to its full image (never loaded in the list)."""
         shown = [
-            format_html(_PREVIEW, full.url, preview.url, label)
+            format_html(_PREVIEW, media_url(full.name), media_url(preview.name), label)
             for full, preview, label in (
                 (record.original, record.original_thumbnail, "original"),
                 (record.processed, record.processed_thumbnail, "result"),

@@ -91,7 +91,7 @@ class EventStreamApi(DarkroomApiView):
         else:
             found(selectors.batch_get(vendor=vendor, batch_id=batch_id), "batch")
             read = batch_snapshot_reader(vendor=vendor, batch_id=batch_id)
-        stream_id = stream_slot_take(vendor_id=vendor.pk)
+        stream_id = stream_slot_take(vendor_uid=vendor.uid.hex)
         if stream_id is None:
             raise Throttled(
                 wait=settings.EVENTS_REREAD_S,
@@ -100,7 +100,7 @@ class EventStreamApi(DarkroomApiView):
                 code="too_many_streams",
             )
         channel = channel_for(job_id=job_id, batch_id=batch_id)
-        release = partial(stream_slot_release, vendor_id=vendor.pk, stream_id=stream_id)
+        release = partial(stream_slot_release, vendor_uid=vendor.uid.hex, stream_id=stream_id)
         return EventStreamResponse(
             sync_stream=sync_frames(channel=channel, read=read, release=release),
             async_stream=async_frames(channel=channel, read=read, release=release),

@@ -101,7 +101,7 @@ def _admit(kind: str) -> int | None:
             lane=Lane.IN_FLIGHT, dispatched_at=timezone.now(), dispatches=F("dispatches") + 1
         )
         # While the kind is still locked, so the next pass sees this order.
-        served = [vendor_id for vendor_id, _ in chosen]
+        served = [uid for uid, _ in chosen]  # the vendors' uids: a reused id inherits no turn
         mark_served(r, served_key=SERVED_KEY.format(kind=kind), seq_key=SERVED_SEQ_KEY, tenants=served)
     try:
         send_jobs(kind, [(job_id, dispatches + 1) for _, (job_id, dispatches) in chosen])
@@ -146,8 +146,9 @@ def _waiting_vendors(kind: str) -> list[int]:
     return [vendor_id for _, row_kind, vendor_id in rows if row_kind == kind]
 
 
-def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
-    """(vendor id, (job id, dispatch count)) in the order they are admitted."""
+def _choose(kind: str, r) -> list[tuple[str, tuple[object, int]]]:
+    """(vendor uid, (job id, dispatch count)) in the order they are admitted. Turns are kept in
+    Redis by Vendor.uid, never by id, which a recreated database may give to another vendor."""
     vendor_ids = _waiting_vendors(kind)
     if not vendor_ids:
         return []
@@ -173,14 +174,17 @@ def _choose(kind: str, r) -> list[tuple[int, tuple[object, int]]]:
         in_flight_kind += n if row_kind == kind else 0
     free = queue_capacity(kind) - in_flight_kind
     room = {v.pk: vendor_limits(vendor=v)["max_in_flight"] - in_flight_vendor[v.pk] for v in vendors}
+    uid = {v.pk: v.uid.hex for v in vendors}
     # The vendor served longest ago goes first; one never served goes before all.
-    return take_turns(
+    chosen = take_turns(
         r,
         served_key=SERVED_KEY.format(kind=kind),
         room=room,
         free=free,
         next_items=lambda vendor_id, n: _next_jobs(kind, vendor_id, n),
+        field=uid.__getitem__,
     )
+    return [(uid[vendor_id], item) for vendor_id, item in chosen]
 
 
 def _next_jobs(kind: str, vendor_id: int, n: int) -> list[tuple[object, int]]:

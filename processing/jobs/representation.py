@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from django.core.files.storage import default_storage
-
 from processing.jobs.models import Batch, Job
 from processing.jobs.selectors.batches import batch_progress
+from processing.lib.media import media_url
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -21,8 +20,8 @@ def _timestamp(value: datetime | None) -> str | None:
 
 
 def result_url(name: str, *, absolute: Callable[[str], str] | None = None) -> str:
-    url = default_storage.url(name)
-    return absolute(url) if absolute is not None and url.startswith("/") else url
+    """Where a stored file can be fetched, under the deployment's private delivery."""
+    return media_url(name, absolute=absolute)
 
 
 def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None) -> dict:

@@ -16,13 +16,21 @@ with SDK options as a query: `?secure=false&upload_prefix=…`), passed explicit
 process environment is not relied on.
 
 `exists` and `size` ask the Admin API, which Cloudinary rate-limits per hour; uploads, deletes and
-reads do not use it. This module imports nothing from the project.
+reads do not use it.
+
+Nothing is public: files are stored with the `authenticated` delivery type, which Cloudinary
+serves only on a signed request, and `url` is a signed download link that stops working after
+`expire_s` (MEDIA_URL_EXPIRE_S; Cloudinary's `private_download_url` with `expires_at`). The
+`upload` type, public to anyone with the URL, is there only for a deployment that asks for it.
+
+This module imports nothing from the project.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import posixpath
+import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cloudinary
@@ -39,6 +47,8 @@ from django.utils.deconstruct import deconstructible
 
 IMAGE = "image"
 RAW = "raw"
+AUTHENTICATED = "authenticated"  # delivered only on a signed request
+PUBLIC = "upload"  # Cloudinary's default: anyone with the URL
 # How many other names `_save` tries when Cloudinary already has the one asked for.
 MAX_NAME_ATTEMPTS = 20
 
@@ -70,13 +80,23 @@ def resource_type(name: str) -> str:
 
 @deconstructible
 class CloudinaryStorage(Storage):
-    """Files on Cloudinary, `upload` delivery type, images as `image` and the rest as `raw`."""
+    """Files on Cloudinary, `authenticated` delivery type, images as `image` and the rest as `raw`."""
 
-    def __init__(self, cloudinary_url: str | None = None, folder: str = ""):
+    def __init__(
+        self,
+        cloudinary_url: str | None = None,
+        folder: str = "",
+        delivery_type: str = AUTHENTICATED,
+        expire_s: int | None = None,
+    ):
         self.cloudinary_url = cloudinary_url if cloudinary_url is not None else settings.CLOUDINARY_URL
         if not self.cloudinary_url:
             raise ImproperlyConfigured("The Cloudinary storage needs CLOUDINARY_URL")
+        if delivery_type not in (AUTHENTICATED, PUBLIC):
+            raise ImproperlyConfigured(f"delivery_type must be {AUTHENTICATED} or {PUBLIC}")
         self.folder = folder.strip("/")
+        self.delivery_type = delivery_type
+        self.expire_s = expire_s if expire_s is not None else getattr(settings, "MEDIA_URL_EXPIRE_S", 3600)
         cloudinary.config(**parse_cloudinary_url(self.cloudinary_url))
         self._http: urllib3.PoolManager | None = None
 
@@ -96,7 +116,7 @@ class CloudinaryStorage(Storage):
         return None
 
     def _where(self, name: str) -> dict:
-        return {"resource_type": resource_type(name), "type": "upload"}
+        return {"resource_type": resource_type(name), "type": self.delivery_type}
 
     # --- Storage API.
 
@@ -120,7 +140,7 @@ class CloudinaryStorage(Storage):
                 (posixpath.basename(name), data),
                 public_id=self._public_id(name),
                 resource_type=resource_type(name),
-                type="upload",
+                type=self.delivery_type,
                 overwrite=False,
                 unique_filename=False,
                 use_filename=False,
@@ -160,8 +180,34 @@ class CloudinaryStorage(Storage):
         if response.get("result") not in ("ok", "not found"):
             raise OSError(f"Cloudinary did not delete {name!r}: {response}")
 
+    def make_private(self, name: str) -> bool:
+        """Move a file stored before as a public `upload` asset to this storage's `authenticated`
+        type, under the same public id. False when there is no public asset of that name (moved
+        already, or never stored so)."""
+        if self.delivery_type == PUBLIC:
+            return False
+        try:
+            cloudinary.uploader.rename(
+                self._public_id(name),
+                self._public_id(name),
+                resource_type=resource_type(name),
+                type=PUBLIC,
+                to_type=self.delivery_type,
+                invalidate=True,
+            )
+        except cloudinary.exceptions.NotFound:
+            return False
+        return True
+
     def url(self, name: str) -> str:
+        """A signed link to the file that works for `expire_s` seconds (or, for the public
+        `upload` type only, its plain delivery URL)."""
         options = self._where(name)
-        if (format_ := self._format(name)) is not None:
-            options["format"] = format_
-        return cloudinary.utils.cloudinary_url(self._public_id(name), **options)[0]
+        if self.delivery_type == PUBLIC:
+            if (format_ := self._format(name)) is not None:
+                options["format"] = format_
+            return cloudinary.utils.cloudinary_url(self._public_id(name), **options)[0]
+        expires_at = int(time.time()) + self.expire_s
+        return cloudinary.utils.private_download_url(
+            self._public_id(name), self._format(name), expires_at=expires_at, **options
+        )

@@ -27,14 +27,16 @@ def take_turns(
     room: dict[int, int],
     free: int,
     next_items: Callable[[int, int], Iterable[T]],
+    field: Callable[[int], object] = lambda tenant: tenant,
 ) -> list[tuple[int, T]]:
     """(tenant, item) in the order they are handed out: at most `free` in all and `room[tenant]`
     each. `next_items(tenant, n)` gives a tenant's next n items in its own order; it is asked
-    once per tenant, on its first turn."""
+    once per tenant, on its first turn. `field(tenant)` names the tenant in the Redis hash (the
+    tenant itself unless said); ties go to the lower tenant."""
     eligible = [tenant for tenant, n in room.items() if n > 0]
     if free <= 0 or not eligible:
         return []
-    served = dict(zip(eligible, r.hmget(served_key, eligible), strict=True))
+    served = dict(zip(eligible, r.hmget(served_key, [field(tenant) for tenant in eligible]), strict=True))
     turn = deque(sorted(eligible, key=lambda t: (int(served[t] or 0), t)))
     room = dict(room)
     candidates: dict[int, deque] = {}
@@ -52,7 +54,7 @@ def take_turns(
     return chosen
 
 
-def mark_served(r, *, served_key: str, seq_key: str, tenants: list[int]) -> None:
+def mark_served(r, *, served_key: str, seq_key: str, tenants: list) -> None:
     """Record that `tenants` were served, in this order, after everyone served before."""
     if tenants:
         r.eval(_MARK_SERVED, 2, served_key, seq_key, *tenants)

@@ -4,11 +4,11 @@ the project page's grid can show."""
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from processing.jobs import selectors
 from processing.jobs.models import Batch, Job
+from processing.lib.media import media_url
 
 # The most records the project page's grid shows, and so the most jobs a batch poll reads.
 GRID_LIMIT = 500
@@ -27,9 +27,7 @@ def job_snapshot(job: Job) -> dict:
         "seconds_left": selectors.job_eta_s(job=job),
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
         # Only an image result replaces the thumbnail; any result can be downloaded.
-        "result_url": default_storage.url(result["name"])
-        if str(result.get("content_type", "")).startswith("image/")
-        else None,
+        "result_url": media_url(result["name"]) if str(result.get("content_type", "")).startswith("image/") else None,
         "download_url": reverse("portal:job-download", args=[job.pk]) if result.get("name") else None,
         # What the grid shows: the small preview of this result, once the thumbnail actor made it.
         "thumbnail_url": _result_thumbnail_url(job, result),
@@ -40,7 +38,7 @@ def _result_thumbnail_url(job: Job, result: dict) -> str | None:
     record = job.record if job.record_id else None
     if record is None or not record.processed_thumbnail or record.processed.name != result.get("name"):
         return None
-    return record.processed_thumbnail.url
+    return media_url(record.processed_thumbnail.name)
 
 
 def batch_snapshot(batch: Batch) -> dict:

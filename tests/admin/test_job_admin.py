@@ -2,6 +2,7 @@
 through processing.jobs.services."""
 
 import re
+from html import unescape as html_unescape
 
 import pytest
 from django.db import connection
@@ -75,8 +76,9 @@ def test_the_detail_previews_an_image_result(staff, vendor):
 
     html = staff.get(f"{JOBS}{job.pk}/change/").content.decode()
 
-    assert re.search(rf'<img src="/media/{re.escape(job.result["name"])}"', html)
-    assert staff.get(f"/media/{job.result['name']}").status_code == 200
+    shown = re.search(rf'<img src="(/media/{re.escape(job.result["name"])}[^"]*)"', html)
+    assert shown
+    assert staff.get(html_unescape(shown[1])).status_code == 200
 
 
 def test_the_detail_shows_a_json_result(staff, vendor):

@@ -1,10 +1,14 @@
 """Storage is chosen by settings: local files by default, S3 or Cloudinary by STORAGE_BACKEND.
-Each case starts a fresh process, as a deployment would, and asks the storage for a result's URL
-(no network is needed to build one)."""
+Each case starts a fresh process, as a deployment would, and asks for the URL Darkroom hands out
+for a result (processing/lib/media.py; no network is needed to build one): private in every
+case, a signed and expiring link by default."""
 
 import os
+import re
 import subprocess
 import sys
+import time
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -13,7 +17,8 @@ from tests.support.paths import ROOT
 PROBE = (
     "import django; django.setup();"
     "from django.core.files.storage import default_storage as s;"
-    "url = s.url('results/1/out.png');"
+    "from processing.lib.media import media_url;"
+    "url = media_url('results/1/out.png');"
     "print(type(s._wrapped).__module__, url)"
 )
 
@@ -34,7 +39,18 @@ def storage_in_a_process(**env) -> str:
 
 def test_local_files_by_default():
     module, url = storage_in_a_process().split()
-    assert module == "django.core.files.storage.filesystem" and url == "/media/results/1/out.png"
+    assert module == "django.core.files.storage.filesystem"
+    assert re.fullmatch(r"/media/results/1/out\.png\?expires=\d+&signature=[\w-]{20,}", url), url
+
+
+def test_proxied_delivery_hands_out_the_checked_path():
+    _, url = storage_in_a_process(MEDIA_DELIVERY="proxied").split()
+    assert url == "/media/results/1/out.png"
+
+
+def test_an_unknown_delivery_is_refused_at_start():
+    with pytest.raises(AssertionError, match="MEDIA_DELIVERY must be signed or proxied"):
+        storage_in_a_process(MEDIA_DELIVERY="public")
 
 
 def test_s3_by_setting():
@@ -47,12 +63,17 @@ def test_s3_by_setting():
     ).split()
     assert module == "storages.backends.s3"
     assert url.startswith("https://darkroom-results.s3") and "results/1/out.png?" in url  # signed
+    assert "X-Amz-Expires=3600" in url and "X-Amz-Signature=" in url
 
 
 def test_cloudinary_by_setting():
     module, url = storage_in_a_process(STORAGE_BACKEND="cloudinary", CLOUDINARY_URL="cloudinary://k:s@demo").split()
     assert module == "processing.lib.cloudinary_storage"
-    assert url == "https://res.cloudinary.com/demo/image/upload/v1/results/1/out.png"
+    link = urlsplit(url)
+    query = dict(parse_qsl(link.query))
+    assert (link.netloc, link.path) == ("api.cloudinary.com", "/v1_1/demo/image/download")
+    assert query["type"] == "authenticated" and query["public_id"] == "results/1/out" and query["format"] == "png"
+    assert int(query["expires_at"]) > time.time() + 3000 and query["signature"]
 
 
 def test_cloudinary_without_its_url_is_refused_at_start():

@@ -7,6 +7,7 @@ from skimage import data as samples
 
 from processing.jobs.models import Job
 from processing.jobs.services import job_create
+from processing.lib.media import media_url
 from processing.portal.snapshots import job_snapshot
 from tests.support.photos import decode, jpeg_bytes
 from tests.support.waiting import wait_for
@@ -45,5 +46,5 @@ def test_upload_and_result_get_previews_made_by_the_worker(worker, vendor):
     )
     assert decode(read(record.processed_thumbnail)).size == (320, 213)
     assert job_snapshot(Job.objects.select_related("record").get(pk=job.pk))["thumbnail_url"] == (
-        record.processed_thumbnail.url
+        media_url(record.processed_thumbnail.name)
     )

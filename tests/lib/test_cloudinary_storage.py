@@ -1,20 +1,25 @@
 """The Cloudinary storage against a stand-in for Cloudinary's APIs on 127.0.0.1: the real SDK
 sends real HTTP, pointed there by the CLOUDINARY_URL options `upload_prefix` (upload and Admin
 APIs) and `cname` (delivery). The stand-in checks what the SDK sends (the resource type in the
-path, the public id, the signature) and the tests check what the storage returns."""
+path, the public id, the signature) and the tests check what the storage returns. Like
+Cloudinary, it delivers an `authenticated` asset only through a signed download link that has
+not expired, never at its plain delivery URL."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import cloudinary
 import cloudinary.utils
 import pytest
+import urllib3
 from django.core.files.base import ContentFile
 
 from processing.lib.cloudinary_storage import CloudinaryStorage, parse_cloudinary_url, resource_type
@@ -38,6 +43,7 @@ class FakeCloudinary(BaseHTTPRequestHandler):
     """Upload, destroy, Admin API resource details and delivery, for one cloud, in memory."""
 
     assets: dict[tuple[str, str], bytes]  # (resource type, public id) -> bytes
+    types: dict[tuple[str, str], str]  # (resource type, public id) -> delivery type
     calls: list[dict]
 
     def log_message(self, *args):
@@ -58,45 +64,83 @@ class FakeCloudinary(BaseHTTPRequestHandler):
         assert fields["api_key"] == KEY
         assert fields["signature"] == cloudinary.utils.api_sign_request(signed, SECRET), "bad signature"
         self.calls.append({"action": action, "resource_type": rtype, **fields})
-        key = (rtype, fields["public_id"])
+        key = (rtype, fields.get("public_id", ""))
         if action == "upload":
             if key in self.assets and fields.get("overwrite") == "0":
                 result = {"public_id": key[1], "existing": True}
             else:
                 self.assets[key] = fields["file"]
+                self.types[key] = fields.get("type", "upload")
                 result = {"public_id": key[1], "resource_type": rtype, "bytes": len(fields["file"])}
+        elif action == "rename":  # same public id, another delivery type
+            key = (rtype, fields["from_public_id"])
+            if key not in self.assets or self.types[key] != fields.get("type", "upload"):
+                return self.answer(404, json.dumps({"error": {"message": "Resource not found"}}).encode())
+            self.types[key] = fields.get("to_type", self.types[key])
+            result = {"public_id": key[1], "type": self.types[key]}
         elif action == "destroy":
             result = {"result": "ok" if self.assets.pop(key, None) is not None else "not found"}
         else:
             return self.answer(404, b"{}")
         self.answer(200, json.dumps(result).encode())
 
+    def download(self, rtype: str, query: str):
+        """A signed download link: /v1_1/<cloud>/<resource type>/download?public_id=…&signature=…"""
+        params = dict(parse_qsl(query))
+        signed = {k: v for k, v in params.items() if k not in ("api_key", "signature")}
+        if params.get("api_key") != KEY or params.get("signature") != cloudinary.utils.api_sign_request(signed, SECRET):
+            return self.answer(401, b"")
+        if "expires_at" in params and int(params["expires_at"]) <= time.time():
+            return self.answer(401, b"")
+        public_id = params["public_id"]
+        key = (rtype, public_id)
+        if key not in self.assets or self.types.get(key) != params.get("type", "upload"):
+            return self.answer(404, b"")
+        self.answer(200, self.assets[key], "application/octet-stream")
+
     def do_GET(self):
-        parts = unquote(self.path).lstrip("/").split("/")
-        if parts[:2] == ["v1_1", CLOUD]:  # Admin API: /v1_1/<cloud>/resources/<type>/upload/<id>
+        path, _, query = self.path.partition("?")
+        parts = unquote(path).lstrip("/").split("/")
+        if parts[:2] == ["v1_1", CLOUD] and parts[3:4] == ["download"]:
+            return self.download(parts[2], query)
+        if parts[:2] == ["v1_1", CLOUD]:  # Admin API: /v1_1/<cloud>/resources/<type>/<delivery type>/<id>
             assert self.headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
             rtype, public_id = parts[3], "/".join(parts[5:])
             self.calls.append({"action": "resource", "resource_type": rtype, "public_id": public_id})
-            if (rtype, public_id) not in self.assets:
+            if (rtype, public_id) not in self.assets or self.types[(rtype, public_id)] != parts[4]:
                 return self.answer(404, json.dumps({"error": {"message": "Resource not found"}}).encode())
             return self.answer(200, json.dumps({"bytes": len(self.assets[(rtype, public_id)])}).encode())
-        # Delivery: /<cloud>/<type>/upload/v1/<id>[.<format>]
-        assert parts[0] == CLOUD and parts[2:4] == ["upload", "v1"], self.path
-        rtype, public_id = parts[1], "/".join(parts[4:])
+        # Delivery: /<cloud>/<resource type>/<delivery type>/v1/<id>[.<format>]; an authenticated
+        # asset needs a signed URL, which Darkroom never makes: anyone asking here is refused.
+        assert parts[0] == CLOUD and parts[3] == "v1", self.path
+        rtype, delivery, public_id = parts[1], parts[2], "/".join(parts[4:])
         if rtype == "image":
             public_id = public_id.rsplit(".", 1)[0]
-        data = self.assets.get((rtype, public_id))
+        if delivery == "authenticated":
+            return self.answer(401, b"")
+        data = self.assets.get((rtype, public_id)) if self.types.get((rtype, public_id)) == delivery else None
         self.answer(200, data, "application/octet-stream") if data is not None else self.answer(404, b"")
 
 
 @pytest.fixture
 def cloud():
-    handler = type("Handler", (FakeCloudinary,), {"assets": {}, "calls": []})
+    handler = type("Handler", (FakeCloudinary,), {"assets": {}, "types": {}, "calls": []})
     with ServedOnLoopback(handler) as server:
         host = f"127.0.0.1:{server.port}"
         url = f"cloudinary://{KEY}:{SECRET}@{CLOUD}?upload_prefix={quote('http://' + host, safe='')}&cname={host}&secure=false"
         yield handler, CloudinaryStorage(cloudinary_url=url), host
     cloudinary.reset_config()
+
+
+def signed_link(url: str, host: str) -> tuple[str, str, str | None]:
+    """(resource type, public id, format) of a signed, expiring download link for an
+    authenticated asset; fails on any other URL."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    assert parts.netloc == host and parts.path.startswith(f"/v1_1/{CLOUD}/") and parts.path.endswith("/download")
+    assert query["type"] == "authenticated" and query["signature"] and query["api_key"] == KEY
+    assert 0 < int(query["expires_at"]) - time.time() <= 3600
+    return parts.path.split("/")[3], query["public_id"], query.get("format")
 
 
 def test_the_url_setting_is_parsed_as_the_sdk_reads_it():
@@ -129,8 +173,8 @@ def test_an_image_is_uploaded_as_an_image_under_its_name_without_extension(cloud
         "image",
         "results/3/7f0c/ab12",
     )
-    assert upload["file"] == b"\x89PNG fake" and upload["overwrite"] == "0"
-    assert storage.url(name) == f"http://{host}/{CLOUD}/image/upload/v1/results/3/7f0c/ab12.png"
+    assert upload["file"] == b"\x89PNG fake" and upload["overwrite"] == "0" and upload["type"] == "authenticated"
+    assert signed_link(storage.url(name), host) == ("image", "results/3/7f0c/ab12", "png")
     with storage.open(name) as handle:
         assert handle.read() == b"\x89PNG fake"
     assert storage.exists(name) and storage.size(name) == len(b"\x89PNG fake")
@@ -142,7 +186,7 @@ def test_a_json_result_is_uploaded_as_raw_with_its_extension(cloud):
 
     upload = handler.calls[-1]
     assert (upload["resource_type"], upload["public_id"]) == ("raw", "results/3/7f0c/cd34.json")
-    assert storage.url(name) == f"http://{host}/{CLOUD}/raw/upload/v1/results/3/7f0c/cd34.json"
+    assert signed_link(storage.url(name), host) == ("raw", "results/3/7f0c/cd34.json", None)
     with storage.open(name) as handle:
         assert json.loads(handle.read()) == {"labels": ["shoe"]}
     assert storage.size(name) == len(b'{"labels":["shoe"]}')
@@ -178,3 +222,65 @@ def test_a_taken_name_is_not_overwritten(cloud):
     assert second != first and second.startswith("originals/3/9e/photo_") and second.endswith(".png")
     with storage.open(first) as a, storage.open(second) as b:
         assert (a.read(), b.read()) == (b"one", b"two")
+
+
+def test_nothing_is_public_and_a_signed_link_expires(cloud, settings):
+    handler, storage, host = cloud
+    name = storage.save("thumbnails/3/ab/original-photo.webp", ContentFile(b"RIFF preview"))
+    public = f"http://{host}/{CLOUD}/image/upload/v1/thumbnails/3/ab/original-photo.webp"
+    authenticated = f"http://{host}/{CLOUD}/image/authenticated/v1/thumbnails/3/ab/original-photo.webp"
+    http = urllib3.PoolManager()
+
+    assert http.request("GET", storage.url(name)).data == b"RIFF preview"
+    assert http.request("GET", public).status == 404, "stored as authenticated, never as a public upload"
+    assert http.request("GET", authenticated).status == 401, "an unsigned request for it is refused"
+    forged = storage.url(name).replace("signature=", "signature=0")
+    assert http.request("GET", forged).status == 401
+
+    expired = CloudinaryStorage(cloudinary_url=storage.cloudinary_url, expire_s=-1)
+    assert http.request("GET", expired.url(name)).status == 401
+
+
+def test_a_file_stored_public_before_is_made_private(cloud):
+    _, storage, host = cloud
+    before = CloudinaryStorage(cloudinary_url=storage.cloudinary_url, delivery_type="upload")
+    name = before.save("originals/3/ab/original.png", ContentFile(b"\x89PNG old"))
+    public = before.url(name)
+    http = urllib3.PoolManager()
+    assert http.request("GET", public).status == 200
+    assert not storage.exists(name), "not found as authenticated until moved"
+
+    assert storage.make_private(name) is True
+    assert storage.make_private(name) is False, "moved already"
+
+    assert http.request("GET", public).status == 404
+    assert http.request("GET", storage.url(name)).data == b"\x89PNG old"
+
+
+@pytest.mark.django_db
+def test_the_upgrade_command_makes_every_stored_file_private(cloud, settings, vendor):
+    from django.core.management import call_command
+
+    from processing.lib.media import media_url
+    from tests.factories import make_job, succeed_job
+
+    handler, storage, host = cloud
+    backend = "processing.lib.cloudinary_storage.CloudinaryStorage"
+    options = {"cloudinary_url": storage.cloudinary_url}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": backend, "OPTIONS": {**options, "delivery_type": "upload"}},
+    }
+    job = succeed_job(make_job(vendor))  # an original and a result, stored public as before
+    assert set(handler.types.values()) == {"upload"} and len(handler.types) == 2
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": backend, "OPTIONS": options}}
+    out = io.StringIO()
+
+    call_command("media_make_private", stdout=out)
+
+    assert out.getvalue().strip() == "2 of 2 stored files moved to private delivery"
+    assert set(handler.types.values()) == {"authenticated"}
+    http = urllib3.PoolManager()
+    assert http.request("GET", media_url(job.result["name"])).status == 200
+    public = f"http://{host}/{CLOUD}/image/upload/v1/{job.result['name']}"
+    assert http.request("GET", public).status == 404

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs import services
 from processing.jobs.models import Job
+from processing.lib.media import media_url
 from tests.support.clients import client_for
 from tests.support.photos import image_bytes as png_bytes
 from vendors import services as vendor_services
@@ -71,7 +72,7 @@ def test_a_stored_image_is_served_inline_with_nosniff_and_a_sandboxing_csp(vendo
     project = vendor_services.project_create(vendor=vendor, name="Shoes")
     record = vendor_services.record_create(project=project, upload=file("a.png", png_bytes(), "image/png"))
 
-    response = client.get(record.original.url)
+    response = client.get(media_url(record.original.name))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
@@ -80,11 +81,11 @@ def test_a_stored_image_is_served_inline_with_nosniff_and_a_sandboxing_csp(vendo
     assert response["Content-Security-Policy"] == "default-src 'none'; img-src 'self'; sandbox"
 
 
-@pytest.mark.parametrize("name, data", [("legacy/x.html", HTML), ("legacy/x.svg", SVG)])
+@pytest.mark.parametrize("name, data", [("originals/1/legacy/x.html", HTML), ("originals/1/legacy/x.svg", SVG)])
 def test_a_stored_file_that_is_not_our_raster_type_is_only_ever_a_download(client, name, data):
     stored = default_storage.save(name, ContentFile(data))  # e.g. uploaded before this check existed
 
-    response = client.get(default_storage.url(stored))
+    response = client.get(media_url(stored))
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")

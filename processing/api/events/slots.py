@@ -26,20 +26,20 @@ return 1
 """
 
 
-def _key(vendor_id: int) -> str:
-    return f"{KEY_PREFIX}:{vendor_id}"
+def _key(vendor_uid: str) -> str:
+    return f"{KEY_PREFIX}:{vendor_uid}"  # Vendor.uid: a reused id finds no slots taken
 
 
-def stream_slot_take(*, vendor_id: int) -> str | None:
+def stream_slot_take(*, vendor_uid: str) -> str | None:
     """A slot for one more stream of the vendor (its id), or None when all are taken."""
     stream_id = uuid.uuid4().hex
     now = time.time()
     lease_end = now + settings.EVENTS_MAX_STREAM_S + _LEASE_MARGIN_S
     taken = get_redis().eval(
-        _TAKE, 1, _key(vendor_id), now, lease_end, settings.EVENTS_MAX_STREAMS_PER_VENDOR, stream_id
+        _TAKE, 1, _key(vendor_uid), now, lease_end, settings.EVENTS_MAX_STREAMS_PER_VENDOR, stream_id
     )
     return stream_id if taken else None
 
 
-def stream_slot_release(*, vendor_id: int, stream_id: str) -> None:
-    get_redis().zrem(_key(vendor_id), stream_id)
+def stream_slot_release(*, vendor_uid: str, stream_id: str) -> None:
+    get_redis().zrem(_key(vendor_uid), stream_id)

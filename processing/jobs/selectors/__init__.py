@@ -25,6 +25,7 @@ from processing.jobs.selectors.ops import (
     ops_job_step_kinds,
     ops_jobs_awaiting_start,
     ops_queue_oldest_age_s,
+    ops_result_names,
 )
 from processing.jobs.selectors.stats import (
     backlog_eta_s,
@@ -58,6 +59,7 @@ __all__ = [
     "ops_job_step_kinds",
     "ops_jobs_awaiting_start",
     "ops_queue_oldest_age_s",
+    "ops_result_names",
     "queue_oldest_waiting_age_s",
     "queue_stats",
     "queue_throughput",

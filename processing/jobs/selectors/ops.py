@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
@@ -69,3 +70,17 @@ def ops_queue_oldest_age_s() -> dict[str, float]:
     now = timezone.now()
     rows = Job.objects.filter(state=JobState.QUEUED).order_by().values_list("kind").annotate(oldest=Min("created_at"))
     return {kind: max(0.0, (now - oldest).total_seconds()) for kind, oldest in rows}
+
+
+def ops_result_names(*, chunk: int = 1000) -> Iterator[str]:
+    """Every result file a job names, of every vendor, in chunks of rows (operators only)."""
+    last = None
+    while True:
+        rows = Job.objects.filter(result__isnull=False).order_by("pk")
+        rows = list((rows.filter(pk__gt=last) if last else rows).values_list("pk", "result")[:chunk])
+        if not rows:
+            return
+        for pk, result in rows:
+            last = pk
+            if (result or {}).get("name"):
+                yield result["name"]

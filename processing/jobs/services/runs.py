@@ -30,6 +30,7 @@ from processing.jobs.services.transitions import (
 )
 from processing.jobs.states import JobState
 from processing.lib.imaging.output import ImageOutput
+from processing.lib.media import private_part
 from processing.lib.outages import storage_fault
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,9 @@ def job_report_progress(
     events.publish_change(job_id=job_id)
 
 
-def _result_name(job: Job, run_token: uuid.UUID, output: ImageOutput) -> str:
-    return f"results/{job.vendor_id}/{job.pk}/{run_token.hex}.{output.extension}"
+def _result_name(job: Job, output: ImageOutput) -> str:
+    # The job's folder (the orphan sweep reads it), then 128 random bits (processing/lib/media.py).
+    return f"results/{job.vendor_id}/{job.pk}/{private_part()}.{output.extension}"
 
 
 def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
@@ -101,7 +103,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     without its row: a failed write leaves nothing (not even an empty file), and a file whose
     row update failed is removed, unless the database cannot say whether the update was made
     (then the orphan sweep, jobs_purge_finished, removes it if no row names it)."""
-    intended = _result_name(job, run_token, output)
+    intended = _result_name(job, output)
     try:
         name = default_storage.save(intended, ContentFile(output.data))
     except Exception as exc:
