@@ -294,10 +294,19 @@ class StorageOutput(serializers.Serializer):
     remaining = serializers.IntegerField(allow_null=True)
 
 
+class RetentionOutput(serializers.Serializer):
+    days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Days a record (its original, results and previews) is kept after upload, then deleted "
+        "as DELETE /records/{id}/ does; null: kept until you delete it.",
+    )
+
+
 class QuotaListOutput(serializers.Serializer):
     plan = serializers.CharField()
     limits = QuotaOutput(many=True)
     storage = StorageOutput()
+    retention = RetentionOutput()
 
 
 class ProgressOutput(serializers.Serializer):

@@ -5,98 +5,19 @@ path, the public id, the signature) and the tests check what the storage returns
 
 from __future__ import annotations
 
-import base64
 import json
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import quote, unquote
 
-import cloudinary
-import cloudinary.utils
 import pytest
 from django.core.files.base import ContentFile
 
 from processing.lib.cloudinary_storage import CloudinaryStorage, parse_cloudinary_url, resource_type
-from tests.support.loopback import ServedOnLoopback
-
-CLOUD, KEY, SECRET = "demo", "key-1", "secret-1"
-
-
-def multipart_fields(headers, body: bytes) -> dict:
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n" + body
-    )
-    fields = {}
-    for part in message.iter_parts():
-        value = part.get_payload(decode=True)
-        fields[part.get_param("name", header="content-disposition")] = value if part.get_filename() else value.decode()
-    return fields
-
-
-class FakeCloudinary(BaseHTTPRequestHandler):
-    """Upload, destroy, Admin API resource details and delivery, for one cloud, in memory."""
-
-    assets: dict[tuple[str, str], bytes]  # (resource type, public id) -> bytes
-    calls: list[dict]
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        _, version, cloud, rtype, action = self.path.split("/")
-        assert (version, cloud) == ("v1_1", CLOUD)
-        fields = multipart_fields(self.headers, self.rfile.read(int(self.headers["Content-Length"])))
-        signed = {k: v for k, v in fields.items() if k not in ("file", "api_key", "signature")}
-        assert fields["api_key"] == KEY
-        assert fields["signature"] == cloudinary.utils.api_sign_request(signed, SECRET), "bad signature"
-        self.calls.append({"action": action, "resource_type": rtype, **fields})
-        key = (rtype, fields["public_id"])
-        if action == "upload":
-            if key in self.assets and fields.get("overwrite") == "0":
-                result = {"public_id": key[1], "existing": True}
-            else:
-                self.assets[key] = fields["file"]
-                result = {"public_id": key[1], "resource_type": rtype, "bytes": len(fields["file"])}
-        elif action == "destroy":
-            result = {"result": "ok" if self.assets.pop(key, None) is not None else "not found"}
-        else:
-            return self.answer(404, b"{}")
-        self.answer(200, json.dumps(result).encode())
-
-    def do_GET(self):
-        parts = unquote(self.path).lstrip("/").split("/")
-        if parts[:2] == ["v1_1", CLOUD]:  # Admin API: /v1_1/<cloud>/resources/<type>/upload/<id>
-            assert self.headers["Authorization"] == "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
-            rtype, public_id = parts[3], "/".join(parts[5:])
-            self.calls.append({"action": "resource", "resource_type": rtype, "public_id": public_id})
-            if (rtype, public_id) not in self.assets:
-                return self.answer(404, json.dumps({"error": {"message": "Resource not found"}}).encode())
-            return self.answer(200, json.dumps({"bytes": len(self.assets[(rtype, public_id)])}).encode())
-        # Delivery: /<cloud>/<type>/upload/v1/<id>[.<format>]
-        assert parts[0] == CLOUD and parts[2:4] == ["upload", "v1"], self.path
-        rtype, public_id = parts[1], "/".join(parts[4:])
-        if rtype == "image":
-            public_id = public_id.rsplit(".", 1)[0]
-        data = self.assets.get((rtype, public_id))
-        self.answer(200, data, "application/octet-stream") if data is not None else self.answer(404, b"")
+from tests.support.cloudinary import CLOUD, fake_cloudinary
 
 
 @pytest.fixture
 def cloud():
-    handler = type("Handler", (FakeCloudinary,), {"assets": {}, "calls": []})
-    with ServedOnLoopback(handler) as server:
-        host = f"127.0.0.1:{server.port}"
-        url = f"cloudinary://{KEY}:{SECRET}@{CLOUD}?upload_prefix={quote('http://' + host, safe='')}&cname={host}&secure=false"
+    with fake_cloudinary() as (handler, url, host):
         yield handler, CloudinaryStorage(cloudinary_url=url), host
-    cloudinary.reset_config()
 
 
 def test_the_url_setting_is_parsed_as_the_sdk_reads_it():
