@@ -143,7 +143,7 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
     keys = _purge_idempotency_keys(now=now)
     records = records_expire(now=now, limit=settings.RETENTION_RECORDS_PER_RUN)
     records += project_deletions_resume(limit=settings.RETENTION_RECORDS_PER_RUN)
-    orphans = storage_sweep(now=now)
+    orphans = storage_sweep(now=max(now, timezone.now()))  # with what this run itself journaled
     for receiver, failure in signals.retention_ran.send_robust(sender=Job, now=now):
         if isinstance(failure, Exception):
             logger.error("retention of %s failed: %r", receiver, failure, exc_info=failure)
