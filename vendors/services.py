@@ -193,15 +193,19 @@ def storage_given_back_in_bulk(*, vendor_id: int, size: int) -> Iterator[None]:
     finally:
         _bytes_given_back_in_bulk.reset(reset)
     if size:
-        Vendor.objects.filter(pk=vendor_id).update(storage_bytes=Greatest(F("storage_bytes") - size, 0))
+        _storage_release(vendor_id=vendor_id, size=size)
 
 
 def on_record_deleted(sender, instance: Record, **kwargs) -> None:
     """A record gone (deleted, or with its project or vendor): its original's bytes are free."""
     if instance.size_bytes and not _bytes_given_back_in_bulk.get():
-        Vendor.objects.filter(pk=instance.vendor_id).update(
-            storage_bytes=Greatest(F("storage_bytes") - instance.size_bytes, 0)
-        )
+        _storage_release(vendor_id=instance.vendor_id, size=instance.size_bytes)
+
+
+def _storage_release(*, vendor_id: int, size: int) -> None:
+    # Never below 0, and never computed below 0 either: MySQL refuses an unsigned column minus
+    # more than it holds (error 1690) before any GREATEST could clamp it.
+    Vendor.objects.filter(pk=vendor_id).update(storage_bytes=Greatest(F("storage_bytes"), size) - size)
 
 
 def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:
