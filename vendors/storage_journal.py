@@ -120,20 +120,20 @@ def _remove(entry: StorageDeletion) -> int:
 
 
 def _remove_empty_folders(name: str) -> None:
-    """On local files, the folders a removed file leaves empty go too (up to the top folder:
-    originals/, results/, thumbnails/), so no record's or vendor's id stays behind as a name."""
+    """On local files, the folder of one record's or job's files (`originals/<vendor>/<random>/`,
+    `results/<vendor>/<job>/`, `thumbnails/<vendor>/<record>/`) goes once empty, so no id stays
+    behind as a name. Never a vendor's folder: an upload may be creating a folder in it."""
+    folder = name.rsplit("/", 1)[0]
+    if folder.count("/") < 2:
+        return
     try:
-        path = default_storage.path(name)
-        top = default_storage.path(name.split("/", 1)[0])
+        path = default_storage.path(folder)
     except NotImplementedError:  # not on a file system: object stores have no folders
         return
-    folder = os.path.dirname(path)
-    while len(folder) > len(top) and folder.startswith(top):
-        try:
-            os.rmdir(folder)
-        except OSError:  # not empty (or gone): stop
-            return
-        folder = os.path.dirname(folder)
+    try:
+        os.rmdir(path)
+    except OSError:  # not empty, or gone
+        pass
 
 
 def _postpone(entry: StorageDeletion, exc: Exception, now: datetime) -> None:
