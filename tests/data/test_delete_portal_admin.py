@@ -11,7 +11,7 @@ from tests.support.browser import sign_in_and_create_project, watch_console
 from tests.support.media import record_files, stored_files
 from tests.support.photos import image_bytes
 from vendors import services as vendor_services
-from vendors.models import AuditEvent, Project, ProjectDeletion, Record
+from vendors.models import AuditEvent, Project, ProjectDeletion, Record, Vendor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,7 +79,7 @@ def test_an_operator_deletes_a_project_in_the_admin_in_the_background(staff, ven
     assert AuditEvent.objects.get().actor_kind == "operator"
 
 
-def test_the_audit_trail_is_read_only_in_the_admin(staff, vendor, owner):
+def test_the_audit_trail_is_read_only_in_the_admin_and_outlives_the_vendor(staff, vendor, owner):
     record = make_record(vendor)
     services.records_delete(vendor=vendor, record_ids=[record.pk], actor=owner)
     event = AuditEvent.objects.get()
@@ -90,6 +90,11 @@ def test_the_audit_trail_is_read_only_in_the_admin(staff, vendor, owner):
     assert staff.post(f"/admin/vendors/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert staff.post(f"/admin/vendors/auditevent/{event.pk}/change/", {"target": "x"}).status_code == 403
     assert AuditEvent.objects.get().target == event.target
+
+    Vendor.objects.filter(pk=vendor.pk).delete()  # the vendor and its users' memberships go
+    owner.delete()
+    kept = AuditEvent.objects.get()
+    assert (kept.vendor_slug, kept.actor_name, kept.target) == ("acme", "acme-owner", event.target), "kept after all"
 
 
 @pytest.mark.e2e
