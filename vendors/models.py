@@ -58,6 +58,11 @@ class Plan(models.Model):
     storage_bytes_limit = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Bytes of originals a vendor may keep stored at once."
     )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days a record (original, results, previews) is kept after its upload; empty: forever.",
+    )
     max_in_flight = models.PositiveIntegerField(default=4, help_text="Jobs of one vendor running at once.")
     default_priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     never_expiring_api_keys = models.BooleanField(
@@ -118,6 +123,9 @@ class Project(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="projects")
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when its deletion starts (in the background, ProjectDeletion): from then on it is gone
+    # for every read, and its records go in batches.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -177,3 +185,80 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class ProjectDeletion(models.Model):
+    """A project being deleted in the background, and how far it got: what the status URL of a
+    project's DELETE answers. Kept after the project is gone (removed with its vendor)."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="project_deletions")
+    project_id = models.PositiveBigIntegerField()
+    project_name = models.CharField(max_length=200)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    total = models.PositiveIntegerField(default=0, help_text="Records the project held when its deletion started.")
+    deleted = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"deletion of project {self.project_name} ({self.state})"
+
+
+class StorageDeletion(models.Model):
+    """The deletion journal: a file (or every file whose name starts with `name`, when `prefix`)
+    to remove from storage. Written in the transaction that deletes the rows naming the files,
+    so a file is never forgotten; drained in bounded batches (vendors/storage_journal.py), retried
+    with a backoff while the storage fails. The sweep reads only this table, never the storage's
+    listing. No foreign keys: entries outlive their vendor."""
+
+    name = models.CharField(max_length=500)
+    prefix = models.BooleanField(default=False)
+    vendor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at", "id"], name="storage_deletion_due")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{'*' if self.prefix else ''}"
+
+
+class AuditEvent(models.Model):
+    """Who deleted, exported or offboarded what, and when: a vendor's user, an operator, or the
+    retention run. No foreign key to what it names (the data is gone; the line stays) and the
+    actor's name is copied, so the trail outlives users and vendors."""
+
+    class ActorKind(models.TextChoices):
+        VENDOR_USER = "vendor_user", "vendor user"
+        OPERATOR = "operator"
+        SYSTEM = "system", "system (retention)"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=64)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    vendor_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    vendor_slug = models.CharField(max_length=50, blank=True)
+    target = models.CharField(max_length=255, help_text="What it was done to, as it was named then.")
+    count = models.PositiveIntegerField(default=0, help_text="Records it covered.")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or self.actor_kind} {self.action} {self.target}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from vendors.models import ApiToken, Membership, Project, Record, Vendor
+from vendors.models import ApiToken, Membership, Project, ProjectDeletion, Record, Vendor
 
 
 def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
@@ -40,20 +41,34 @@ def membership_role(*, vendor: Vendor, user: AbstractBaseUser) -> str | None:
 
 
 def project_list(*, vendor: Vendor) -> QuerySet[Project]:
-    return Project.objects.filter(vendor=vendor)
+    """The vendor's projects; one being deleted is gone already."""
+    return Project.objects.filter(vendor=vendor, deletion_requested_at__isnull=True)
 
 
 def project_get(*, vendor: Vendor, project_id: int) -> Project | None:
-    return Project.objects.filter(vendor=vendor, pk=project_id).first()
+    return project_list(vendor=vendor).filter(pk=project_id).first()
 
 
 def record_list(*, vendor: Vendor, project: Project | None = None) -> QuerySet[Record]:
-    records = Record.objects.filter(vendor=vendor)
+    """The vendor's records; those of a project being deleted are gone already."""
+    records = Record.objects.filter(vendor=vendor, project__deletion_requested_at__isnull=True)
     return records.filter(project=project) if project else records
 
 
 def record_get(*, vendor: Vendor, record_id: int) -> Record | None:
-    return Record.objects.filter(vendor=vendor, pk=record_id).first()
+    return record_list(vendor=vendor).filter(pk=record_id).first()
+
+
+def project_deletion_get(*, vendor: Vendor, deletion_id: uuid.UUID | str) -> ProjectDeletion | None:
+    try:
+        return ProjectDeletion.objects.filter(vendor=vendor, pk=uuid.UUID(str(deletion_id))).first()
+    except ValueError:
+        return None
+
+
+def vendor_retention_days(*, vendor: Vendor) -> int | None:
+    """How many days the vendor's records are kept after upload (None: forever)."""
+    return vendor_limits(vendor=vendor)["retention_days"]
 
 
 def record_list_by_ids(*, vendor: Vendor, project: Project, ids: list[int]) -> list[Record]:
@@ -72,6 +87,7 @@ LIMIT_FIELDS = (
     "uploads_limit",
     "uploads_window_s",
     "storage_bytes_limit",
+    "retention_days",
     "max_in_flight",
     "default_priority",
 )

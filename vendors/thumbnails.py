@@ -41,8 +41,12 @@ def record_thumbnail_make(*, record_id: int, which: Which) -> str | None:
         data = file.read()
     preview = thumbnail(data, max_bytes=max(settings.IMAGE_MAX_BYTES, len(data)), max_pixels=settings.IMAGE_MAX_PIXELS)
     name = default_storage.save(preview_name(record=record, which=which, source=source), ContentFile(preview.data))
-    # Applied only while the image is still the one previewed: a newer result keeps its own.
-    applied = Record.objects.filter(pk=record_id, **{which: source}).update(**{f"{which}_thumbnail": name})
+    # Applied only while the image is still the one previewed (a newer result keeps its own) and
+    # no other run stored a preview meanwhile (whose file would be left behind, named by nothing);
+    # never to a record deleted meanwhile.
+    applied = Record.objects.filter(pk=record_id, **{which: source, f"{which}_thumbnail": current}).update(
+        **{f"{which}_thumbnail": name}
+    )
     if not applied:
         default_storage.delete(name)
         return None

@@ -366,8 +366,14 @@ JOB_STALL_TIMEOUT_S = env.int("JOB_STALL_TIMEOUT_S", default=120)
 JOB_RETENTION_SUCCEEDED_H = env.float("JOB_RETENTION_SUCCEEDED_H", default=24)
 JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
-# On the same schedule, result files no job or record names are removed once this old (seconds).
+# A result file a run may have left (its worker died, or it ran on after its record was
+# deleted) is removed by the retention run this long after the run was given up (seconds).
 RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
+# Each retention run deletes at most this many records past their vendor's retention (and of
+# projects whose background deletion stopped), and removes at most this many files of the
+# deletion journal (docs/data.md); what is left waits for the next run.
+RETENTION_RECORDS_PER_RUN = env.int("RETENTION_RECORDS_PER_RUN", default=20_000)
+STORAGE_DELETIONS_PER_RUN = env.int("STORAGE_DELETIONS_PER_RUN", default=100_000)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(

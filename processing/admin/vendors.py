@@ -10,10 +10,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from processing.engine.deletions import project_deletion_send
+from processing.jobs import services as job_services
 from processing.jobs.selectors import queue_stats
 from processing.lib.media import media_url
 from vendors import services
-from vendors.models import ApiToken, Membership, Plan, Project, Record, User, Vendor
+from vendors.models import ApiToken, AuditEvent, Membership, Plan, Project, Record, StorageDeletion, User, Vendor
 from vendors.quotas import quota_usage
 from vendors.selectors import vendor_storage
 
@@ -41,6 +43,7 @@ class PlanAdmin(admin.ModelAdmin):
         "read_requests_limit",
         "uploads_limit",
         "storage_bytes_limit",
+        "retention_days",
         "max_in_flight",
         "default_priority",
     ]
@@ -60,6 +63,7 @@ class PlanAdmin(admin.ModelAdmin):
             },
         ),
         ("Storage (empty: no limit)", {"fields": ["storage_bytes_limit"]}),
+        ("Retention (empty: kept until deleted)", {"fields": ["retention_days"]}),
         ("Scheduling", {"fields": ["max_in_flight", "default_priority"]}),
         ("API keys", {"fields": ["never_expiring_api_keys"]}),
     ]
@@ -237,9 +241,32 @@ class VendorAdmin(admin.ModelAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    """Deleting a project here deletes it as its owner would: in the background, with its
+    records' files, noted in the audit trail as the operator's."""
+
     list_display = ["name", "vendor", "created_at"]
     list_filter = ["vendor"]
     search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(deletion_requested_at__isnull=True)
+
+    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+        self.delete_queryset(request, Project.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for project in queryset.select_related("vendor"):
+            try:
+                deletion = job_services.project_delete_start(
+                    vendor=project.vendor, project=project, actor=request.user, operator=True
+                )
+            except job_services.ProjectAlreadyDeleting:
+                continue
+            project_deletion_send(deletion.pk)
+
+    def get_deleted_objects(self, objs, request):
+        # The confirmation page lists the projects alone: their records go in the background.
+        return [str(obj) for obj in objs], {"projects": len(objs)}, set(), []
 
 
 _PREVIEW = (
@@ -255,6 +282,23 @@ class RecordAdmin(admin.ModelAdmin):
     search_fields = ["original_filename"]
     raw_id_fields = ["project"]
     readonly_fields = ["previews"]
+
+    def delete_model(self, request: HttpRequest, obj: Record) -> None:
+        self.delete_queryset(request, Record.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        """As a vendor's delete: files, jobs, quota, audit line (the operator's)."""
+        by_vendor: dict[int, list[int]] = {}
+        for record_id, vendor_id in queryset.values_list("pk", "vendor_id"):
+            by_vendor.setdefault(vendor_id, []).append(record_id)
+        for vendor in Vendor.objects.filter(pk__in=by_vendor):
+            job_services.records_delete(
+                vendor=vendor, record_ids=by_vendor[vendor.pk], actor=request.user, operator=True
+            )
+
+    def get_deleted_objects(self, objs, request):
+        # The records alone: their jobs stay as counts (without results), nothing else goes.
+        return [str(obj) for obj in objs], {"records": len(objs)}, set(), []
 
     @admin.display(description="Previews")
     def previews(self, record: Record) -> str:
@@ -283,3 +327,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are made by their owner, who sees the key once (API or portal)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Who deleted, exported or offboarded what, and when: read-only, kept after the data."""
+
+    list_display = ["created_at", "action", "actor_kind", "actor_name", "vendor_slug", "target", "count"]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["vendor_slug", "actor_name", "target"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(StorageDeletion)
+class StorageDeletionAdmin(admin.ModelAdmin):
+    """The deletion journal: files waiting to be removed from storage (a retry after a failure
+    shows its attempts and last error). Read-only: the retention run drains it."""
+
+    list_display = ["name", "prefix", "vendor_id", "due_at", "attempts", "last_error"]
+    list_filter = ["prefix"]
+    search_fields = ["name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

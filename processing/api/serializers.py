@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,7 +14,7 @@ from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
 from processing.lib.http.guard import check_url
-from vendors.models import Priority, Project, Record
+from vendors.models import Priority, Project, ProjectDeletion, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
 MAX_ID = 2**63 - 1  # ids are BIGINT: larger numbers can match nothing
@@ -198,6 +199,35 @@ class ProjectOutput(serializers.ModelSerializer):
         fields = ["id", "name", "created_at"]
 
 
+class ProjectDeletionOutput(serializers.ModelSerializer):
+    project = serializers.IntegerField(source="project_id", help_text="The id the project had.")
+    status_url = serializers.SerializerMethodField(help_text="Where to follow the deletion (GET).")
+
+    class Meta:
+        model = ProjectDeletion
+        fields = [
+            "id",
+            "project",
+            "project_name",
+            "state",
+            "total",
+            "deleted",
+            "created_at",
+            "finished_at",
+            "status_url",
+        ]
+        extra_kwargs = {
+            "state": {"help_text": "`running` while records are being deleted, then `done` (the project is gone)."},
+            "total": {"help_text": "Records the project held when its deletion started."},
+            "deleted": {"help_text": "Records deleted so far, with their files."},
+        }
+
+    def get_status_url(self, deletion: ProjectDeletion) -> str:
+        path = reverse("project-deletion", kwargs={"deletion_id": deletion.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class RecordUploadInput(serializers.Serializer):
     image = serializers.FileField(allow_empty_file=True)
 
@@ -264,10 +294,19 @@ class StorageOutput(serializers.Serializer):
     remaining = serializers.IntegerField(allow_null=True)
 
 
+class RetentionOutput(serializers.Serializer):
+    days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Days a record (its original, results and previews) is kept after upload, then deleted "
+        "as DELETE /records/{id}/ does; null: kept until you delete it.",
+    )
+
+
 class QuotaListOutput(serializers.Serializer):
     plan = serializers.CharField()
     limits = QuotaOutput(many=True)
     storage = StorageOutput()
+    retention = RetentionOutput()
 
 
 class ProgressOutput(serializers.Serializer):

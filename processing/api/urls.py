@@ -13,6 +13,12 @@ urlpatterns = [
     path("batches/<str:batch_id>/", bulk_views.BatchDetailApi.as_view(), name="batch-detail"),
     path("batches/<str:batch_id>/cancel/", bulk_views.BatchCancelApi.as_view(), name="batch-cancel"),
     path("projects/", project_views.ProjectListCreateApi.as_view(), name="project-list"),
+    path("projects/<str:project_id>/", project_views.ProjectDetailApi.as_view(), name="project-detail"),
+    path(
+        "project-deletions/<str:deletion_id>/",
+        project_views.ProjectDeletionApi.as_view(),
+        name="project-deletion",
+    ),
     path("projects/<str:project_id>/records/", project_views.ProjectRecordsApi.as_view(), name="project-records"),
     path("records/<str:record_id>/", project_views.RecordDetailApi.as_view(), name="record-detail"),
     path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),

@@ -9,7 +9,7 @@ from processing.api.serializers import QueueStatsOutput, QuotaListOutput
 from processing.jobs import selectors
 from processing.jobs.kinds import PROCESSORS
 from vendors.quotas import quota_usage
-from vendors.selectors import vendor_storage
+from vendors.selectors import vendor_retention_days, vendor_storage
 
 
 class QueueStatsApi(DarkroomApiView):
@@ -40,7 +40,8 @@ class QuotaApi(DarkroomApiView):
         responses={200: QuotaListOutput, **errors()},
         summary="Your request and storage limits",
         description="Each limit of your plan (with your overrides): limit, used, remaining, reset time; "
-        "and the bytes your stored originals take against your storage quota. " + RATE_LIMIT_NOTE,
+        "the bytes your stored originals take against your storage quota; and how long your records "
+        "are kept. " + RATE_LIMIT_NOTE,
     )
     def get(self, request):
         vendor = self.vendor(request)
@@ -50,5 +51,6 @@ class QuotaApi(DarkroomApiView):
             "plan": vendor.plan.slug,
             "limits": limits,
             "storage": {**storage.__dict__, "remaining": storage.remaining},
+            "retention": {"days": vendor_retention_days(vendor=vendor)},
         }
         return Response(QuotaListOutput(body).data)

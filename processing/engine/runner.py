@@ -124,6 +124,7 @@ def _execute(job: Job) -> tuple[str, str]:
         if services.job_succeed(job=job, run_token=token, output=output):
             logger.info("job %s succeeded", job.pk)
             return metrics.SUCCEEDED, ""
+        logger.info("job %s was cancelled (or taken over) as it finished; result dropped", job.pk)
         return metrics.DROPPED, ""
     except services.JobCancelled:
         logger.info("job %s cancelled while running; stopped, result dropped", job.pk)

@@ -13,3 +13,6 @@ batch_finished = Signal()
 # sender=Job class, now=<the retention pass's time>: after a retention pass removed expired jobs,
 # so what other apps keep about jobs (webhook deliveries) goes with them.
 retention_ran = Signal()
+# sender=Record class, count=<entries>: files to remove were noted in the deletion journal
+# (vendors/storage_journal.py), too many to remove on the request; the engine has a worker do it.
+storage_deletions_journaled = Signal()

@@ -1,4 +1,4 @@
-"""Portal actions: upload, start, cancel, retry. Each answers at once (JSON to the page's
+"""Portal actions: upload, start, delete, cancel, retry. Each answers at once (JSON to the page's
 script, a redirect with a message to a plain form); the work itself runs on the workers."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
 from processing.lib.found import found
 from processing.lib.problems import problem_response
-from processing.portal.forms import StartForm, UploadForm
+from processing.portal.forms import DeleteForm, StartForm, UploadForm
 from processing.portal.kind_options import params_from_post
 from processing.portal.quota_charges import refusal_sentence, start_charges
 from processing.portal.snapshots import batch_snapshot
@@ -99,6 +99,24 @@ def jobs_start(request, pk, *, vendor):
     message = f"{batch.total} {noun} queued"
     if _wants_json(request):
         return JsonResponse({"batch": batch_snapshot(batch), "message": message}, status=202)
+    messages.success(request, message)
+    return redirect("portal:project", project.pk)
+
+
+@require_POST
+@vendor_view
+def records_delete(request, pk, *, vendor):
+    """Delete the selected photos with everything they stored (the page asked to confirm first)."""
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
+    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    form = DeleteForm(request.POST, record_ids=all_ids)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _start_refused(request, project, "invalid", message, 400)
+    report = services.records_delete(vendor=vendor, record_ids=form.cleaned_data["records"], actor=request.user)
+    message = f"{report.records} photo{'' if report.records == 1 else 's'} deleted"
+    if _wants_json(request):
+        return JsonResponse({"deleted": form.cleaned_data["records"], "message": message})
     messages.success(request, message)
     return redirect("portal:project", project.pk)
 

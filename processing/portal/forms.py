@@ -32,6 +32,17 @@ class StartForm(forms.Form):
         return data
 
 
+class DeleteForm(forms.Form):
+    """Photos of one project to delete: the ids must be among its records."""
+
+    records = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+
+    def __init__(self, *args, record_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["records"].choices = [(pk, pk) for pk in record_ids]
+        self.fields["records"].error_messages["required"] = "Select at least one photo."
+
+
 class JobFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "any state"), *JobState.choices], required=False)
     kind = forms.ChoiceField(choices=[], required=False)

@@ -39,6 +39,7 @@ def dashboard(request, *, vendor):
             "recent_jobs": selectors.job_filter(vendor=vendor)[:RECENT_JOBS],
             "quotas": quotas.quota_usage(vendor=vendor),
             "storage": vendor_selectors.vendor_storage(vendor=vendor),
+            "retention_days": vendor_selectors.vendor_retention_days(vendor=vendor),
             "project_form": ProjectForm(),
         },
     )

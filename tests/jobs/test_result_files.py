@@ -2,10 +2,8 @@
 result whose row update failed is removed, and the orphan sweep removes files nobody names.
 Real storage (the local file system) and the real MariaDB."""
 
-import os
 import resource
 import signal
-import time
 from datetime import timedelta
 
 import pytest
@@ -59,19 +57,36 @@ def test_a_result_whose_row_update_failed_is_removed(running):
     assert Job.objects.get(pk=running.pk).state == "running"
 
 
-def test_the_sweep_removes_old_result_files_that_nothing_names(running, settings):
+def test_the_sweep_removes_the_file_of_a_run_whose_worker_died_and_never_lists_the_storage(running, settings):
+    """The run stored its file and died before its row named it: the lease sweep takes the job
+    back and notes the run's files in the deletion journal; the retention run removes them once
+    the grace period has passed, from the journal alone (a stranger's file nobody journaled is
+    not even looked at)."""
     settings.RESULT_ORPHAN_GRACE_S = 60
-    assert services.job_succeed(job=running, run_token=running.run_token, output=tiny_png())
-    applied = Job.objects.get(pk=running.pk).result["name"]
     folder = f"results/{running.vendor_id}/{running.pk}"
-    orphan = default_storage.save(f"{folder}/dead-run.png", ContentFile(b"x"))
-    fresh = default_storage.save(f"{folder}/writing-now.png", ContentFile(b"x"))
+    dead = default_storage.save(f"{folder}/{running.run_token.hex}.png", ContentFile(b"x"))
     stranger = default_storage.save("results/999/not-a-job-id/left.png", ContentFile(b"x"))
-    hour_ago = time.time() - 3600
-    for name in (applied, orphan, stranger):
-        os.utime(default_storage.path(name), (hour_ago, hour_ago))
-    # (Other tests' files in this run's media dir may go too: they are not named by a row here.)
-    assert services.results_remove_orphans(now=timezone.now() + timedelta(seconds=1)) >= 2
+    Job.objects.filter(pk=running.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.jobs_recover_stalled() == 1
+    retried = services.job_start(job_id=running.pk)
+    assert services.job_succeed(job=retried, run_token=retried.run_token, output=tiny_png())
+    applied = Job.objects.get(pk=running.pk).result["name"]
+
+    assert services.storage_sweep() == 0, "within the grace period the dead run's file may still be written"
+    assert default_storage.exists(dead)
+    listed = []
+    original_listdir = type(default_storage._wrapped).listdir
+
+    def listdir(self, path):
+        listed.append(path)
+        return original_listdir(self, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(default_storage._wrapped), "listdir", listdir)
+        assert services.storage_sweep(now=timezone.now() + timedelta(seconds=61)) == 1
+
+    assert not default_storage.exists(dead)
     assert default_storage.exists(applied), "the applied result stays"
-    assert default_storage.exists(fresh), "a file younger than the grace period may be a run's, not yet recorded"
-    assert not default_storage.exists(orphan) and not default_storage.exists(stranger)
+    assert default_storage.exists(stranger), "nothing journaled it: the sweep never lists the storage"
+    assert listed == [folder], "only the dead run's own folder was listed"
+    default_storage.delete(stranger)

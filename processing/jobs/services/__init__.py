@@ -13,12 +13,21 @@ from processing.jobs.services.control import (
     jobs_set_priority,
 )
 from processing.jobs.services.creation import batch_create, check_upload, job_create
+from processing.jobs.services.deletion import (
+    DeletedRecords,
+    ProjectAlreadyDeleting,
+    project_delete_start,
+    project_deletion_run,
+    project_deletions_resume,
+    records_delete,
+    records_expire,
+)
 from processing.jobs.services.housekeeping import (
     PurgeReport,
     jobs_purge_finished,
     jobs_recover_stalled,
     jobs_requeue_lost,
-    results_remove_orphans,
+    storage_sweep,
 )
 from processing.jobs.services.idempotency import (
     IdempotencyKeyInProgress,
@@ -69,5 +78,12 @@ __all__ = [
     "jobs_requeue_lost",
     "jobs_retry",
     "jobs_set_priority",
-    "results_remove_orphans",
+    "storage_sweep",
+    "DeletedRecords",
+    "ProjectAlreadyDeleting",
+    "project_delete_start",
+    "project_deletion_run",
+    "project_deletions_resume",
+    "records_delete",
+    "records_expire",
 ]

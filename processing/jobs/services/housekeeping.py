@@ -1,4 +1,5 @@
-"""Stalled and lost jobs back in line; finished jobs removed after their retention."""
+"""Stalled and lost jobs back in line; finished jobs, and records past their vendor's retention,
+removed; the deletion journal's files removed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from processing.jobs import events, signals
 from processing.jobs.models import IdempotencyKey, Job, Lane
+from processing.jobs.services.deletion import project_deletions_resume, records_expire
 from processing.jobs.services.transitions import (
     CHUNK,
     announce_finished,
@@ -22,6 +24,7 @@ from processing.jobs.services.transitions import (
 )
 from processing.jobs.states import JobState
 from vendors.models import Record
+from vendors.storage_journal import storage_deletions_drain, storage_deletions_journal
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,14 @@ def _take_back(job_id: uuid.UUID, token: uuid.UUID | None, now: datetime) -> boo
     job = Job.objects.only(
         "pk", "vendor_id", "batch_id", "record_id", "attempts", "max_attempts", "attempt_errors"
     ).get(pk=job_id)
+    if token is not None:
+        # The lost run may have stored its result file before it stopped (or may, if only frozen):
+        # noted for the sweep, which removes it once the grace period has passed.
+        storage_deletions_journal(
+            prefixes=[f"results/{job.vendor_id}/{job_id}/{token.hex}."],
+            vendor_id=job.vendor_id,
+            due_at=now + timedelta(seconds=settings.RESULT_ORPHAN_GRACE_S),
+        )
     message = "its worker stopped renewing the job's lease (it died or froze)"
     entry = {"attempt": job.attempts, "code": "worker_lost", "message": message, "at": now.isoformat()}
     common = dict(error_code="worker_lost", error_message=message, attempt_errors=[*job.attempt_errors, entry])
@@ -111,6 +122,7 @@ class PurgeReport:
     jobs: int
     files: int
     idempotency_keys: int = 0
+    records: int = 0  # past their vendor's retention, or of a project whose deletion had stopped
 
 
 def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
@@ -129,49 +141,31 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
             _, deleted = Job.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
             jobs += deleted.get(Job._meta.label, 0)
     keys = _purge_idempotency_keys(now=now)
-    orphans = results_remove_orphans(now=now)
+    records = records_expire(now=now, limit=settings.RETENTION_RECORDS_PER_RUN)
+    records += project_deletions_resume(limit=settings.RETENTION_RECORDS_PER_RUN)
+    orphans = storage_sweep(now=max(now, timezone.now()))  # with what this run itself journaled
     for receiver, failure in signals.retention_ran.send_robust(sender=Job, now=now):
         if isinstance(failure, Exception):
             logger.error("retention of %s failed: %r", receiver, failure, exc_info=failure)
-    if jobs or keys or orphans:
+    if jobs or keys or orphans or records:
         logger.info(
-            "retention removed %s finished jobs, %s result files, %s idempotency keys, %s orphan result files",
+            "retention removed %s finished jobs, %s result files, %s idempotency keys, %s records, "
+            "%s files of the deletion journal",
             jobs,
             files,
             keys,
+            records,
             orphans,
         )
-    return PurgeReport(jobs=jobs, files=files + orphans, idempotency_keys=keys)
+    return PurgeReport(jobs=jobs, files=files + orphans, idempotency_keys=keys, records=records)
 
 
-def results_remove_orphans(*, now: datetime | None = None) -> int:
-    """Remove result files that no job and no record names, once older than
-    RESULT_ORPHAN_GRACE_S (a run writes its file before its row names it): what a run that died
-    between the two, or whose row update failed with the database away, left behind. Files are
-    laid out results/<vendor>/<job>/<run token>.<ext>: one read of the job's row per folder."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RESULT_ORPHAN_GRACE_S)
-    removed = 0
-    if not default_storage.exists("results"):
-        return 0
-    for vendor_dir in default_storage.listdir("results")[0]:
-        for job_dir in default_storage.listdir(f"results/{vendor_dir}")[0]:
-            folder = f"results/{vendor_dir}/{job_dir}"
-            names = [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
-            old = [name for name in names if default_storage.get_modified_time(name) < cutoff]
-            if not old:
-                continue
-            named = set(Record.objects.filter(processed__in=old).values_list("processed", flat=True))
-            try:
-                result = Job.objects.filter(pk=uuid.UUID(job_dir)).values_list("result", flat=True).first()
-            except ValueError:
-                result = None
-            if result:
-                named.add(result.get("name"))
-            for name in old:
-                if name not in named:
-                    default_storage.delete(name)
-                    removed += 1
-    return removed
+def storage_sweep(*, now: datetime | None = None) -> int:
+    """Remove the files the deletion journal holds that are due (deleted records' and projects',
+    runs taken back after their worker died, results whose removal failed): at most
+    STORAGE_DELETIONS_PER_RUN entries, by index, never a listing of the storage. Returns the
+    files removed."""
+    return storage_deletions_drain(now=now, limit=settings.STORAGE_DELETIONS_PER_RUN).files
 
 
 def _purge_idempotency_keys(*, now: datetime) -> int:

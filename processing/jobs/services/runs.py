@@ -32,6 +32,7 @@ from processing.jobs.states import JobState
 from processing.lib.imaging.output import ImageOutput
 from processing.lib.media import private_part
 from processing.lib.outages import storage_fault
+from vendors.storage_journal import storage_deletions_journal
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
         except Exception:
             made = True  # unknown: keep the file for the sweep rather than break a result
         if not made:
-            _delete_quietly(name)
+            _delete_quietly(name, vendor_id=job.vendor_id)
         raise
     if finished:
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
@@ -146,16 +147,20 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
         if finished.batch_may_be_complete:
             batch_finish_if_done(batch_id=job.batch_id)
     else:
-        default_storage.delete(name)  # cancelled meanwhile, or another run won
+        # Cancelled meanwhile (its record deleted, say), or another run won: never applied.
+        _delete_quietly(name, vendor_id=job.vendor_id)
     return finished is not None
 
 
-def _delete_quietly(name: str) -> None:
+def _delete_quietly(name: str, *, vendor_id: int | None = None) -> None:
     try:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-    except Exception:  # storage away too: the orphan sweep removes it later
+        default_storage.delete(name)
+    except Exception:  # storage away too: the deletion journal's sweep removes it later
         logger.warning("could not remove the unapplied result file %s", name, exc_info=True)
+        try:
+            storage_deletions_journal(names=[name], vendor_id=vendor_id)
+        except Exception:  # the database away as well: the run's lease sweep notes its files
+            logger.warning("could not note %s in the deletion journal", name, exc_info=True)
 
 
 def _backoff_s(job: Job) -> float:

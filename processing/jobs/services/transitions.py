@@ -47,7 +47,8 @@ def finish_run(
 ) -> Finished | None:
     """End the run that holds `job` in a finished state, update its record (when given) and
     count it on its batch: one statement on MySQL (a multi-table UPDATE, atomic by itself), one
-    transaction elsewhere. None if this call did not make the change."""
+    transaction elsewhere. None if this call did not make the change, or if `record_fields` are
+    given and the job's record is gone (deleted while the job ran: its result is never applied)."""
     assert target in FINISHED
     fields["lane"] = lane_of(target)
     if connection.vendor == "mysql":
@@ -62,14 +63,21 @@ def finish_run(
             return Finished(bool(job.batch_id)) if applied else None
         known_total = job.batch.total if job.batch_id and Job.batch.is_cached(job) else None
         return Finished(bool(job.batch_id) and (known_total is None or done >= known_total))
-    with transaction.atomic():
-        if not transition(job.pk, target, held_by=held_by, **fields):
-            return None
-        if record_fields and job.record_id:
-            Record.objects.filter(pk=job.record_id).update(**record_fields)
-        if job.batch_id:
-            Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
+    try:
+        with transaction.atomic():
+            if not transition(job.pk, target, held_by=held_by, **fields):
+                return None
+            if record_fields and job.record_id and not Record.objects.filter(pk=job.record_id).update(**record_fields):
+                raise _RecordGone  # deleted meanwhile: the result is refused, nothing is applied
+            if job.batch_id:
+                Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
+    except _RecordGone:
+        return None
     return Finished(bool(job.batch_id))
+
+
+class _RecordGone(Exception):
+    pass
 
 
 def _finish_run_in_one_statement(
@@ -82,7 +90,8 @@ def _finish_run_in_one_statement(
     joins = ""
     if record_fields and job.record_id:
         updates.append(("r", Record, record_fields))
-        joins += f" LEFT JOIN {qn(Record._meta.db_table)} r ON r.{qn('id')} = j.{qn('record_id')}"
+        # An inner join: a record deleted meanwhile matches nothing, so the result is refused.
+        joins += f" JOIN {qn(Record._meta.db_table)} r ON r.{qn('id')} = j.{qn('record_id')}"
     assignments: list[str] = []
     params: list[Any] = []
     for alias, model, values in updates:

@@ -43,7 +43,9 @@ def retry(command, options) -> None:
 
 def cleanup(command, options) -> None:
     report = jobs_purge_finished()
-    command.stdout.write(f"removed {report.jobs} jobs and {report.files} result files")
+    command.stdout.write(
+        f"removed {report.jobs} jobs, {report.records} records past their retention and {report.files} files"
+    )
 
 
 def health(command, options) -> None:

@@ -16,7 +16,7 @@ SUBCOMMANDS = {
     "stats": ("queue table per kind", None, show.stats),
     "cancel": ("cancel a job, or every unfinished job of a batch", actions.add_id_argument, actions.cancel),
     "retry": ("run a failed or cancelled job again", actions.add_id_argument, actions.retry),
-    "cleanup": ("remove finished jobs past their retention", None, actions.cleanup),
+    "cleanup": ("remove finished jobs and records past their retention", None, actions.cleanup),
     "health": ("exit 0 when the database and Redis answer", None, actions.health),
 }
 

@@ -193,6 +193,55 @@
     });
   }
 
+  // --- Delete: the selected photos, after the user confirms; their cards go.
+  function setUpDelete() {
+    const form = document.getElementById("delete-form");
+    if (!form) return;
+    const refusal = document.getElementById("start-refusal");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      refusal.hidden = true;
+      const chosen = boxes().filter(function (box) { return box.checked; });
+      if (!chosen.length) {
+        refusal.textContent = "Select at least one photo.";
+        refusal.hidden = false;
+        return;
+      }
+      const noun = chosen.length === 1 ? "photo" : "photos";
+      if (!window.confirm("Delete " + chosen.length + " " + noun + " with their results? This cannot be undone.")) return;
+      const body = new FormData(form);
+      chosen.forEach(function (box) { body.append("records", box.value); });
+      const button = document.getElementById("delete-button");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: body,
+        headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+        credentials: "same-origin",
+      })
+        .then(function (response) { return response.json().then(function (answer) { return [response.status, answer]; }); })
+        .then(function (pair) {
+          const status = pair[0], answer = pair[1];
+          if (status === 200) {
+            answer.deleted.forEach(function (id) {
+              const card = document.querySelector('.record[data-record-id="' + id + '"]');
+              if (card) card.remove();
+            });
+            updateSelection();
+            toast(answer.message, "success");
+          } else {
+            refusal.textContent = answer.detail || "The request was refused.";
+            refusal.hidden = false;
+          }
+        })
+        .catch(function () {
+          refusal.textContent = "The server could not be reached; nothing was deleted.";
+          refusal.hidden = false;
+        })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+
   // --- Live progress: server-sent events when available, else polling.
   function addBatch(snapshot) {
     const list = document.getElementById("batches");
@@ -311,6 +360,7 @@
     setUpUploads(project);
     setUpSelection();
     setUpStart();
+    setUpDelete();
     document.querySelectorAll(".batch[data-track]").forEach(track);
   });
 })();
