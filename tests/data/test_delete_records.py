@@ -120,8 +120,8 @@ def test_the_apply_refuses_a_record_gone_even_if_its_job_was_not_cancelled(vendo
 def test_files_the_storage_would_not_remove_stay_in_the_journal_until_it_does(vendor, stored_record):
     record, finished, waiting = stored_record
     names = record_files(record)
-    folder = Path(settings.MEDIA_ROOT) / "thumbnails" / str(vendor.pk) / str(record.pk)
-    with unwritable([folder]):
+    previews = (record.original_thumbnail.name, record.processed_thumbnail.name)
+    with unwritable([Path(settings.MEDIA_ROOT, name).parent for name in previews]):
         services.records_delete(vendor=vendor, record_ids=[record.pk])
         left = set(StorageDeletion.objects.values_list("name", flat=True))
         assert left == {record.original_thumbnail.name, record.processed_thumbnail.name}
