@@ -1,7 +1,8 @@
 """What a job body needs for its kind, said in the schema: one named variant per kind — the
 params the kind requires (an AI endpoint's `endpoint`, a pipeline's `steps`) and the inputs it
-takes — and the body is one of them, told apart by `kind` (a discriminator). The kinds'
-serializers stay the one rule; this only reads them.
+takes — and a JSON body is one of them, told apart by `kind` (a discriminator); a form keeps one
+type and the variants in its `allOf` (job_body). The kinds' serializers stay the one rule; this
+only reads them.
 
 Generators name a type after each component, so every variant is a whole object (the body's
 fields, `kind` narrowed to its own one-value enum, a named component too) and the rules a type
@@ -72,7 +73,8 @@ def kind_variants(
         params = required_params(auto_schema, processor, direction)
         if any(schema.get("enum") == [] for schema in params.values()):
             continue  # a required choice this deployment offers nothing for (no AI endpoint configured)
-        properties = {"kind": kind_enum(auto_schema, kind), **base["properties"]}
+        fields = {name: schema for name, schema in base["properties"].items() if name != "kind"}
+        properties = {"kind": kind_enum(auto_schema, kind), **fields}
         required = list(dict.fromkeys([*base.get("required", []), "kind"]))
         if params:
             properties["params"] = {
@@ -159,9 +161,7 @@ def job_body(
                         properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
             kinds = sorted(PROCESSORS)
             taken = {name: field for name, field in inputs.items() if field in given}
-            # The body's own fields stay beside the variants: a multipart encoder (schemathesis)
-            # finds the file parts there, and a generator reads the variants only.
-            return schema | kind_variants(
+            variants = kind_variants(
                 auto_schema,
                 direction,
                 schema,
@@ -172,3 +172,10 @@ def job_body(
                 multipart=multipart,
                 exactly_one=tuple(given) if multipart else (),
             )
+            # The body's own fields stay beside the variants: a multipart encoder (schemathesis)
+            # finds the file parts there. A JSON body is one of the variants to a generator (one
+            # type per kind); a form stays one type with every field, its variants in `allOf`,
+            # as generators encode a form from one type (openapi-python-client cannot from a union).
+            if multipart:  # no discriminator there: generators read one inside allOf as inheritance
+                return {**schema, "allOf": [{"anyOf": variants["anyOf"]}]}
+            return schema | variants
