@@ -137,8 +137,8 @@ def browser_for():
 
 # Redis: emptied, or out of reach.
 
-# The API, portal and security tests count quotas and rate limits: each starts from empty counters.
-FRESH_COUNTERS = [Path(__file__).parent / name for name in ("api", "data", "portal", "security")]
+# The API, client, data, portal and security tests count quotas and rate limits: each starts from empty counters.
+FRESH_COUNTERS = [Path(__file__).parent / name for name in ("api", "clients", "data", "portal", "security")]
 
 
 @pytest.fixture(autouse=True)

@@ -1,19 +1,41 @@
-"""What a job body needs for its kind, said in the schema: one variant per group of kinds with
-the same needs — the params the kind requires (an AI endpoint's `endpoint`, a pipeline's
-`steps`) and the inputs it takes. The kinds' serializers stay the one rule; this only reads them."""
+"""What a job body needs for its kind, said in the schema: one named variant per kind — the
+params the kind requires (an AI endpoint's `endpoint`, a pipeline's `steps`) and the inputs it
+takes — and a JSON body is one of them, told apart by `kind` (a discriminator); a form keeps one
+type and the variants in its `allOf` (job_body). The kinds' serializers stay the one rule; this
+only reads them.
+
+Generators name a type after each component, so every variant is a whole object (the body's
+fields, `kind` narrowed to its own one-value enum, a named component too) and the rules a type
+cannot say (exactly one input) sit in the variant's `allOf`, where validators read them and
+generators (docs/clients.md) take only the properties."""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
 
 from processing.jobs.kinds import PROCESSORS
 
 # A processor's input names, and "none" for a kind that may be given no input at all.
 JOB_INPUTS = {"upload": "image", "record": "record", "url": "image_url"}
 BULK_INPUTS = {"upload": "images", "record": "records", "url": "image_urls"}
+
+
+def camel(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("_"))
+
+
+def component(auto_schema, name: str, schema: dict) -> dict:
+    """A named schema in components/schemas, and the $ref to it."""
+    resolved = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
+    auto_schema.registry.register_on_missing(resolved)
+    return resolved.ref
+
+
+def kind_enum(auto_schema, kind: str) -> dict:
+    """`kind` in the variant of this kind: this one value, named (e.g. RemoveBgKind)."""
+    return component(auto_schema, f"{camel(kind)}Kind", {"type": "string", "enum": [kind]})
 
 
 def required_params(auto_schema, processor, direction) -> dict:
@@ -25,56 +47,75 @@ def required_params(auto_schema, processor, direction) -> dict:
     return required
 
 
-def one_of_values(values: list[str]) -> dict:
-    """These values only. Wrapped in allOf so drf-spectacular's enum hook leaves these one-off
-    sets inline instead of naming a component for each."""
-    return {"allOf": [{"type": "string", "enum": values}]}
-
-
 def kind_variants(
     auto_schema,
     direction,
+    base: dict,
+    base_name: str,
     kinds,
     inputs: dict[str, str] | None = None,
     *,
     none_allowed: bool = False,
     multipart: bool = False,
-) -> list[dict]:
-    """One schema per group of kinds with the same needs; `inputs` maps a processor's input names
-    to the body's fields (those the body has), None for a body without inputs (a pipeline step).
-    `none_allowed`: the body may give no input to a kind that takes none (one job, not a batch).
-    A multipart body says "one of the inputs the kind takes" without `not`, which schemathesis
-    cannot judge beside a file; job_body adds "exactly one input" for it."""
-    groups: dict[str, tuple[dict, list[str]]] = {}  # the kinds with one need, by that need as JSON
+    exactly_one: tuple[str, ...] = (),
+) -> dict:
+    """The body `base` (an object schema named `base_name`) as one of a variant per kind, told apart
+    by `kind`. `inputs` maps a processor's input names to the body's fields (those the body has),
+    None for a body without inputs (a pipeline step). `none_allowed`: the body may give no input to
+    a kind that takes none (one job, not a batch). A multipart body says "one of the inputs the kind
+    takes" without `not`, which schemathesis cannot judge beside a file, and "exactly one of
+    `exactly_one`" (the inputs the form has) beside it."""
+    stem = base_name.removesuffix("Request")
+    suffix = base_name[len(stem) :]
+    variants: dict[str, dict] = {}
     for kind in kinds:
         processor = PROCESSORS[kind]
-        need: dict = {}
         params = required_params(auto_schema, processor, direction)
         if any(schema.get("enum") == [] for schema in params.values()):
             continue  # a required choice this deployment offers nothing for (no AI endpoint configured)
+        fields = {name: schema for name, schema in base["properties"].items() if name != "kind"}
+        properties = {"kind": kind_enum(auto_schema, kind), **fields}
+        required = list(dict.fromkeys([*base.get("required", []), "kind"]))
         if params:
-            need["properties"] = {"params": {"type": "object", "properties": params, "required": list(params)}}
-            need["required"] = ["params"]
+            properties["params"] = {
+                **properties.get("params", {"type": "object"}),
+                "properties": params,
+                "required": list(params),
+            }
+            required.append("params")
+        rules: list[dict] = []
         if inputs is not None:
             takes = [field for name, field in inputs.items() if name in processor.inputs]
             others = [field for field in inputs.values() if field not in takes]
             if not takes and not (none_allowed and "none" in processor.inputs):
                 continue  # this body cannot start this kind
             if multipart:
+                if len(exactly_one) == 1:
+                    required.append(exactly_one[0])
+                elif exactly_one:
+                    rules.append({"oneOf": [{"required": [field]} for field in exactly_one]})
                 if others:
-                    need["anyOf"] = [{"required": [field]} for field in takes]
+                    rules.append({"anyOf": [{"required": [field]} for field in takes]})
             else:
                 cases = [{"required": [field]} for field in takes]
                 if none_allowed and "none" in processor.inputs:
                     cases.append({"not": {"anyOf": [{"required": [field]} for field in inputs.values()]}})
-                need["oneOf"] = cases
+                rules.append({"oneOf": cases})
                 if others:
-                    need["not"] = {"anyOf": [{"required": [field]} for field in others]}
-        groups.setdefault(json.dumps(need, sort_keys=True), (need, []))[1].append(kind)
-    return [
-        {**need, "properties": {"kind": one_of_values(group), **need.get("properties", {})}}
-        for need, group in groups.values()
-    ]
+                    rules.append({"not": {"anyOf": [{"required": [field]} for field in others]}})
+        variant = {"type": "object", "properties": properties, "required": required}
+        if "description" in base:
+            variant["description"] = base["description"]
+        if rules:
+            variant["allOf"] = rules
+        variants[kind] = component(auto_schema, f"{stem}{camel(kind)}{suffix}", variant)
+    # The kinds' variants exclude each other (each its own `kind`), so any of them is one of them;
+    # a multipart body says anyOf, as a validator asked "exactly one?" of a body holding file
+    # parts cannot answer (schemathesis cannot).
+    return {
+        "anyOf" if multipart else "oneOf": list(variants.values()),
+        "discriminator": {"propertyName": "kind", "mapping": {kind: ref["$ref"] for kind, ref in variants.items()}},
+    }
 
 
 class StepSchema(OpenApiSerializerExtension):
@@ -84,12 +125,10 @@ class StepSchema(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema, direction):
         chainable = sorted(kind for kind, processor in PROCESSORS.items() if processor.chainable)
-        return {
-            "type": "object",
-            "properties": {"kind": one_of_values(chainable), "params": {"type": "object"}},
-            "required": ["kind"],
-            "oneOf": kind_variants(auto_schema, direction, chainable),
-        }
+        params = {"type": "object", "additionalProperties": True, "description": "Parameters of the kind."}
+        base = {"type": "object", "properties": {"params": params}, "required": ["kind"]}
+        name = auto_schema._get_serializer_name(self.target, direction)
+        return kind_variants(auto_schema, direction, base, name, chainable)
 
 
 def job_body(
@@ -122,9 +161,21 @@ def job_body(
                         properties[name]["maxItems"] = min(properties[name].get("maxItems", most), most)
             kinds = sorted(PROCESSORS)
             taken = {name: field for name, field in inputs.items() if field in given}
-            schema["oneOf"] = kind_variants(
-                auto_schema, direction, kinds, taken, none_allowed=none_allowed, multipart=multipart
+            variants = kind_variants(
+                auto_schema,
+                direction,
+                schema,
+                auto_schema._get_serializer_name(self.target, direction),
+                kinds,
+                taken,
+                none_allowed=none_allowed,
+                multipart=multipart,
+                exactly_one=tuple(given) if multipart else (),
             )
-            if multipart:
-                schema["allOf"] = [{"oneOf": [{"required": [name]} for name in given]}]
-            return schema
+            # The body's own fields stay beside the variants: a multipart encoder (schemathesis)
+            # finds the file parts there. A JSON body is one of the variants to a generator (one
+            # type per kind); a form stays one type with every field, its variants in `allOf`,
+            # as generators encode a form from one type (openapi-python-client cannot from a union).
+            if multipart:  # no discriminator there: generators read one inside allOf as inheritance
+                return {**schema, "allOf": [{"anyOf": variants["anyOf"]}]}
+            return schema | variants
