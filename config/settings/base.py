@@ -346,6 +346,13 @@ JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
 # On the same schedule, result files no job or record names are removed once this old (seconds).
 RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
+# The usage ledger (docs/usage.md) outlives jobs. When a vendor is deleted its rows are kept under
+# its slug ("keep"), kept under a pseudonym ("pseudonymise") or removed ("delete").
+USAGE_ON_VENDOR_DELETE = env("USAGE_ON_VENDOR_DELETE", default="keep")
+if USAGE_ON_VENDOR_DELETE not in {"keep", "pseudonymise", "delete"}:
+    raise ValueError(f"USAGE_ON_VENDOR_DELETE must be keep, pseudonymise or delete, not {USAGE_ON_VENDOR_DELETE!r}")
+# When the scheduler samples each vendor's stored bytes into the ledger (UTC cron).
+USAGE_STORAGE_SAMPLE_CRON = env("USAGE_STORAGE_SAMPLE_CRON", default="55 23 * * *")
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(

@@ -9,7 +9,7 @@ from tests.factories import make_record, make_vendor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_batch_job_costs_three_statements_and_the_last_one_stamps_the_batch(
+def test_a_batch_job_costs_four_statements_and_the_last_one_stamps_the_batch(
     transactional_db, django_assert_num_queries, clean_redis
 ):
     vendor = make_vendor("counted", plan="unlimited")
@@ -20,8 +20,9 @@ def test_a_batch_job_costs_three_statements_and_the_last_one_stamps_the_batch(
 
     job_run(job_id=str(first.pk), kind="sleepy")  # the vendor's first: its webhook endpoints are read once
     # Take it (UPDATE), read it with its vendor, record and batch (SELECT), finish it and count it
-    # on the batch (one multi-table UPDATE). Nothing else, whatever the receivers.
-    with django_assert_num_queries(3):
+    # on the batch (one multi-table UPDATE), count it in the usage ledger (one upsert). Nothing
+    # else, whatever the receivers.
+    with django_assert_num_queries(4):
         job_run(job_id=str(second.pk), kind="sleepy")
     batch.refresh_from_db()
     assert (batch.done, batch.finished_at) == (2, None)

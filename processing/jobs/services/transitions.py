@@ -12,7 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from processing.jobs import events, signals
+from processing.jobs import events, signals, usage
 from processing.jobs.models import Batch, Job, lane_of
 from processing.jobs.states import FINISHED, sources_of
 from vendors.models import Record
@@ -43,11 +43,18 @@ class Finished(NamedTuple):
 
 
 def finish_run(
-    job: Job, target: str, *, held_by: uuid.UUID, record_fields: dict[str, Any] | None = None, **fields: Any
+    job: Job,
+    target: str,
+    *,
+    held_by: uuid.UUID,
+    counts: list[usage.Count],
+    record_fields: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> Finished | None:
-    """End the run that holds `job` in a finished state, update its record (when given) and
-    count it on its batch: one statement on MySQL (a multi-table UPDATE, atomic by itself), one
-    transaction elsewhere. None if this call did not make the change."""
+    """End the run that holds `job` in a finished state, update its record (when given), count
+    it on its batch and add `counts` to the usage ledger. On MySQL the change is one statement (a
+    multi-table UPDATE, atomic by itself) and the ledger one upsert after it, by this call only if
+    that statement applied; elsewhere one transaction. None if this call did not make the change."""
     assert target in FINISHED
     fields["lane"] = lane_of(target)
     if connection.vendor == "mysql":
@@ -59,7 +66,11 @@ def finish_run(
             applied = (
                 "run_token" not in fields and Job.objects.filter(pk=job.pk, state=target, run_token=held_by).exists()
             )
-            return Finished(bool(job.batch_id)) if applied else None
+            if not applied:
+                return None
+            _count_applied(job, counts)
+            return Finished(bool(job.batch_id))
+        _count_applied(job, counts)
         known_total = job.batch.total if job.batch_id and Job.batch.is_cached(job) else None
         return Finished(bool(job.batch_id) and (known_total is None or done >= known_total))
     with transaction.atomic():
@@ -69,7 +80,24 @@ def finish_run(
             Record.objects.filter(pk=job.record_id).update(**record_fields)
         if job.batch_id:
             Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
+        usage.usage_add(counts=counts)
     return Finished(bool(job.batch_id))
+
+
+def _count_applied(job: Job, counts: list[usage.Count]) -> None:
+    """The ledger's upsert for a change this run applied: only the one run whose compare-and-set
+    changed the row gets here, so it is written at most once. Retried when MySQL rolled it back
+    (a deadlock), never after a lost connection (it may have been applied: an upsert adds). If it
+    cannot be written the job stays finished and the line below says what the ledger misses."""
+    try:
+        retried_on_deadlock(usage.usage_add)(counts=counts)
+    except Exception:
+        logger.exception(
+            "the usage ledger misses job %s of vendor %s: %s",
+            job.pk,
+            job.vendor_id,
+            [(count.kind, count.step_kind, dict(count.amounts)) for count in counts],
+        )
 
 
 def _finish_run_in_one_statement(
