@@ -34,8 +34,22 @@ from processing.jobs.selectors.stats import (
     queue_stats,
     queue_throughput,
 )
+from processing.jobs.selectors.usage import (
+    MAX_DAYS,
+    ops_usage_month,
+    usage_daily_by_kind,
+    usage_days,
+    usage_storage_days,
+    usage_totals,
+)
 
 __all__ = [
+    "MAX_DAYS",
+    "ops_usage_month",
+    "usage_daily_by_kind",
+    "usage_days",
+    "usage_storage_days",
+    "usage_totals",
     "backlog_eta_s",
     "batch_failure_reasons",
     "batch_get",
