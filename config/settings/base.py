@@ -346,7 +346,9 @@ JOB_RETENTION_FAILED_H = env.float("JOB_RETENTION_FAILED_H", default=7 * 24)
 JOB_RETENTION_CRON = env("JOB_RETENTION_CRON", default="0 */6 * * *")
 # On the same schedule, result files no job or record names are removed once this old (seconds).
 RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
-# The usage ledger (docs/usage.md) outlives jobs. When a vendor is deleted its rows are kept under
+# The usage ledger (docs/usage.md). Off only to measure what it costs (make bench): billing reads it.
+USAGE_LEDGER = env.bool("USAGE_LEDGER", default=True)
+# The usage ledger outlives jobs. When a vendor is deleted its rows are kept under
 # its slug ("keep"), kept under a pseudonym ("pseudonymise") or removed ("delete").
 USAGE_ON_VENDOR_DELETE = env("USAGE_ON_VENDOR_DELETE", default="keep")
 if USAGE_ON_VENDOR_DELETE not in {"keep", "pseudonymise", "delete"}:

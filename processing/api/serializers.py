@@ -335,6 +335,11 @@ class UsageDayOutput(UsageCounts):
         }
 
 
+class StorageDayOutput(serializers.Serializer):
+    day = serializers.DateField()
+    originals_bytes = serializers.IntegerField()
+
+
 class UsageOutput(serializers.Serializer):
     vars()["from"] = serializers.DateField()
     to = serializers.DateField()
@@ -343,6 +348,7 @@ class UsageOutput(serializers.Serializer):
     totals = UsageCounts(help_text="Over the span (the kinds' own rows).")
     kinds = serializers.DictField(child=UsageCounts(), help_text="Totals per kind.")
     steps = serializers.DictField(child=serializers.IntegerField(), help_text="Pipeline images per step kind.")
+    storage = StorageDayOutput(many=True, help_text="Bytes your stored originals held, sampled once a day.")
 
 
 class ProgressOutput(serializers.Serializer):

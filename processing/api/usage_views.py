@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView
-from processing.api.schema import RATE_LIMIT_NOTE, errors
 from processing.api.inputs import valid_query
+from processing.api.schema import RATE_LIMIT_NOTE, errors
 from processing.api.serializers import QueueStatsOutput, QuotaListOutput, UsageOutput, UsageQuery
 from processing.jobs import selectors
 from processing.jobs.kinds import PROCESSORS
@@ -79,4 +79,7 @@ class UsageApi(DarkroomApiView):
             **selectors.usage_totals(rows),
         }
         body["totals"] = body.pop("overall")
+        body["storage"] = selectors.usage_storage_days(
+            vendor=self.vendor(request), start=query["from"], end=query["to"]
+        )
         return Response(UsageOutput(body).data)

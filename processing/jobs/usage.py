@@ -55,6 +55,8 @@ def usage_add(*, counts: Iterable[Count]) -> None:
     """Add the counts to their day's rows: one statement, creating the rows it needs. Counts of
     one row are summed first. Runs in the caller's transaction, if any: a rolled-back change
     counts nothing."""
+    if not settings.USAGE_LEDGER:
+        return
     rows: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     for count in counts:
         row = rows[(count.vendor_id, count.day, count.kind, count.step_kind)]
@@ -147,7 +149,8 @@ def usage_sample_storage(*, now: datetime | None = None) -> int:
             for pk, stored in vendors
         ],
         update_conflicts=True,
-        unique_fields=["vendor", "day"],
+        # MySQL finds the conflicting key itself and refuses to be told; SQLite needs it.
+        unique_fields=["vendor", "day"] if connection.features.supports_update_conflicts_with_target else None,
         update_fields=["originals_bytes", "sampled_at"],
         batch_size=500,
     )

@@ -100,3 +100,20 @@ def test_the_schema_documents_it(api):
     operation = schema["paths"]["/api/v1/usage/"]["get"]
     assert {parameter["name"] for parameter in operation["parameters"]} >= {"from", "to", "kind"}
     assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def test_the_daily_storage_sample_is_read_with_the_days(owner, vendor, outsider):
+    from processing.jobs.models import StorageDay
+    from vendors.models import Vendor
+
+    now = timezone.now()
+    Vendor.objects.filter(pk=vendor.pk).update(storage_bytes=1000)
+    assert usage.usage_sample_storage(now=now) >= 2
+    Vendor.objects.filter(pk=vendor.pk).update(storage_bytes=1500)
+    usage.usage_sample_storage(now=now)  # again the same day: the newer figure, still one row
+    assert StorageDay.objects.filter(vendor=vendor).count() == 1
+    body = client_for(owner).get("/api/v1/usage/").json()
+    assert body["storage"] == [{"day": str(now.date()), "originals_bytes": 1500}]
+    assert client_for(outsider).get("/api/v1/usage/").json()["storage"] == [
+        {"day": str(now.date()), "originals_bytes": 0}
+    ]

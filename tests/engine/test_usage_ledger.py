@@ -6,13 +6,13 @@ record deletion) and, as USAGE_ON_VENDOR_DELETE says, its vendor."""
 import signal
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from processing.engine.messages import send_job
-from processing.jobs import selectors, services
+from processing.jobs import selectors, services, usage
 from processing.jobs.models import Job, UsageDay
 from processing.jobs.usage import COUNTERS, pseudonym
 from tests.engine.conftest import wait_finished
@@ -195,3 +195,38 @@ def test_a_deleted_vendors_rows_are_kept_named_pseudonymised_or_removed(settings
     assert UsageDay.objects.get(vendor=staying).submitted == 1, "another vendor's rows are untouched"
     month = selectors.ops_usage_month(month=timezone.now().date())
     assert {row["vendor"] for row in month} == {"staying"} | {name for name, _ in expected}
+
+
+def test_reading_a_vendors_year_is_one_range_of_the_key(transactional_db):
+    """A year of one vendor among many: one statement, an index range on (vendor, day, …) read in
+    its order (no sort), examining that vendor's rows only."""
+    import json
+
+    from django.db import connection
+
+    vendors = [make_vendor(f"ledger-{n}") for n in range(12)]
+    first = date(2025, 12, 1)
+    for vendor in vendors:
+        usage.usage_add(
+            counts=[
+                usage.Count(vendor_id=vendor.pk, kind=kind, day=first + timedelta(days=n), amounts={"images": 1})
+                for n in range(400)
+                for kind in ("remove_bg", "transform")
+            ]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE TABLE {UsageDay._meta.db_table}")
+        cursor.fetchall()
+    reader = selectors.usage_days(vendor=vendors[5], start=date(2026, 1, 1), end=date(2026, 12, 31))
+    sql, params = reader.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN FORMAT=JSON {sql}", params)
+        plan = json.loads(cursor.fetchone()[0])
+    text = json.dumps(plan)
+    assert '"key": "usage_day_key"' in text and '"access_type": "range"' in text, plan
+    assert "filesort" not in text, plan
+    (table,) = [step["table"] for step in plan["query_block"].get("nested_loop", [plan["query_block"]])]
+    assert table["used_key_parts"] == ["vendor_id", "day"], table
+    rows = table["rows"]
+    assert rows <= 2 * 366 * 1.5, f"about the vendor's year of rows (730), not the table's ({12 * 800}): {rows}"
+    assert len(list(reader)) == 2 * 365

@@ -35,8 +35,11 @@ from processing.jobs.selectors.stats import (
     queue_throughput,
 )
 from processing.jobs.selectors.usage import (
+    CSV_COLUMNS,
     MAX_DAYS,
     ops_usage_month,
+    ops_usage_month_csv,
+    parse_month,
     usage_daily_by_kind,
     usage_days,
     usage_storage_days,
@@ -44,8 +47,11 @@ from processing.jobs.selectors.usage import (
 )
 
 __all__ = [
+    "CSV_COLUMNS",
     "MAX_DAYS",
     "ops_usage_month",
+    "ops_usage_month_csv",
+    "parse_month",
     "usage_daily_by_kind",
     "usage_days",
     "usage_storage_days",

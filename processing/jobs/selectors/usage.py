@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -80,3 +82,28 @@ ORDERS = {"vendor": ("vendor_name", "kind"), "kind": ("kind",), **{name: (name,)
 
 def usage_storage_days(*, vendor: Vendor, start: date, end: date) -> QuerySet[StorageDay]:
     return StorageDay.objects.filter(vendor=vendor, day__gte=start, day__lte=end).order_by("day")
+
+
+def parse_month(text: str) -> date:
+    """The first day of a month written YYYY-MM; ValueError otherwise."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        if len(text) != 7 or not 1 <= year <= 9999:
+            raise ValueError
+        return date(year, month, 1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month written YYYY-MM") from None
+
+
+CSV_COLUMNS = ("month", "vendor", "kind", *(name for name in COUNTERS if name != "worker_ms"), "worker_seconds")
+
+
+def ops_usage_month_csv(*, month: date, vendor: str | None = None) -> str:
+    """The month for invoicing: one line per vendor × kind, in CSV_COLUMNS, vendors in order."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in ops_usage_month(month=month, vendor=vendor):
+        values = {**row, "month": month.strftime("%Y-%m"), "worker_seconds": f"{row['worker_ms'] / 1000:.3f}"}
+        writer.writerow([values[name] for name in CSV_COLUMNS])
+    return out.getvalue()

@@ -128,6 +128,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
                 now=now,
                 input_bytes=input_bytes,
                 output_bytes=len(output.data),
+                ai_tokens=output.tokens,
             ),
             record_fields=record_fields,
             result=result,
