@@ -241,14 +241,43 @@ def _drain_with_and_without_the_ledger(vendor, record, smoke: bool) -> list[Row]
 
     n = 100 if smoke else int(os.environ.get("BENCH_DRAIN_JOBS", "1000"))
     rates: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(1 if smoke else 3):
+    for _ in range(1 if smoke else int(os.environ.get("BENCH_LEDGER_ROUNDS", "3"))):
         for ledger in (True, False):
             with override_settings(USAGE_LEDGER=ledger), Worker(queues=[KIND], env={"USAGE_LEDGER": str(int(ledger))}):
                 rates[ledger].append(_full_drain(vendor, record, n))
+            print(
+                f"#   ledger {'on ' if ledger else 'off'}: {rates[ledger][-1]:.0f} jobs/s", file=sys.stderr, flush=True
+            )
+    upsert, update = _ledger_upsert_ms(vendor, 9 if smoke else 201)
     return [
         Row("drain", f"{n} thumbnails, 1 process × 2 threads, usage ledger on (best of {len(rates[True])})",
             round(max(rates[True])), "jobs/s", "ledger off, interleaved", round(max(rates[False]))),
+        Row("ledger", "a finished job's ledger upsert (median)", upsert, "ms",
+            "a one-row UPDATE, same connection", update),
     ]  # fmt: skip
+
+
+def _ledger_upsert_ms(vendor, samples: int) -> tuple[float, float]:
+    """What the ledger adds to a finished run, alone: its upsert, interleaved with a one-row UPDATE."""
+    from django.utils import timezone
+
+    from processing.jobs import usage
+    from processing.jobs.models import Job
+
+    job_id = Job.objects.values_list("pk", flat=True).first()
+    upserts, updates = [], []
+    for _ in range(samples):
+        now = timezone.now()
+        counts = usage.succeeded(
+            vendor_id=vendor.pk, kind=KIND, params=THUMBNAIL, started_at=now, now=now, input_bytes=1, output_bytes=1
+        )
+        started = time.perf_counter()
+        usage.usage_add(counts=counts)
+        upserts.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        Job.objects.filter(pk=job_id).update(progress_percent=len(updates) % 100)  # a change: a commit too
+        updates.append(time.perf_counter() - started)
+    return median_ms(upserts), median_ms(updates)
 
 
 def _started(job_id):

@@ -187,7 +187,8 @@ def test_a_deleted_vendors_rows_are_kept_named_pseudonymised_or_removed(settings
     leaving = make_vendor("leaving")
     staying = make_vendor("staying")
     for vendor in (leaving, staying):
-        services.job_create(vendor=vendor, kind="sleepy", params={"seconds": 0}, record=make_record(vendor))
+        # On the queue no shared worker serves: nothing runs while the vendor is deleted.
+        services.job_create(vendor=vendor, kind="isolated", params={}, record=make_record(vendor))
     leaving.delete()
     kept = list(UsageDay.objects.filter(vendor__isnull=True).values_list("vendor_slug", "submitted"))
     expected = {"keep": [("leaving", 1)], "pseudonymise": [(pseudonym("leaving"), 1)], "delete": []}[choice]

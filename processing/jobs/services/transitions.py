@@ -52,25 +52,22 @@ def finish_run(
     **fields: Any,
 ) -> Finished | None:
     """End the run that holds `job` in a finished state, update its record (when given), count
-    it on its batch and add `counts` to the usage ledger. On MySQL the change is one statement (a
-    multi-table UPDATE, atomic by itself) and the ledger one upsert after it, by this call only if
-    that statement applied; elsewhere one transaction. None if this call did not make the change."""
+    it on its batch and add `counts` to the usage ledger, all in one transaction: on MySQL the
+    change is one statement (a multi-table UPDATE) and the ledger one upsert after it, only if
+    that statement changed the row. None if this call did not make the change."""
     assert target in FINISHED
     fields["lane"] = lane_of(target)
     if connection.vendor == "mysql":
-        done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
+        done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields, counts)
         if done is None:
-            # Not applied, or applied by a statement whose connection was lost before it answered
-            # (then run again, which found nothing to change). The run's token stays on a finished
-            # job, so one read tells which; only on this rare path.
+            # Not applied, or applied (and counted, in the same transaction) by a commit whose
+            # connection was lost before it answered; then run again, which found nothing to
+            # change. The run's token stays on a finished job, so one read tells which; only on
+            # this rare path.
             applied = (
                 "run_token" not in fields and Job.objects.filter(pk=job.pk, state=target, run_token=held_by).exists()
             )
-            if not applied:
-                return None
-            _count_applied(job, counts)
-            return Finished(bool(job.batch_id))
-        _count_applied(job, counts)
+            return Finished(bool(job.batch_id)) if applied else None
         known_total = job.batch.total if job.batch_id and Job.batch.is_cached(job) else None
         return Finished(bool(job.batch_id) and (known_total is None or done >= known_total))
     with transaction.atomic():
@@ -84,27 +81,19 @@ def finish_run(
     return Finished(bool(job.batch_id))
 
 
-def _count_applied(job: Job, counts: list[usage.Count]) -> None:
-    """The ledger's upsert for a change this run applied: only the one run whose compare-and-set
-    changed the row gets here, so it is written at most once. Retried when MySQL rolled it back
-    (a deadlock), never after a lost connection (it may have been applied: an upsert adds). If it
-    cannot be written the job stays finished and the line below says what the ledger misses."""
-    try:
-        retried_on_deadlock(usage.usage_add)(counts=counts)
-    except Exception:
-        logger.exception(
-            "the usage ledger misses job %s of vendor %s: %s",
-            job.pk,
-            job.vendor_id,
-            [(count.kind, count.step_kind, dict(count.amounts)) for count in counts],
-        )
-
-
 def _finish_run_in_one_statement(
-    job: Job, target: str, held_by: uuid.UUID, record_fields: dict[str, Any], fields: dict[str, Any]
+    job: Job,
+    target: str,
+    held_by: uuid.UUID,
+    record_fields: dict[str, Any],
+    fields: dict[str, Any],
+    counts: list[usage.Count],
 ) -> int | None:
     """None if the compare-and-set missed; else the batch's new `done` count (0 without a batch).
-    The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read."""
+    The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read.
+    The ledger's upsert follows in the same transaction, sent only when the UPDATE changed the
+    row: the change and its count are committed together or not at all (one commit, one log
+    flush: cheaper than the two of an upsert in autocommit after it)."""
     qn = connection.ops.quote_name
     updates: list[tuple[str, type, dict[str, Any]]] = [("j", Job, {"state": target, **fields})]
     joins = ""
@@ -131,14 +120,18 @@ def _finish_run_in_one_statement(
     params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
 
     def execute() -> int | None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount <= 0:
-                return None
-            return cursor.lastrowid if job.batch_id else 0
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if cursor.rowcount <= 0:
+                    return None
+                done = cursor.lastrowid if job.batch_id else 0
+            usage.usage_add(counts=counts)
+            return done
 
-    # One statement in autocommit: a deadlock rolled all of it back, and a lost connection
-    # either applied it or not; the compare-and-set makes running it again safe either way.
+    # One transaction: a deadlock rolled all of it back, and a lost connection either committed it
+    # or not; the compare-and-set makes running it again safe either way (a second run changes
+    # nothing, so counts nothing).
     return retried_when_transient(execute)()
 
 
