@@ -231,3 +231,38 @@ def test_reading_a_vendors_year_is_one_range_of_the_key(transactional_db):
     rows = table["rows"]
     assert rows <= 2 * 366 * 1.5, f"about the vendor's year of rows (730), not the table's ({12 * 800}): {rows}"
     assert len(list(reader)) == 2 * 365
+
+
+def test_a_finish_whose_ledger_row_is_locked_is_rolled_back_whole_and_made_once(vendor_a):
+    """The change and its count are one transaction: when the upsert waits too long for the day's
+    row (held by another connection), the job's change is rolled back with it and the whole is
+    tried again — one failure, counted once, never a finished job missing from the ledger."""
+    from processing.jobs.errors import InvalidImage
+    from tests.support.row_locks import rows_locked
+
+    job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
+    started = services.job_start(job_id=job.pk)
+    held = "SELECT id FROM processing_usageday WHERE vendor_id = %s AND kind = %s FOR UPDATE"
+    # The lock goes after 1.5 s: longer than one lock wait (1 s), shorter than three.
+    with rows_locked(held, [vendor_a.pk, "isolated"], release_after_s=1.5):
+        assert services.job_fail(job=started, run_token=started.run_token, error=InvalidImage("bad")) == "failed"
+    assert counts(vendor_a, "isolated", *JOBS) == dict(submitted=1, succeeded=0, failed=1, cancelled=0, images=0)
+
+
+def test_a_finish_whose_connection_is_killed_is_counted_once(vendor_a):
+    from django.db import connection
+
+    from processing.jobs.errors import InvalidImage
+    from tests.support.row_locks import server_connection
+
+    job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
+    started = services.job_start(job_id=job.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CONNECTION_ID()")
+        (connection_id,) = cursor.fetchone()
+    killer = server_connection()
+    killer.cursor().execute(f"KILL CONNECTION {int(connection_id)}")
+    killer.close()
+    time.sleep(0.1)  # the server closes it
+    assert services.job_fail(job=started, run_token=started.run_token, error=InvalidImage("bad")) == "failed"
+    assert counts(vendor_a, "isolated", *JOBS) == dict(submitted=1, succeeded=0, failed=1, cancelled=0, images=0)
