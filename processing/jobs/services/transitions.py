@@ -119,32 +119,15 @@ def _finish_run_in_one_statement(
     )
     params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
 
-    def apply() -> int | None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount <= 0:
-                return None
-            done = cursor.lastrowid if job.batch_id else 0
-        usage.usage_add(counts=counts)
-        return done
-
     def execute() -> int | None:
-        if connection.in_atomic_block:  # the caller's transaction holds the change and its count
-            return apply()
-        # BEGIN and COMMIT as plain statements in autocommit mode: the transaction atomic() would
-        # make, without its two round trips turning autocommit off and on again.
-        with connection.cursor() as cursor:
-            cursor.execute("BEGIN")
-            try:
-                done = apply()
-            except BaseException:
-                try:
-                    cursor.execute("ROLLBACK")
-                except Exception:  # the connection is gone: so is the transaction
-                    pass
-                raise
-            cursor.execute("COMMIT")  # also after a miss: it ends the empty transaction
-        return done
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if cursor.rowcount <= 0:
+                    return None
+                done = cursor.lastrowid if job.batch_id else 0
+            usage.usage_add(counts=counts)
+            return done
 
     # One transaction: a deadlock rolled all of it back, and a lost connection either committed it
     # or not; the compare-and-set makes running it again safe either way (a second run changes
