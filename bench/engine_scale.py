@@ -2,7 +2,7 @@
 
 - short-job drain: a bulk request of `transform` thumbnails, full path, against Dramatiq alone
   (a no-op actor on the same broker, threads, prefetch and poll interval), interleaved; 1 and 2
-  worker processes;
+  worker processes; and with the usage ledger against without it (USAGE_LEDGER=0), interleaved;
 - SQL statements per short job (this connection's Com_* counters, the worker's code run here);
 - at backlogs of 0, 10k, 100k and 1M waiting jobs of vendor A (filled with INSERT … SELECT from
   MariaDB's sequence table): one admission pass admitting 8 jobs (time, statements, index rows
@@ -42,6 +42,7 @@ def run(smoke: bool) -> list[Row]:
         rows.extend(new)
 
     add(_drain_against_dramatiq(a, record_a, smoke))
+    add(_drain_with_and_without_the_ledger(a, record_a, smoke))
     add(_statements_per_job(a, record_a, smoke))
     levels = [0, 1_000] if smoke else [0, 1_000, 10_000, 100_000, 1_000_000]
     for level in levels:
@@ -229,6 +230,54 @@ def _drain_against_dramatiq(vendor, record, smoke: bool) -> list[Row]:
     return rows + [
         Row("drain", f"{n} thumbnails, 2 processes × 2 threads", round(two), "jobs/s", "1 process, same minute", round(one)),
     ]  # fmt: skip
+
+
+def _drain_with_and_without_the_ledger(vendor, record, smoke: bool) -> list[Row]:
+    """The usage ledger's cost on short jobs: the same drain with it and with USAGE_LEDGER off (in
+    the worker and in this process, which creates the batch), interleaved A B A B A B."""
+    import os
+
+    from django.test import override_settings
+
+    n = 100 if smoke else int(os.environ.get("BENCH_DRAIN_JOBS", "1000"))
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(1 if smoke else int(os.environ.get("BENCH_LEDGER_ROUNDS", "3"))):
+        for ledger in (True, False):
+            with override_settings(USAGE_LEDGER=ledger), Worker(queues=[KIND], env={"USAGE_LEDGER": str(int(ledger))}):
+                rates[ledger].append(_full_drain(vendor, record, n))
+            print(
+                f"#   ledger {'on ' if ledger else 'off'}: {rates[ledger][-1]:.0f} jobs/s", file=sys.stderr, flush=True
+            )
+    upsert, update = _ledger_upsert_ms(vendor, 9 if smoke else 201)
+    return [
+        Row("drain", f"{n} thumbnails, 1 process × 2 threads, usage ledger on (best of {len(rates[True])})",
+            round(max(rates[True])), "jobs/s", "ledger off, interleaved", round(max(rates[False]))),
+        Row("ledger", "a finished job's ledger upsert (median)", upsert, "ms",
+            "a one-row UPDATE, same connection", update),
+    ]  # fmt: skip
+
+
+def _ledger_upsert_ms(vendor, samples: int) -> tuple[float, float]:
+    """What the ledger adds to a finished run, alone: its upsert, interleaved with a one-row UPDATE."""
+    from django.utils import timezone
+
+    from processing.jobs import usage
+    from processing.jobs.models import Job
+
+    job_id = Job.objects.values_list("pk", flat=True).first()
+    upserts, updates = [], []
+    for _ in range(samples):
+        now = timezone.now()
+        counts = usage.succeeded(
+            vendor_id=vendor.pk, kind=KIND, params=THUMBNAIL, started_at=now, now=now, input_bytes=1, output_bytes=1
+        )
+        started = time.perf_counter()
+        usage.usage_add(counts=counts)
+        upserts.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        Job.objects.filter(pk=job_id).update(progress_percent=len(updates) % 100)  # a change: a commit too
+        updates.append(time.perf_counter() - started)
+    return median_ms(upserts), median_ms(updates)
 
 
 def _started(job_id):

@@ -88,8 +88,17 @@ def median_ms(samples: list[float]) -> float:
 class Worker:
     """`manage.py rundramatiq` (or plain `dramatiq` for the anchor) on the bench settings."""
 
-    def __init__(self, *, processes: int = 1, threads: int = 2, queues: list[str] | None = None, args=None):
+    def __init__(
+        self,
+        *,
+        processes: int = 1,
+        threads: int = 2,
+        queues: list[str] | None = None,
+        args=None,
+        env: dict[str, str] | None = None,
+    ):
         self.processes = processes
+        self.env = env or {}
         self.cmd = args or [sys.executable, "manage.py", "rundramatiq"]
         self.cmd = [*self.cmd, "--processes", str(processes), "--threads", str(threads)]
         if queues:
@@ -97,7 +106,12 @@ class Worker:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Worker:
-        env = {**os.environ, "DRAMATIQ_THREADS": os.environ.get("DRAMATIQ_THREADS", "2"), "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DRAMATIQ_THREADS": os.environ.get("DRAMATIQ_THREADS", "2"),
+            "LOG_LEVEL": "WARNING",
+            **self.env,
+        }
         log = open(ROOT / "test-artifacts" / "bench-worker.log", "ab")  # noqa: SIM115
         import redis
         from django.conf import settings

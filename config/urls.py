@@ -11,6 +11,7 @@ from processing.portal.sign_in import RateLimitedLoginView
 
 urlpatterns = [
     path("admin/queues/", include("processing.admin.dashboard")),
+    path("admin/usage/", include("processing.admin.usage")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("processing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -374,6 +374,15 @@ RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
 # deletion journal (docs/data.md); what is left waits for the next run.
 RETENTION_RECORDS_PER_RUN = env.int("RETENTION_RECORDS_PER_RUN", default=20_000)
 STORAGE_DELETIONS_PER_RUN = env.int("STORAGE_DELETIONS_PER_RUN", default=100_000)
+# The usage ledger (docs/usage.md). Off only to measure what it costs (make bench): billing reads it.
+USAGE_LEDGER = env.bool("USAGE_LEDGER", default=True)
+# The usage ledger outlives jobs. When a vendor is deleted its rows are kept under
+# its slug ("keep"), kept under a pseudonym ("pseudonymise") or removed ("delete").
+USAGE_ON_VENDOR_DELETE = env("USAGE_ON_VENDOR_DELETE", default="keep")
+if USAGE_ON_VENDOR_DELETE not in {"keep", "pseudonymise", "delete"}:
+    raise ValueError(f"USAGE_ON_VENDOR_DELETE must be keep, pseudonymise or delete, not {USAGE_ON_VENDOR_DELETE!r}")
+# When the scheduler samples each vendor's stored bytes into the ledger (UTC cron).
+USAGE_STORAGE_SAMPLE_CRON = env("USAGE_STORAGE_SAMPLE_CRON", default="55 23 * * *")
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(

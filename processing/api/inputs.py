@@ -66,3 +66,11 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
     if isinstance(field, serializers.ListField):
         return next(filter(None, (json_type_error(field.child, item) for item in value)), None)
     return None
+
+
+def valid_query(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The query string validated by `serializer_class` (a 400 naming the parameter otherwise);
+    a parameter given empty is validated as a value, not taken as absent."""
+    serializer = serializer_class(data={name: values[-1] for name, values in request.query_params.lists()})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -307,6 +309,85 @@ class QuotaListOutput(serializers.Serializer):
     limits = QuotaOutput(many=True)
     storage = StorageOutput()
     retention = RetentionOutput()
+
+
+class UsageQuery(serializers.Serializer):
+    """The usage read's query: a span of UTC days, at most MAX_DAYS, and optionally one kind."""
+
+    vars()["from"] = serializers.DateField(
+        required=False, help_text="First UTC day, YYYY-MM-DD (default: 29 days before `to`)."
+    )
+    to = serializers.DateField(required=False, help_text="Last UTC day, YYYY-MM-DD, included (default: today).")
+    kind = serializers.ChoiceField(choices=[], required=False, help_text="Only this kind.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = sorted(PROCESSORS)
+
+    def validate(self, attrs):
+        from processing.jobs.selectors import MAX_DAYS
+
+        end = attrs.get("to") or timezone.now().date()
+        start = attrs.get("from") or end - timedelta(days=29)
+        if start > end:
+            raise serializers.ValidationError({"from": ["must not be after `to`"]}, code="invalid_range")
+        if (end - start).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError(
+                {"from": [f"at most {MAX_DAYS} days per request, not {(end - start).days + 1}"]}, code="range_too_long"
+            )
+        return {"from": start, "to": end, "kind": attrs.get("kind") or None}
+
+
+class UsageCounts(serializers.Serializer):
+    submitted = serializers.IntegerField(help_text="Jobs created, and jobs run again by hand (each charged).")
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    images = serializers.IntegerField(help_text="What is billed: each succeeded job's steps (1 unless a pipeline).")
+    input_bytes = serializers.IntegerField(help_text="Bytes succeeded jobs read.")
+    output_bytes = serializers.IntegerField(help_text="Bytes of their results.")
+    worker_seconds = serializers.FloatField(help_text="Worker time of the runs that finished jobs.")
+    ai_calls = serializers.IntegerField(help_text="Succeeded calls to outside AI endpoints.")
+    ai_input_tokens = serializers.IntegerField(help_text="Tokens the endpoints reported, where they do.")
+    ai_output_tokens = serializers.IntegerField()
+
+    def to_representation(self, instance):
+        get = instance.get if isinstance(instance, dict) else lambda name: getattr(instance, name)
+        row = {name: get(name) for name in self.fields if name != "worker_seconds"}
+        row["worker_seconds"] = round(get("worker_ms") / 1000, 3)
+        return row
+
+
+class UsageDayOutput(UsageCounts):
+    day = serializers.DateField()
+    kind = serializers.CharField()
+    step_kind = serializers.CharField(
+        help_text="\"\" on a kind's own row; on a pipeline's, one row per step kind counts its `images`."
+    )
+
+    def to_representation(self, instance):
+        return {
+            "day": instance.day,
+            "kind": instance.kind,
+            "step_kind": instance.step_kind,
+            **super().to_representation(instance),
+        }
+
+
+class StorageDayOutput(serializers.Serializer):
+    day = serializers.DateField()
+    originals_bytes = serializers.IntegerField()
+
+
+class UsageOutput(serializers.Serializer):
+    vars()["from"] = serializers.DateField()
+    to = serializers.DateField()
+    kind = serializers.CharField(allow_null=True)
+    days = UsageDayOutput(many=True, help_text="Days with usage only, by day, kind and step kind.")
+    totals = UsageCounts(help_text="Over the span (the kinds' own rows).")
+    kinds = serializers.DictField(child=UsageCounts(), help_text="Totals per kind.")
+    steps = serializers.DictField(child=serializers.IntegerField(), help_text="Pipeline images per step kind.")
+    storage = StorageDayOutput(many=True, help_text="Bytes your stored originals held, sampled once a day.")
 
 
 class ProgressOutput(serializers.Serializer):

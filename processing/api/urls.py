@@ -23,6 +23,7 @@ urlpatterns = [
     path("records/<str:record_id>/", project_views.RecordDetailApi.as_view(), name="record-detail"),
     path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),
     path("quota/", usage_views.QuotaApi.as_view(), name="quota"),
+    path("usage/", usage_views.UsageApi.as_view(), name="usage"),
     path("events/", events_views.EventStreamApi.as_view(), name="events"),
     path("tokens/", token_views.TokenListCreateApi.as_view(), name="token-list"),
     path("vendor-tokens/", token_views.VendorTokenListApi.as_view(), name="vendor-token-list"),

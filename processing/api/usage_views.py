@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView
+from processing.api.inputs import valid_query
 from processing.api.schema import RATE_LIMIT_NOTE, errors
-from processing.api.serializers import QueueStatsOutput, QuotaListOutput
+from processing.api.serializers import QueueStatsOutput, QuotaListOutput, UsageOutput, UsageQuery
 from processing.jobs import selectors
 from processing.jobs.kinds import PROCESSORS
 from vendors.quotas import quota_usage
@@ -54,3 +55,33 @@ class QuotaApi(DarkroomApiView):
             "retention": {"days": vendor_retention_days(vendor=vendor)},
         }
         return Response(QuotaListOutput(body).data)
+
+
+class UsageApi(DarkroomApiView):
+    @extend_schema(
+        operation_id="usage",
+        parameters=[UsageQuery],
+        responses={200: UsageOutput, **errors(400)},
+        summary="Your usage per day",
+        description="What your jobs did each UTC day from `from` to `to` (at most 366 days per request), "
+        "per kind and, for pipelines, per step kind, with the totals: the ledger billing reads. It outlives "
+        "the jobs themselves (which are removed after their retention). `images` is what is billed: each "
+        "succeeded job's steps, counted once however often it was retried or its messages delivered.",
+    )
+    def get(self, request):
+        query = valid_query(UsageQuery, request)
+        rows = list(
+            selectors.usage_days(vendor=self.vendor(request), start=query["from"], end=query["to"], kind=query["kind"])
+        )
+        body = {
+            "from": query["from"],
+            "to": query["to"],
+            "kind": query["kind"],
+            "days": rows,
+            **selectors.usage_totals(rows),
+        }
+        body["totals"] = body.pop("overall")
+        body["storage"] = selectors.usage_storage_days(
+            vendor=self.vendor(request), start=query["from"], end=query["to"]
+        )
+        return Response(UsageOutput(body).data)

@@ -121,7 +121,7 @@ def _execute(job: Job) -> tuple[str, str]:
             progress=progress,
         )
         progress("uploading", 80, "storing the result")
-        if services.job_succeed(job=job, run_token=token, output=output):
+        if services.job_succeed(job=job, run_token=token, output=output, input_bytes=len(data or b"")):
             logger.info("job %s succeeded", job.pk)
             return metrics.SUCCEEDED, ""
         logger.info("job %s was cancelled (or taken over) as it finished; result dropped", job.pk)

@@ -14,6 +14,7 @@ from processing.engine.thumbnails import make_record_thumbnail  # noqa: F401  (d
 from processing.jobs.errors import JobError
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.services import jobs_purge_finished
+from processing.jobs.usage import usage_sample_storage
 
 
 def _make_actor(kind: str, queue: str) -> dramatiq.Actor:
@@ -51,3 +52,15 @@ def actor_for(kind: str) -> dramatiq.Actor:
 )
 def purge_finished_jobs() -> None:
     jobs_purge_finished()
+
+
+@dramatiq.actor(
+    queue_name="maintenance",
+    periodic=cron(settings.USAGE_STORAGE_SAMPLE_CRON),
+    max_retries=0,
+    time_limit=10 * 60 * 1000,
+    throws=(),
+)
+def sample_storage() -> None:
+    """Each vendor's stored bytes of the day into the usage ledger (StorageDay)."""
+    usage_sample_storage()

@@ -10,8 +10,13 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from processing.jobs import events, signals
+        from django.db.models.signals import pre_delete
+
+        from processing.jobs import events, signals, usage
+        from vendors.models import Vendor
 
         # Live event streams hear of finished jobs and batches.
         signals.job_finished.connect(events.on_job_finished, dispatch_uid="events.job_finished")
         signals.batch_finished.connect(events.on_batch_finished, dispatch_uid="events.batch_finished")
+        # The usage ledger outlives its vendor, named or pseudonymised, or goes with it.
+        pre_delete.connect(usage.on_vendor_delete, sender=Vendor, dispatch_uid="usage.on_vendor_delete")

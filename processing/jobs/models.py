@@ -171,3 +171,60 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class UsageDay(models.Model):
+    """The usage ledger: what a vendor's jobs did on one UTC day, per kind and, for pipelines, per
+    step kind. Written by the transitions it counts (jobs/usage.py), never recomputed from job
+    rows, which retention and record deletion remove: the place billing reads.
+
+    `step_kind` is "" on a kind's own row, which counts jobs; a pipeline also has one row per step
+    kind, counting only `images` (its steps of that kind in succeeded jobs). Totals read the ""
+    rows alone."""
+
+    # SET_NULL: an offboarded vendor's rows stay (USAGE_ON_VENDOR_DELETE), named by vendor_slug.
+    vendor = models.ForeignKey(Vendor, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Filled when the vendor is deleted (its slug, or a pseudonym): the rows' name afterwards.
+    vendor_slug = models.CharField(max_length=64, blank=True, default="")
+    day = models.DateField()
+    kind = models.CharField(max_length=32)
+    step_kind = models.CharField(max_length=32, blank=True, default="")
+
+    submitted = models.PositiveIntegerField(default=0)  # created, or run again by hand
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    images = models.PositiveIntegerField(default=0)  # what is billed: a succeeded job's steps
+    input_bytes = models.PositiveBigIntegerField(default=0)
+    output_bytes = models.PositiveBigIntegerField(default=0)
+    worker_ms = models.PositiveBigIntegerField(default=0)  # the finishing run's time, start to end
+    ai_calls = models.PositiveIntegerField(default=0)
+    ai_input_tokens = models.PositiveBigIntegerField(default=0)
+    ai_output_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The upserts' key, and the index of "a vendor's days from .. to": eq on vendor, range on day.
+            models.UniqueConstraint(fields=["vendor", "day", "kind", "step_kind"], name="usage_day_key"),
+        ]
+        indexes = [models.Index(fields=["day", "vendor"], name="usage_day_month")]  # the admin's month
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id or self.vendor_slug} {self.day} {self.kind}{'/' + self.step_kind if self.step_kind else ''}"
+
+
+class StorageDay(models.Model):
+    """Bytes a vendor's stored originals held (Vendor.storage_bytes, what its storage quota
+    counts), sampled once a UTC day by the scheduler (usage_sample_storage)."""
+
+    vendor = models.ForeignKey(Vendor, null=True, on_delete=models.SET_NULL, related_name="+")
+    vendor_slug = models.CharField(max_length=64, blank=True, default="")
+    day = models.DateField()
+    originals_bytes = models.PositiveBigIntegerField(default=0)
+    sampled_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "day"], name="storage_day_key")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id or self.vendor_slug} {self.day}"

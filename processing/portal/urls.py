@@ -15,6 +15,7 @@ urlpatterns = [
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
     path("jobs/", views.job_list, name="jobs"),
+    path("usage/", views.usage, name="usage"),
     path("api-keys/", tokens.token_list, name="tokens"),
     path("api-keys/new/", tokens.token_create, name="token-create"),
     path("api-keys/revoke-all/", tokens.vendor_tokens_revoke_all, name="vendor-tokens-revoke-all"),

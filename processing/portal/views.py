@@ -8,6 +8,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from processing.jobs import selectors
@@ -15,6 +16,7 @@ from processing.lib.found import found
 from processing.portal.forms import JobFilterForm, ProjectForm
 from processing.portal.kind_options import kind_options
 from processing.portal.snapshots import GRID_LIMIT
+from processing.portal.usage_chart import usage_chart
 from processing.portal.vendor_context import choose_vendor, render_portal, vendor_view
 from vendors import quotas
 from vendors import selectors as vendor_selectors
@@ -108,3 +110,26 @@ def job_list(request, *, vendor):
     query = request.GET.copy()
     query.pop("page", None)
     return render_portal(request, "portal/jobs.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+USAGE_SPANS = (30, 90)
+
+
+@require_GET
+@vendor_view
+def usage(request, *, vendor):
+    """Images per day over the last 30 or 90 days, by kind, and this month's totals."""
+    days = int(request.GET.get("days")) if request.GET.get("days") in {str(n) for n in USAGE_SPANS} else USAGE_SPANS[0]
+    today = timezone.now().date()
+    dates, series = selectors.usage_daily_by_kind(vendor=vendor, days=days, today=today)
+    month_start = today.replace(day=1)
+    month = selectors.usage_totals(list(selectors.usage_days(vendor=vendor, start=month_start, end=today)))
+    context = {
+        "days": days,
+        "spans": USAGE_SPANS,
+        "chart": usage_chart(dates, series),
+        "month": month,
+        "month_start": month_start,
+        "today": today,
+    }
+    return render_portal(request, "portal/usage.html", context)

@@ -161,3 +161,37 @@ def test_cleanup_removes_finished_jobs_past_retention(vendor, clean_redis):
 
 def test_health_says_ok_when_the_database_and_redis_answer(db, clean_redis):
     assert run("health").startswith("ok")
+
+
+def test_usage_prints_a_month_per_vendor_and_kind_or_its_csv(vendor):
+    from datetime import date
+
+    from processing.jobs import usage
+
+    def add(who, day, kind, **amounts):
+        usage.usage_add(counts=[usage.Count(vendor_id=who.pk, kind=kind, day=day, amounts=amounts)])
+
+    globex = make_vendor("globex")
+    add(vendor, date(2026, 11, 2), "remove_bg", submitted=5, succeeded=4, failed=1, images=4)
+    add(vendor, date(2026, 11, 30), "remove_bg", submitted=2, succeeded=2, images=2)
+    add(globex, date(2026, 11, 9), "transform", submitted=3, succeeded=3, images=3)
+    add(globex, date(2026, 12, 1), "transform", submitted=50, succeeded=50, images=50)
+
+    lines = run("usage", "--month", "2026-11").splitlines()
+    assert lines[0].split() == [
+        "vendor", "kind", "submitted", "succeeded", "failed", "cancelled", "images",
+        "input_bytes", "output_bytes", "ai_calls", "worker_s",
+    ]  # fmt: skip
+    assert lines[1].split()[:7] == ["acme", "remove_bg", "7", "6", "1", "0", "6"]
+    assert lines[2].split()[:7] == ["globex", "transform", "3", "3", "0", "0", "3"]
+    assert lines[3].split()[:6] == ["total", "10", "9", "1", "0", "9"]
+    assert run("usage", "--month", "2026-11", "--vendor", "globex").splitlines()[1].split()[0] == "globex"
+
+    out = run("usage", "--month", "2026-11", "--csv")
+    assert out.splitlines()[0].startswith("month,vendor,kind,submitted,succeeded,failed,cancelled,images")
+    assert out.splitlines()[1:] == [
+        "2026-11,acme,remove_bg,7,6,1,0,6,0,0,0,0,0,0.000",
+        "2026-11,globex,transform,3,3,0,0,3,0,0,0,0,0,0.000",
+    ]
+    finished = darkroom("usage", "--month", "2026-13")
+    assert finished.returncode == 2 and "is not a month written YYYY-MM" in finished.stderr

@@ -4,7 +4,16 @@ The fixtures (chromium, page) are in tests/conftest.py."""
 
 from tests.support.paths import ARTIFACTS
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "DESKTOP", "PHONE", "sign_in_and_create_project", "watch_console"]
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "DESKTOP",
+    "PHONE",
+    "sign_in",
+    "sign_in_and_create_project",
+    "watch_console",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, as root, with nothing reaching out to the (closed) network.
@@ -22,14 +31,19 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def sign_in_and_create_project(page, live_server, project: str) -> None:
-    """Sign in to the portal as acme-owner and create `project`, whose page is then shown."""
+def sign_in(page, live_server) -> None:
+    """Sign in to the portal as acme-owner; its dashboard is then shown."""
     page.goto(live_server.url + "/")
     assert "/accounts/login/" in page.url
     page.get_by_label("Username").fill("acme-owner")
     page.get_by_label("Password").fill("pw-acme-owner")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="acme").wait_for()
+
+
+def sign_in_and_create_project(page, live_server, project: str) -> None:
+    """Sign in to the portal as acme-owner and create `project`, whose page is then shown."""
+    sign_in(page, live_server)
     page.get_by_label("New project").fill(project)
     page.get_by_role("button", name="Create").click()
     page.get_by_role("heading", name=project).wait_for()

@@ -27,23 +27,33 @@ def server_connection(*, to_test_database: bool = True):
 def job_row_locked(job_id, *, release_after_s: float | None = None):
     """Lock the job's row (SELECT … FOR UPDATE) on another connection, with this connection's
     lock wait cut to 1 s; the lock goes at the block's end, or after `release_after_s`."""
+    with rows_locked(
+        "SELECT id FROM processing_job WHERE id = %s FOR UPDATE", [job_id.hex], release_after_s=release_after_s
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def rows_locked(select_for_update: str, params: list, *, release_after_s: float | None = None):
+    """Lock the rows `select_for_update` reads on another connection, with this connection's lock
+    wait cut to 1 s; the locks go at the block's end, or after `release_after_s`."""
     with connection.cursor() as cursor:
         cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
     locked, release = threading.Event(), threading.Event()
 
-    def hold_the_row() -> None:
+    def hold_the_rows() -> None:
         other = server_connection()
         cursor = other.cursor()
         cursor.execute("BEGIN")
-        cursor.execute("SELECT id FROM processing_job WHERE id = %s FOR UPDATE", [job_id.hex])
+        cursor.execute(select_for_update, params)
         locked.set()
         release.wait(30)
         other.rollback()
         other.close()
 
-    holder = threading.Thread(target=hold_the_row)
+    holder = threading.Thread(target=hold_the_rows)
     holder.start()
-    assert locked.wait(10), "the other connection could not lock the row"
+    assert locked.wait(10), "the other connection could not lock the rows"
     if release_after_s is not None:
         threading.Timer(release_after_s, release.set).start()
     try:

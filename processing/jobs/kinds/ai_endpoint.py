@@ -6,6 +6,7 @@ retried; 429 waits for Retry-After; repeated failures open a circuit breaker tha
 shares; the kind's global rate limit is JOB_RATE_LIMITS_PER_S["ai_endpoint"].
 """
 
+import dataclasses
 import json
 import logging
 
@@ -122,9 +123,10 @@ def _as_output(response: Answer, *, name: str, limits):
     content_type = response.content_type
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
-            return json_output(json.loads(response.body))
+            document = json.loads(response.body)
         except ValueError as exc:
             raise RetryableJobError(f"the AI endpoint {name} sent invalid JSON", code="ai_bad_response") from exc
+        return dataclasses.replace(json_output(document), tokens=provider_tokens(document))
     try:
         img = load_image(response.body, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
     except InvalidImage as exc:
@@ -135,3 +137,21 @@ def _as_output(response: Answer, *, name: str, limits):
     if content_type in CONTENT_TYPES.values():
         return ImageOutput(response.body, content_type, img.width, img.height)
     return encode(img, format="PNG")
+
+
+# A JSON answer's token counts, as providers spell them: {"usage": {"input_tokens", "output_tokens"}}
+# (Anthropic, OpenAI's Responses API) or {"usage": {"prompt_tokens", "completion_tokens"}} (Chat
+# Completions). The usage ledger adds them up per vendor; an answer without them counts none.
+TOKEN_FIELDS = {"input": ("input_tokens", "prompt_tokens"), "output": ("output_tokens", "completion_tokens")}
+
+
+def provider_tokens(document) -> dict[str, int] | None:
+    usage = document.get("usage") if isinstance(document, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    tokens = {}
+    for side, names in TOKEN_FIELDS.items():
+        value = next((usage[name] for name in names if name in usage), None)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+            tokens[side] = value
+    return tokens or None

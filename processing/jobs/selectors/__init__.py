@@ -35,8 +35,28 @@ from processing.jobs.selectors.stats import (
     queue_stats,
     queue_throughput,
 )
+from processing.jobs.selectors.usage import (
+    CSV_COLUMNS,
+    MAX_DAYS,
+    ops_usage_month,
+    ops_usage_month_csv,
+    parse_month,
+    usage_daily_by_kind,
+    usage_days,
+    usage_storage_days,
+    usage_totals,
+)
 
 __all__ = [
+    "CSV_COLUMNS",
+    "MAX_DAYS",
+    "ops_usage_month",
+    "ops_usage_month_csv",
+    "parse_month",
+    "usage_daily_by_kind",
+    "usage_days",
+    "usage_storage_days",
+    "usage_totals",
     "backlog_eta_s",
     "batch_failure_reasons",
     "batch_get",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from processing.jobs import events
+from processing.jobs import events, usage
 from processing.jobs.models import Batch, Job, Lane
 from processing.jobs.services.creation import parse_priority, resolve_priority
 from processing.jobs.services.transitions import (
@@ -50,17 +50,26 @@ def jobs_cancel(*, job_ids: list[uuid.UUID]) -> int:
     for chunk in chunks(job_ids):
         with transaction.atomic():
             mine = list(
-                Job.objects.select_for_update().filter(pk__in=chunk, state__in=sources).values_list("pk", "batch_id")
+                Job.objects.select_for_update()
+                .filter(pk__in=chunk, state__in=sources)
+                .values_list("pk", "batch_id", "vendor_id", "kind")
             )
             if not mine:
                 continue
-            cancelled += Job.objects.filter(pk__in=[job_id for job_id, _ in mine]).update(
+            cancelled += Job.objects.filter(pk__in=[row[0] for row in mine]).update(
                 state=JobState.CANCELLED, **_CANCELLED, finished_at=timezone.now()
             )
-            for batch_id, count in Counter(batch_id for _, batch_id in mine).items():
+            for batch_id, count in Counter(row[1] for row in mine).items():
                 batch_count_done(batch_id=batch_id, n=count)
-            announce_finished_many([job_id for job_id, _ in mine], JobState.CANCELLED)
-        batch_ids.update(batch_id for _, batch_id in mine)
+            # The rows locked and changed in this transaction: each cancel counted once, with it.
+            usage.usage_add(
+                counts=[
+                    usage.cancelled(vendor_id=vendor_id, kind=kind, n=n)
+                    for (vendor_id, kind), n in Counter((row[2], row[3]) for row in mine).items()
+                ]
+            )
+            announce_finished_many([row[0] for row in mine], JobState.CANCELLED)
+        batch_ids.update(row[1] for row in mine)
     for batch_id in batch_ids - {None}:
         batch_finish_if_done(batch_id=batch_id)
     return cancelled
@@ -136,6 +145,14 @@ def jobs_retry(*, job_ids: list[uuid.UUID]) -> int:
                 retried += Job.objects.filter(pk__in=[row[0] for row in rows]).update(**_FRESH_RUN)
                 for batch_id, n in Counter(batch_id for _, _, batch_id, _ in rows).items():
                     batch_count_done(batch_id=batch_id, n=-n)
+                # Run again by hand (and charged again): a submission of its own, which its
+                # new end counts; the earlier end stays counted on its day.
+                usage.usage_add(
+                    counts=[
+                        usage.submitted(vendor_id=vendor_id, kind=kind, n=n)
+                        for (kind, vendor_id), n in Counter((row[1], row[3]) for row in rows).items()
+                    ]
+                )
             kinds.update(kind for _, kind, _, _ in rows)
             for job_id, _, batch_id, vendor_id in rows:
                 events.publish_change(job_id=job_id, batch_id=batch_id, vendor_id=vendor_id)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from processing.jobs import usage
 from processing.jobs.errors import ImageTooLarge, InvalidParams
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Batch, IdempotencyKey, Job
@@ -107,6 +108,7 @@ def job_create(
             max_attempts=processor.retry.max_attempts,
             request_id=request_id or current_request_id() or "",
         )
+        usage.usage_add(counts=[usage.submitted(vendor_id=vendor.pk, kind=kind)])
         if idempotency is not None:
             idempotency_key_done(claim=idempotency, job=job)
         transaction.on_commit(lambda: request_admission(kinds=[kind]))
@@ -175,6 +177,7 @@ def batch_create(
             ],
             batch_size=CHUNK,
         )
+        usage.usage_add(counts=[usage.submitted(vendor_id=vendor.pk, kind=kind, n=batch.total)])
         if idempotency is not None:
             idempotency_key_done(claim=idempotency, batch=batch)
         transaction.on_commit(lambda: request_admission(kinds=[kind]))

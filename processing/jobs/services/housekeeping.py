@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from processing.jobs import events, signals
+from processing.jobs import events, signals, usage
 from processing.jobs.models import IdempotencyKey, Job, Lane
 from processing.jobs.services.deletion import project_deletions_resume, records_expire
 from processing.jobs.services.transitions import (
@@ -58,7 +58,7 @@ def _take_back(job_id: uuid.UUID, token: uuid.UUID | None, now: datetime) -> boo
     ):
         return False
     job = Job.objects.only(
-        "pk", "vendor_id", "batch_id", "record_id", "attempts", "max_attempts", "attempt_errors"
+        "pk", "vendor_id", "kind", "batch_id", "record_id", "attempts", "max_attempts", "attempt_errors"
     ).get(pk=job_id)
     if token is not None:
         # The lost run may have stored its result file before it stopped (or may, if only frozen):
@@ -89,7 +89,16 @@ def _take_back(job_id: uuid.UUID, token: uuid.UUID | None, now: datetime) -> boo
             job.max_attempts,
             extra={"job_id": str(job_id), "vendor": job.vendor_id},
         )
-    elif finish_run(job, JobState.FAILED, held_by=sweep, finished_at=now, progress_stage="failed", **common):
+    elif finish_run(
+        job,
+        JobState.FAILED,
+        held_by=sweep,
+        # No worker time: the lost run's end is not known.
+        counts=usage.failed(vendor_id=job.vendor_id, kind=job.kind, started_at=None, now=now),
+        finished_at=now,
+        progress_stage="failed",
+        **common,
+    ):
         announce_finished(job_id, JobState.FAILED)
         batch_finish_if_done(batch_id=job.batch_id)
         logger.error(

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
-from processing.jobs import events
+from processing.jobs import events, usage
 from processing.jobs.errors import InternalFault, JobError, StorageUnavailable, public_message
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
@@ -99,8 +99,9 @@ def _result_name(job: Job, output: ImageOutput) -> str:
     return f"results/{job.vendor_id}/{job.pk}/{private_part()}.{output.extension}"
 
 
-def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
-    """Store the output and apply it, once: only the current run of a running job may. No file
+def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_bytes: int = 0) -> bool:
+    """Store the output and apply it, once: only the current run of a running job may; the run
+    that applies it counts it in the usage ledger (`input_bytes`: what the run read). No file
     without its row: a failed write leaves nothing (not even an empty file), and a file whose
     row update failed is removed, unless the database cannot say whether the update was made
     (then the orphan sweep, jobs_purge_finished, removes it if no row names it)."""
@@ -122,6 +123,16 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             job,
             JobState.SUCCEEDED,
             held_by=run_token,
+            counts=usage.succeeded(
+                vendor_id=job.vendor_id,
+                kind=job.kind,
+                params=job.run_params,
+                started_at=job.started_at,
+                now=now,
+                input_bytes=input_bytes,
+                output_bytes=len(output.data),
+                ai_tokens=output.tokens,
+            ),
             record_fields=record_fields,
             result=result,
             finished_at=now,
@@ -217,6 +228,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         job,
         JobState.FAILED,
         held_by=run_token,
+        counts=usage.failed(vendor_id=job.vendor_id, kind=job.kind, started_at=job.started_at, now=now),
         finished_at=now,
         progress_stage="failed",
         **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run

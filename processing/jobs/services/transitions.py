@@ -12,7 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from processing.jobs import events, signals
+from processing.jobs import events, signals, usage
 from processing.jobs.models import Batch, Job, lane_of
 from processing.jobs.states import FINISHED, sources_of
 from vendors.models import Record
@@ -43,20 +43,29 @@ class Finished(NamedTuple):
 
 
 def finish_run(
-    job: Job, target: str, *, held_by: uuid.UUID, record_fields: dict[str, Any] | None = None, **fields: Any
+    job: Job,
+    target: str,
+    *,
+    held_by: uuid.UUID,
+    counts: list[usage.Count],
+    record_fields: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> Finished | None:
-    """End the run that holds `job` in a finished state, update its record (when given) and
-    count it on its batch: one statement on MySQL (a multi-table UPDATE, atomic by itself), one
-    transaction elsewhere. None if this call did not make the change, or if `record_fields` are
-    given and the job's record is gone (deleted while the job ran: its result is never applied)."""
+    """End the run that holds `job` in a finished state, update its record (when given), count
+    it on its batch and add `counts` to the usage ledger, all in one transaction: on MySQL the
+    change is one statement (a multi-table UPDATE) and the ledger one upsert after it, only if
+    that statement changed the row. None if this call did not make the change, or if
+    `record_fields` are given and the job's record is gone (deleted while the job ran: its
+    result is never applied)."""
     assert target in FINISHED
     fields["lane"] = lane_of(target)
     if connection.vendor == "mysql":
-        done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields)
+        done = _finish_run_in_one_statement(job, target, held_by, record_fields or {}, fields, counts)
         if done is None:
-            # Not applied, or applied by a statement whose connection was lost before it answered
-            # (then run again, which found nothing to change). The run's token stays on a finished
-            # job, so one read tells which; only on this rare path.
+            # Not applied, or applied (and counted, in the same transaction) by a commit whose
+            # connection was lost before it answered; then run again, which found nothing to
+            # change. The run's token stays on a finished job, so one read tells which; only on
+            # this rare path.
             applied = (
                 "run_token" not in fields and Job.objects.filter(pk=job.pk, state=target, run_token=held_by).exists()
             )
@@ -71,6 +80,7 @@ def finish_run(
                 raise _RecordGone  # deleted meanwhile: the result is refused, nothing is applied
             if job.batch_id:
                 Batch.objects.filter(pk=job.batch_id).update(done=F("done") + 1)
+            usage.usage_add(counts=counts)
     except _RecordGone:
         return None
     return Finished(bool(job.batch_id))
@@ -81,10 +91,18 @@ class _RecordGone(Exception):
 
 
 def _finish_run_in_one_statement(
-    job: Job, target: str, held_by: uuid.UUID, record_fields: dict[str, Any], fields: dict[str, Any]
+    job: Job,
+    target: str,
+    held_by: uuid.UUID,
+    record_fields: dict[str, Any],
+    fields: dict[str, Any],
+    counts: list[usage.Count],
 ) -> int | None:
     """None if the compare-and-set missed; else the batch's new `done` count (0 without a batch).
-    The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read."""
+    The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read.
+    The ledger's upsert follows in the same transaction, sent only when the UPDATE changed the
+    row: the change and its count are committed together or not at all (one commit, one log
+    flush: cheaper than the two of an upsert in autocommit after it)."""
     qn = connection.ops.quote_name
     updates: list[tuple[str, type, dict[str, Any]]] = [("j", Job, {"state": target, **fields})]
     joins = ""
@@ -112,14 +130,18 @@ def _finish_run_in_one_statement(
     params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
 
     def execute() -> int | None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount <= 0:
-                return None
-            return cursor.lastrowid if job.batch_id else 0
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if cursor.rowcount <= 0:
+                    return None
+                done = cursor.lastrowid if job.batch_id else 0
+            usage.usage_add(counts=counts)
+            return done
 
-    # One statement in autocommit: a deadlock rolled all of it back, and a lost connection
-    # either applied it or not; the compare-and-set makes running it again safe either way.
+    # One transaction: a deadlock rolled all of it back, and a lost connection either committed it
+    # or not; the compare-and-set makes running it again safe either way (a second run changes
+    # nothing, so counts nothing).
     return retried_when_transient(execute)()
 
 

@@ -17,6 +17,8 @@ class ImageOutput:
     content_type: str
     width: int | None
     height: int | None
+    # What an outside AI provider said the call cost, when it says: {"input": n, "output": n} tokens.
+    tokens: dict[str, int] | None = None
 
     @property
     def extension(self) -> str:

@@ -21,6 +21,11 @@ def endpoint(serve, settings):
     server = serve(
         {
             "/labels": lambda r: (200, {"Content-Type": "application/json"}, json.dumps({"labels": ["cat"]}).encode()),
+            "/counted": lambda r: (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"labels": ["cat"], "usage": {"prompt_tokens": 1200, "completion_tokens": 34}}).encode(),
+            ),
             "/generate": lambda r: (
                 200,
                 {"Content-Type": "image/webp"},
@@ -33,7 +38,7 @@ def endpoint(serve, settings):
     )
     settings.AI_ENDPOINTS = {
         name: {"url": server.url(f"/{name}"), "timeout_s": 2}
-        for name in ("labels", "generate", "down", "busy", "refuses")
+        for name in ("labels", "counted", "generate", "down", "busy", "refuses")
     }
     settings.AI_CIRCUIT_FAILURES = 3
     settings.AI_CIRCUIT_OPEN_S = 30
@@ -140,3 +145,26 @@ def test_only_kinds_that_work_without_an_input_accept_none(vendor, settings):
     assert job.record is None and job.input_url == ""
     with pytest.raises(InvalidParams, match="exactly one input"):
         services.job_create(vendor=vendor, kind="transform", params={"width": 10})
+
+
+@pytest.mark.django_db
+def test_the_providers_token_counts_reach_the_usage_ledger(endpoint, vendor, clean_redis):
+    """An answer that reports its tokens (OpenAI's prompt/completion or Anthropic's input/output
+    spelling) is counted in the vendor's ledger with the call; one that does not counts the call."""
+    from django.utils import timezone
+
+    from processing.engine.runner import job_run
+    from processing.jobs import selectors, services
+
+    assert run("counted").tokens == {"input": 1200, "output": 34}
+    assert run("labels").tokens is None
+    for name in ("counted", "labels"):
+        job = services.job_create(vendor=vendor, kind="ai_endpoint", params={"endpoint": name, "prompt": "what?"})
+        job_run(job_id=str(job.pk), kind="ai_endpoint")
+        job.refresh_from_db()
+        assert job.state == "succeeded", job.error_message
+    today = timezone.now().date()
+    rows = list(selectors.usage_days(vendor=vendor, start=today, end=today, kind="ai_endpoint"))
+    totals = selectors.usage_totals(rows)["overall"]
+    assert (totals["ai_calls"], totals["ai_input_tokens"], totals["ai_output_tokens"]) == (2, 1200, 34)
+    assert (totals["succeeded"], totals["images"]) == (2, 2)

@@ -5,7 +5,7 @@ Each subcommand lives in processing/ops/cli/."""
 
 from django.core.management.base import BaseCommand
 
-from processing.ops.cli import actions, monitor, show, submit
+from processing.ops.cli import actions, monitor, show, submit, usage
 
 SUBCOMMANDS = {
     # name: (help, add_arguments, handle)
@@ -18,11 +18,16 @@ SUBCOMMANDS = {
     "retry": ("run a failed or cancelled job again", actions.add_id_argument, actions.retry),
     "cleanup": ("remove finished jobs and records past their retention", None, actions.cleanup),
     "health": ("exit 0 when the database and Redis answer", None, actions.health),
+    "usage": (
+        "a month of the usage ledger per vendor and kind; --csv for invoicing",
+        usage.add_arguments,
+        usage.handle,
+    ),
 }
 
 
 class Command(BaseCommand):
-    help = "Submit, watch, list, cancel and retry jobs; queue stats and cleanup."
+    help = "Submit, watch, list, cancel and retry jobs; queue stats, usage and cleanup."
 
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
