@@ -281,11 +281,28 @@ class ErrorOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
+class AiUsageOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    endpoint = serializers.CharField()
+    model = serializers.CharField()
+    calls = serializers.IntegerField()
+    input_tokens = serializers.IntegerField(allow_null=True)
+    output_tokens = serializers.IntegerField(allow_null=True)
+    cached_input_tokens = serializers.IntegerField(allow_null=True)
+    cache_write_input_tokens = serializers.IntegerField(allow_null=True)
+
+
 class ResultOutput(serializers.Serializer):
     url = serializers.CharField()
     content_type = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    answer = serializers.JSONField(
+        required=False,
+        help_text="ai_endpoint: the JSON answer (schema-checked when a schema was asked for), when at most 64 KB; "
+        "else read it at `url`.",
+    )
+    usage = AiUsageOutput(required=False, help_text="ai_endpoint: what the AI service counted for this job.")
 
 
 def absolute_url(request, name: str) -> str:

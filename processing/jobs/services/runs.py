@@ -3,6 +3,7 @@ the job (its run token) may record anything."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import uuid
@@ -29,7 +30,7 @@ from processing.jobs.services.transitions import (
     transition,
 )
 from processing.jobs.states import JobState
-from processing.lib.imaging.output import ImageOutput
+from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
 from processing.lib.outages import storage_fault
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             raise StorageUnavailable("the result storage is unavailable", detail=fault) from exc
         raise
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
+    result.update(_answer_fields(output))
     now = timezone.now()
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
@@ -146,6 +148,22 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
     return finished is not None
+
+
+# A JSON answer up to this size is kept on the job's row too, so the API shows it inline.
+ANSWER_INLINE_MAX_BYTES = 64 * 1024
+
+
+def _answer_fields(output: ImageOutput) -> dict:
+    """What the job's result keeps beside the file: an AI answer (JSON, when small enough) and
+    `usage`, what the AI service counted (provider, endpoint, model, calls, tokens): the field the
+    usage ledger reads (selectors.job_ai_usage)."""
+    fields = {}
+    if output.content_type == JSON_CONTENT_TYPE and len(output.data) <= ANSWER_INLINE_MAX_BYTES:
+        fields["answer"] = json.loads(output.data)
+    if output.usage is not None:
+        fields["usage"] = output.usage
+    return fields
 
 
 def _delete_quietly(name: str) -> None:
