@@ -17,7 +17,7 @@ from processing.jobs.states import InvalidTransition
 from processing.lib.found import found
 from processing.lib.problems import problem_response
 from processing.portal.forms import StartForm, UploadForm
-from processing.portal.kind_options import params_from_post
+from processing.portal.kind_options import operation_kind_and_params
 from processing.portal.quota_charges import refusal_sentence, start_charges
 from processing.portal.snapshots import batch_snapshot
 from processing.portal.vendor_context import vendor_view
@@ -78,9 +78,8 @@ def jobs_start(request, pk, *, vendor):
         return _start_refused(request, project, "invalid", message, 400)
     ids = all_ids if form.cleaned_data["all_records"] else form.cleaned_data["records"]
     records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
-    kind = form.cleaned_data["kind"]
     try:
-        params = params_from_post(kind, request.POST)
+        kind, params = operation_kind_and_params(form.cleaned_data["kind"], request.POST)
         with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records), params=params)):
             batch = services.batch_create(
                 vendor=vendor,
