@@ -83,7 +83,11 @@ class JobInputFields(serializers.Serializer):
     params = JSONObjectField(required=False, default=dict, help_text="Parameters of the kind, as a JSON object.")
     priority = serializers.ChoiceField(choices=PRIORITY_LABELS, required=False, help_text="Default: the plan's.")
     project = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Project that uploaded images are stored in."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Project that uploaded images are stored in; for a job without an input (an image generated "
+        "from a prompt), the project whose new record the generated image becomes.",
     )
 
 

@@ -82,6 +82,16 @@ def ai_operations() -> list[tuple[str, str]]:
     return [(f"{AI_OPERATION_PREFIX}{name}", f"{label} ({name})" if several else label) for name, label in offered]
 
 
+def image_generators() -> list[str]:
+    """The endpoints that make an image from a prompt: OpenAI's Images API, or any entry that
+    says so ("generates": true)."""
+    return [
+        name
+        for name, config in sorted(settings.AI_ENDPOINTS.items())
+        if isinstance(config, dict) and (config.get("api") == "images" or config.get("generates"))
+    ]
+
+
 def operation_kind_and_params(operation: str, data) -> tuple[str, dict[str, Any]]:
     """The kind and params an operation of the start form stands for: a kind with the options
     filled in, or an AI preset's endpoint (`ai:<endpoint>`) as an ai_endpoint job."""

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from processing.jobs import selectors
 from processing.lib.found import found
 from processing.portal.forms import JobFilterForm, ProjectForm
-from processing.portal.kind_options import kind_options
+from processing.portal.kind_options import image_generators, kind_options
 from processing.portal.snapshots import GRID_LIMIT
 from processing.portal.vendor_context import choose_vendor, render_portal, vendor_view
 from vendors import quotas
@@ -84,6 +84,7 @@ def project_detail(request, pk, *, vendor):
             "project": project,
             "cards": [{"record": record, "job": latest.get(record.pk)} for record in records],
             "kinds": kind_options(),
+            "generators": image_generators(),
             "recent_batches": selectors.batch_list(vendor=vendor, project_id=project.pk)[:5],
             "events_url": events_url(),
         },

@@ -91,3 +91,37 @@ def test_another_answer_shows_its_fields(browser_for, owner, vendor, records):
     succeed_job(job, json_output({"colour": "teal", "tags": ["a", "b"]}))
     html = browser_for(owner).get(reverse("portal:record", args=[records[1].pk])).content.decode()
     assert "AI answer" in html and "<dt>Colour</dt><dd>teal</dd>" in html and "[&quot;a&quot;, &quot;b&quot;]" in html
+
+
+def test_generate_image_starts_a_job_whose_result_joins_the_project(browser_for, member, vendor, project):
+    web = browser_for(member)
+    page = web.get(reverse("portal:project", args=[project.pk])).content.decode()
+    assert 'id="generate-form"' in page and "<option>painter</option>" in page
+    response = web.post(
+        reverse("portal:image-generate", args=[project.pk]), {"endpoint": "painter", "prompt": "a blue banner"}, **JSON
+    )
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["job"])
+    assert (job.kind, job.project_id, job.record_id) == ("ai_endpoint", project.pk, None)
+    assert job.params["endpoint"] == "painter" and job.params["prompt"] == "a blue banner"
+
+
+@pytest.mark.parametrize(
+    "form, sentence",
+    [
+        ({"endpoint": "claude", "prompt": "a cat"}, "Choose one of the image generators."),
+        ({"endpoint": "painter", "prompt": "  "}, "Describe the image to generate."),
+    ],
+)
+def test_generate_image_refuses_a_wrong_generator_or_no_prompt(browser_for, owner, project, form, sentence):
+    response = browser_for(owner).post(reverse("portal:image-generate", args=[project.pk]), form, **JSON)
+    assert response.status_code == 400 and response.json()["detail"] == sentence
+    assert Job.objects.count() == 0
+
+
+def test_generate_image_is_for_the_projects_vendor_only(browser_for, client, outsider, project):
+    url = reverse("portal:image-generate", args=[project.pk])
+    assert browser_for(outsider).post(url, {"endpoint": "painter", "prompt": "x"}).status_code == 404
+    anonymous = client.post(url, {"endpoint": "painter", "prompt": "x"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert Job.objects.count() == 0

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -116,12 +117,14 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
+    generated = _generated_record(job, output)
     try:
         finished = finish_run(
             job,
             JobState.SUCCEEDED,
             held_by=run_token,
             record_fields=record_fields,
+            **({"record_id": generated.pk} if generated else {}),
             result=result,
             finished_at=now,
             progress_percent=100,
@@ -137,8 +140,11 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             made = True  # unknown: keep the file for the sweep rather than break a result
         if not made:
             _delete_quietly(name)
+            _forget_generated(generated)
         raise
     if finished:
+        if generated is not None:
+            job.record_id = generated.pk
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
         job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
         job.error_code = job.error_message = ""
@@ -147,7 +153,37 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput) -> bool:
             batch_finish_if_done(batch_id=job.batch_id)
     else:
         default_storage.delete(name)  # cancelled meanwhile, or another run won
+        _forget_generated(generated)
     return finished is not None
+
+
+def _generated_record(job: Job, output: ImageOutput):
+    """An image made from a prompt alone (no input) for a project becomes a record of it, with
+    previews like an upload (its original is the generated image). None otherwise, or when it
+    does not fit the vendor's storage quota (the job's result still holds the image)."""
+    if not output.is_image or job.record_id is not None or job.input_url or job.project_id is None:
+        return None
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vendors import services as vendor_services
+    from vendors.quotas import StorageQuotaExceeded
+
+    upload = SimpleUploadedFile(
+        f"generated-{job.pk.hex[:8]}.{output.extension}", output.data, content_type=output.content_type
+    )
+    try:
+        with transaction.atomic():
+            return vendor_services.record_create(project=job.project, upload=upload)
+    except (StorageQuotaExceeded, JobError) as exc:
+        logger.warning(
+            "job %s of vendor %s: the generated image is not kept as a record: %s", job.pk, job.vendor_id, exc
+        )
+        return None
+
+
+def _forget_generated(record) -> None:
+    if record is not None:
+        record.delete()
 
 
 # A JSON answer up to this size is kept on the job's row too, so the API shows it inline.

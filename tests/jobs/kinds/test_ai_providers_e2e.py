@@ -11,7 +11,7 @@ import pytest
 from processing.jobs.ai.presets import LABEL_ANALYSIS_SCHEMA
 from tests.support import ai_providers as wire
 from tests.support.photos import camera_photo, decode, image_bytes, jpeg_bytes
-from tests.support.waiting import wait_until_finished
+from tests.support.waiting import wait_for, wait_until_finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CLAUDE_KEY = "sk-ant-e2e-key-0123456789"
@@ -115,3 +115,29 @@ def test_a_json_endpoint_answers_an_image_as_base64(worker, http, providers):
     assert job["state"] == "succeeded", job
     assert (job["result"]["width"], job["result"]["height"]) == (24, 12)
     assert wire.body(providers.requests[-1]) == {"prompt": "green", "options": {"steps": 4}}
+
+
+def test_an_image_generated_for_a_project_becomes_one_of_its_records_with_a_preview(worker, http, providers, vendor):
+    from vendors import services as vendor_services
+    from vendors.models import Record
+
+    project = vendor_services.project_create(vendor=vendor, name="Generated banners")
+    providers.routes["/openai/v1/images/generations"] = lambda r: wire.openai_images((96, 64))
+    response = http.post(
+        "/api/v1/jobs/",
+        json={
+            "kind": "ai_endpoint",
+            "params": {"endpoint": "e2e-images", "prompt": "a blue banner"},
+            "project": project.pk,
+        },
+    )
+    assert response.status_code == 202, response.text
+    job = wait_until_finished(http, response.json()["id"])
+
+    assert job["state"] == "succeeded", job
+    record = http.get(f"/api/v1/records/{job['record']}/").json()
+    assert record["project"] == project.pk and (record["width"], record["height"]) == (96, 64)
+    assert decode(http.get(record["original_url"]).content).size == (96, 64)
+    assert wait_for(
+        lambda: Record.objects.get(pk=job["record"]).original_thumbnail.name, timeout=30, what="the record's preview"
+    )
