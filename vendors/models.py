@@ -55,6 +55,10 @@ class Plan(models.Model):
     read_requests_window_s = models.PositiveIntegerField(default=15 * 60)
     uploads_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Photos uploaded per window.")
     uploads_window_s = models.PositiveIntegerField(default=60 * 60)
+    ai_calls_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="ai_endpoint jobs (and pipeline steps) per window: the AI bill's budget."
+    )
+    ai_calls_window_s = models.PositiveIntegerField(default=24 * 60 * 60)
     storage_bytes_limit = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Bytes of originals a vendor may keep stored at once."
     )

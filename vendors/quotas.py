@@ -24,7 +24,8 @@ REMOVE_BG = "remove_bg"
 BULK = "bulk"
 READ_REQUESTS = "read_requests"
 UPLOADS = "uploads"
-QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS, UPLOADS)
+AI_CALLS = "ai_calls"
+QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS, UPLOADS, AI_CALLS)
 
 DESCRIPTIONS = {
     IMAGE_REQUESTS: "image-processing requests",
@@ -32,6 +33,7 @@ DESCRIPTIONS = {
     BULK: "bulk operations",
     READ_REQUESTS: "read requests",
     UPLOADS: "photos uploaded",
+    AI_CALLS: "AI endpoint calls",
     "anonymous_requests": "anonymous requests from one IP",
 }
 

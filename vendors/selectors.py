@@ -86,6 +86,8 @@ LIMIT_FIELDS = (
     "read_requests_window_s",
     "uploads_limit",
     "uploads_window_s",
+    "ai_calls_limit",
+    "ai_calls_window_s",
     "storage_bytes_limit",
     "retention_days",
     "max_in_flight",

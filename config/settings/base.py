@@ -305,12 +305,16 @@ IMAGE_FETCH_PRIVATE_ALLOWLIST = env.list("IMAGE_FETCH_PRIVATE_ALLOWLIST", defaul
 # The ports an input URL may name (an "address:port" in the allowlist is allowed too); empty: any.
 IMAGE_FETCH_ALLOWED_PORTS = env.list("IMAGE_FETCH_ALLOWED_PORTS", cast=int, default=[80, 443])
 
-# --- Outside AI endpoints (kind ai_endpoint), as JSON: {"name": {"url": ..., "timeout_s": 60,
-# "headers": {...}}}. After AI_CIRCUIT_FAILURES failures in a row an endpoint is not called for
-# AI_CIRCUIT_OPEN_S seconds, by any worker.
+# --- Outside AI endpoints (kind ai_endpoint), as JSON: {"name": {"provider": "anthropic" |
+# "openai" | "json" | "multipart" (default), "url" or "base_url", "model", "api_key" or
+# "api_key_env", "timeout_s", "max_concurrency", "rate_per_s", "preset", "schema", ...}}; every key
+# is in docs/ai.md. After AI_CIRCUIT_FAILURES failures in a row an endpoint is not called for
+# AI_CIRCUIT_OPEN_S seconds, by any worker. A call waits up to AI_SLOT_WAIT_S for a slot of its
+# endpoint's max_concurrency or rate_per_s, then the attempt is retried later (ai_busy).
 AI_ENDPOINTS = env.json("AI_ENDPOINTS", default={})
 AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=5)
 AI_CIRCUIT_OPEN_S = env.float("AI_CIRCUIT_OPEN_S", default=30)
+AI_SLOT_WAIT_S = env.float("AI_SLOT_WAIT_S", default=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGE_MAX_BYTES + 1024 * 1024
 # The largest request body accepted at all (config/asgi.py refuses more with 413 before Django
 # reads it): a few uploads' worth. Larger bulks go by record ids or image URLs.

@@ -67,8 +67,35 @@ IMAGE_FETCH_ALLOWED_PORTS: list[int] = []
 WEBHOOK_ALLOWED_PORTS: list[int] = []
 JOB_RETRY_BASE_S.update({"ai_endpoint": 0.2, "pipeline": 0.2})
 # The port is chosen by tests/conftest.py before any worker process starts.
+_AI = f"http://127.0.0.1:{env.int('DARKROOM_TEST_AI_PORT', default=9)}"
+# One loopback server speaks every provider's API, each under its own path (tests/support/ai_providers.py).
 AI_ENDPOINTS = {
-    "e2e": {"url": f"http://127.0.0.1:{env.int('DARKROOM_TEST_AI_PORT', default=9)}/generate", "timeout_s": 5}
+    "e2e": {"url": f"{_AI}/generate", "timeout_s": 5},
+    "e2e-claude": {
+        "provider": "anthropic",
+        "base_url": f"{_AI}/anthropic",
+        "model": "claude-test",
+        "api_key": "sk-ant-e2e-key-0123456789",
+        "preset": "label_analysis",
+        "timeout_s": 5,
+        "max_concurrency": 2,
+    },
+    "e2e-gpt": {
+        "provider": "openai",
+        "base_url": f"{_AI}/openai/v1",
+        "model": "gpt-test",
+        "api_key": "sk-openai-e2e-key-0123456789",
+        "timeout_s": 5,
+    },
+    "e2e-images": {
+        "provider": "openai",
+        "api": "images",
+        "base_url": f"{_AI}/openai/v1",
+        "model": "gpt-image-test",
+        "api_key": "sk-openai-e2e-key-0123456789",
+        "timeout_s": 5,
+    },
+    "e2e-json": {"provider": "json", "url": f"{_AI}/json", "timeout_s": 5},
 }
 # Webhook receivers in tests are http.server threads on loopback; retries come quickly.
 WEBHOOK_ALLOW_PRIVATE_URLS = True

@@ -42,6 +42,7 @@ class PlanAdmin(admin.ModelAdmin):
         "bulk_limit",
         "read_requests_limit",
         "uploads_limit",
+        "ai_calls_limit",
         "storage_bytes_limit",
         "retention_days",
         "max_in_flight",
@@ -59,6 +60,7 @@ class PlanAdmin(admin.ModelAdmin):
                     ("bulk_limit", "bulk_window_s"),
                     ("read_requests_limit", "read_requests_window_s"),
                     ("uploads_limit", "uploads_window_s"),
+                    ("ai_calls_limit", "ai_calls_window_s"),
                 ]
             },
         ),

@@ -86,7 +86,11 @@ class JobInputFields(serializers.Serializer):
     params = JSONObjectField(required=False, default=dict, help_text="Parameters of the kind, as a JSON object.")
     priority = serializers.ChoiceField(choices=PRIORITY_LABELS, required=False, help_text="Default: the plan's.")
     project = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Project that uploaded images are stored in."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Project that uploaded images are stored in; for a job without an input (an image generated "
+        "from a prompt), the project whose new record the generated image becomes.",
     )
 
 
@@ -401,11 +405,28 @@ class ErrorOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
+class AiUsageOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    endpoint = serializers.CharField()
+    model = serializers.CharField()
+    calls = serializers.IntegerField()
+    input_tokens = serializers.IntegerField(allow_null=True)
+    output_tokens = serializers.IntegerField(allow_null=True)
+    cached_input_tokens = serializers.IntegerField(allow_null=True)
+    cache_write_input_tokens = serializers.IntegerField(allow_null=True)
+
+
 class ResultOutput(serializers.Serializer):
     url = serializers.CharField()
     content_type = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    answer = serializers.JSONField(
+        required=False,
+        help_text="ai_endpoint: the JSON answer (schema-checked when a schema was asked for), when at most 64 KB; "
+        "else read it at `url`.",
+    )
+    usage = AiUsageOutput(required=False, help_text="ai_endpoint: what the AI service counted for this job.")
 
 
 def absolute_url(request, name: str) -> str:

@@ -59,7 +59,8 @@ def per_image_charges(
     *, kind: str, count: int, params: Mapping[str, Any] | None, stored: bool = False
 ) -> dict[str, int]:
     """The part of a charge that grows with the number of images: a pipeline of three
-    remove_bg steps over 10 images is 30 background removals."""
+    remove_bg steps over 10 images is 30 background removals; each ai_endpoint job or step is
+    one AI call (a call asked again for a better answer is the same call)."""
     kinds = (step_kinds if stored else cleaned_step_kinds)(kind=kind, params=params)
-    removals = kinds.count("remove_bg")
-    return {quotas.REMOVE_BG: count * removals} if removals else {}
+    charges = {quotas.REMOVE_BG: count * kinds.count("remove_bg"), quotas.AI_CALLS: count * kinds.count("ai_endpoint")}
+    return {name: amount for name, amount in charges.items() if amount}

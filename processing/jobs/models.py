@@ -67,6 +67,9 @@ class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="jobs")
     record = models.ForeignKey(Record, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    # A job without an input (an image generated from a prompt) whose result becomes a record of
+    # this project.
+    project = models.ForeignKey("vendors.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=32)
     # A batch's jobs leave this empty: their params are the batch's, stored once (run_params).

@@ -40,6 +40,8 @@ def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None
             "content_type": result["content_type"],
             "width": result["width"],
             "height": result["height"],
+            # An AI endpoint's JSON answer, inline when small enough, and what it cost.
+            **{key: result[key] for key in ("answer", "usage") if key in result},
         }
         if result
         else None,

@@ -104,7 +104,7 @@ def succeeded(
     now: datetime,
     input_bytes: int,
     output_bytes: int,
-    ai_tokens: Mapping[str, int] | None = None,
+    ai_usage: Mapping[str, Any] | None = None,
 ) -> list[Count]:
     """A succeeded job: its images are its steps (a pipeline's, per step kind on rows of their own)."""
     steps = step_kinds(kind=kind, params=params)
@@ -116,10 +116,11 @@ def succeeded(
         **_worked(started_at, now),
     }
     if kind == AI_ENDPOINT:
-        amounts["ai_calls"] = 1
-        amounts.update(
-            {f"ai_{name}_tokens": int(ai_tokens.get(name) or 0) for name in ("input", "output")} if ai_tokens else {}
-        )
+        # What the AI service counted (ImageOutput.usage: calls, input_tokens, output_tokens, ...).
+        ai_usage = ai_usage or {}
+        amounts["ai_calls"] = int(ai_usage.get("calls") or 1)
+        for side in ("input", "output"):
+            amounts[f"ai_{side}_tokens"] = int(ai_usage.get(f"{side}_tokens") or 0)
     counts = [Count(vendor_id=vendor_id, kind=kind, day=now.date(), amounts=amounts)]
     if kind == PIPELINE:
         per_step: dict[str, int] = defaultdict(int)

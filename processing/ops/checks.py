@@ -47,6 +47,8 @@ def _secrets() -> list[tuple[str, str | None]]:
         for header, value in ((endpoint or {}).get("headers") or {}).items():
             token = str(value).split(" ", 1)[-1]
             found.append((f"header {header} of AI endpoint {name!r} (AI_ENDPOINTS)", token))
+        if (endpoint or {}).get("api_key"):
+            found.append((f"api_key of AI endpoint {name!r} (AI_ENDPOINTS)", endpoint["api_key"]))
     return found
 
 

@@ -17,7 +17,7 @@ from processing.jobs.states import InvalidTransition
 from processing.lib.found import found
 from processing.lib.problems import problem_response
 from processing.portal.forms import DeleteForm, StartForm, UploadForm
-from processing.portal.kind_options import params_from_post
+from processing.portal.kind_options import image_generators, operation_kind_and_params
 from processing.portal.quota_charges import refusal_sentence, start_charges
 from processing.portal.snapshots import batch_snapshot
 from processing.portal.vendor_context import vendor_view
@@ -78,9 +78,8 @@ def jobs_start(request, pk, *, vendor):
         return _start_refused(request, project, "invalid", message, 400)
     ids = all_ids if form.cleaned_data["all_records"] else form.cleaned_data["records"]
     records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
-    kind = form.cleaned_data["kind"]
     try:
-        params = params_from_post(kind, request.POST)
+        kind, params = operation_kind_and_params(form.cleaned_data["kind"], request.POST)
         with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records), params=params)):
             batch = services.batch_create(
                 vendor=vendor,
@@ -117,6 +116,33 @@ def records_delete(request, pk, *, vendor):
     message = f"{report.records} photo{'' if report.records == 1 else 's'} deleted"
     if _wants_json(request):
         return JsonResponse({"deleted": form.cleaned_data["records"], "message": message})
+    messages.success(request, message)
+    return redirect("portal:project", project.pk)
+
+
+@require_POST
+@vendor_view
+def image_generate(request, pk, *, vendor):
+    """Generate an image from a prompt; when it is ready it is a record of the project, with
+    previews like an upload."""
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
+    endpoint, prompt = request.POST.get("endpoint", ""), request.POST.get("prompt", "").strip()
+    if endpoint not in image_generators():
+        return _start_refused(request, project, "invalid_params", "Choose one of the image generators.", 400)
+    if not prompt:
+        return _start_refused(request, project, "invalid_params", "Describe the image to generate.", 400)
+    params = {"endpoint": endpoint, "prompt": prompt}
+    try:
+        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind="ai_endpoint", count=1, params=params)):
+            job = services.job_create(vendor=vendor, kind="ai_endpoint", params=params, project=project)
+    except quotas.QuotaExceeded as exc:
+        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
+        return _start_refused(request, project, "rate_limited", refusal_sentence(exc), 429, reset_at=reset)
+    except JobError as exc:
+        return _start_refused(request, project, exc.code, exc.message, 400)
+    message = "Generating: the image joins the photos when it is ready."
+    if _wants_json(request):
+        return JsonResponse({"job": str(job.pk), "message": message}, status=202)
     messages.success(request, message)
     return redirect("portal:project", project.pk)
 

@@ -2,6 +2,7 @@ from django import forms
 
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.states import JobState
+from processing.portal.kind_options import ai_operations
 
 
 class ProjectForm(forms.Form):
@@ -22,7 +23,10 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, record_ids: list[int], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind, kind) for kind, p in sorted(PROCESSORS.items()) if "record" in p.inputs]
+        self.fields["kind"].choices = [
+            *((kind, kind) for kind, p in sorted(PROCESSORS.items()) if "record" in p.inputs),
+            *ai_operations(),
+        ]
         self.fields["records"].choices = [(pk, pk) for pk in record_ids]
 
     def clean(self):

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -53,7 +54,7 @@ def _option(kind: str, name: str, f: serializers.Field) -> Option:
 
 
 def kind_options() -> list[dict]:
-    return [
+    kinds = [
         {
             "kind": kind,
             "label": kind.replace("_", " "),
@@ -62,6 +63,41 @@ def kind_options() -> list[dict]:
         for kind, p in sorted(PROCESSORS.items())
         if "record" in p.inputs  # the portal starts work on stored photos
     ]
+    return kinds + [{"kind": value, "label": label, "options": []} for value, label in ai_operations()]
+
+
+# An AI endpoint's preset offered as an operation of its own, e.g. "Analyse label".
+AI_OPERATION_LABELS = {"label_analysis": "Analyse label"}
+AI_OPERATION_PREFIX = "ai:"
+
+
+def ai_operations() -> list[tuple[str, str]]:
+    """(value, label) of each configured endpoint whose preset is an operation."""
+    offered = [
+        (name, AI_OPERATION_LABELS[config["preset"]])
+        for name, config in sorted(settings.AI_ENDPOINTS.items())
+        if isinstance(config, dict) and config.get("preset") in AI_OPERATION_LABELS
+    ]
+    several = len(offered) > 1
+    return [(f"{AI_OPERATION_PREFIX}{name}", f"{label} ({name})" if several else label) for name, label in offered]
+
+
+def image_generators() -> list[str]:
+    """The endpoints that make an image from a prompt: OpenAI's Images API, or any entry that
+    says so ("generates": true)."""
+    return [
+        name
+        for name, config in sorted(settings.AI_ENDPOINTS.items())
+        if isinstance(config, dict) and (config.get("api") == "images" or config.get("generates"))
+    ]
+
+
+def operation_kind_and_params(operation: str, data) -> tuple[str, dict[str, Any]]:
+    """The kind and params an operation of the start form stands for: a kind with the options
+    filled in, or an AI preset's endpoint (`ai:<endpoint>`) as an ai_endpoint job."""
+    if operation.startswith(AI_OPERATION_PREFIX):
+        return "ai_endpoint", {"endpoint": operation.removeprefix(AI_OPERATION_PREFIX)}
+    return operation, params_from_post(operation, data)
 
 
 def field_name(kind: str, option: str) -> str:

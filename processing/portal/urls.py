@@ -12,6 +12,7 @@ urlpatterns = [
     path("projects/<int:pk>/upload/", actions.record_upload, name="record-upload"),
     path("projects/<int:pk>/start/", actions.jobs_start, name="jobs-start"),
     path("projects/<int:pk>/delete/", actions.records_delete, name="records-delete"),
+    path("projects/<int:pk>/generate/", actions.image_generate, name="image-generate"),
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
     path("jobs/", views.job_list, name="jobs"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from processing.jobs import selectors
 from processing.lib.found import found
 from processing.portal.forms import JobFilterForm, ProjectForm
-from processing.portal.kind_options import kind_options
+from processing.portal.kind_options import image_generators, kind_options
 from processing.portal.snapshots import GRID_LIMIT
 from processing.portal.usage_chart import usage_chart
 from processing.portal.vendor_context import choose_vendor, render_portal, vendor_view
@@ -85,6 +87,7 @@ def project_detail(request, pk, *, vendor):
             "project": project,
             "cards": [{"record": record, "job": latest.get(record.pk)} for record in records],
             "kinds": kind_options(),
+            "generators": image_generators(),
             "recent_batches": selectors.batch_list(vendor=vendor, project_id=project.pk)[:5],
             "events_url": events_url(),
         },
@@ -95,8 +98,32 @@ def project_detail(request, pk, *, vendor):
 @vendor_view
 def record_detail(request, pk, *, vendor):
     record = found(vendor_selectors.record_get(vendor=vendor, record_id=pk), "record")
-    jobs = selectors.job_list(vendor=vendor).filter(record=record)[:20]
-    return render_portal(request, "portal/record.html", {"record": record, "jobs": jobs})
+    jobs = list(selectors.job_list(vendor=vendor).filter(record=record)[:20])
+    return render_portal(request, "portal/record.html", {"record": record, "jobs": jobs, "answers": _ai_answers(jobs)})
+
+
+def _ai_answers(jobs) -> list[dict]:
+    """The JSON answers of the photo's succeeded AI jobs, newest first, as the page shows them:
+    a label analysis (its marketplaces' findings) as a table, any other answer as its fields."""
+    answers = []
+    for job in jobs:
+        answer = (job.result or {}).get("answer")
+        if job.kind != "ai_endpoint" or not isinstance(answer, dict):
+            continue
+        label = isinstance(answer.get("marketplaces"), list) and "category" in answer
+        others = {k: v for k, v in answer.items() if not label or k not in LABEL_FIELDS}
+        answers.append({"job": job, "answer": answer, "label": label, "fields": _shown(others)})
+    return answers
+
+
+LABEL_FIELDS = ("category", "marketplaces", "extracted_text", "confidence")
+
+
+def _shown(fields: dict) -> list[tuple[str, str]]:
+    return [
+        (name.replace("_", " "), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for name, value in fields.items()
+    ]
 
 
 @require_GET

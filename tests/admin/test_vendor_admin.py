@@ -107,6 +107,8 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
         "read_requests_window_s": 900,
         "uploads_limit": 5000,
         "uploads_window_s": 3600,
+        "ai_calls_limit": 20000,
+        "ai_calls_window_s": 86400,
         "storage_bytes_limit": 10 * 1024**3,
         "max_in_flight": 32,
         "default_priority": 30,
@@ -117,6 +119,7 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
     plan = Plan.objects.get(slug="enterprise")
     assert (plan.image_requests_limit, plan.remove_bg_limit, plan.max_in_flight) == (5000, None, 32)
     assert (plan.uploads_limit, plan.storage_bytes_limit) == (5000, 10 * 1024**3)
+    assert (plan.ai_calls_limit, plan.ai_calls_window_s) == (20000, 86400)
 
 
 def test_a_vendor_user_is_refused(client, owner, vendor):

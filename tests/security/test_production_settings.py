@@ -62,12 +62,14 @@ def test_check_deploy_refuses_the_placeholders_of_env_example():
         DJANGO_SECRET_KEY="change-me",
         DATABASE_URL="mysql://darkroom:change-me@mysql:3306/darkroom",
         METRICS_TOKEN="",
-        AI_ENDPOINTS='{"labels": {"url": "https://ai.example.com/l", "headers": {"Authorization": "Bearer change-me"}}}',
+        AI_ENDPOINTS='{"labels": {"url": "https://ai.example.com/l", "headers": {"Authorization": "Bearer change-me"}},'
+        ' "claude": {"provider": "anthropic", "api_key": "change-me"}}',
     )
     assert refused.returncode != 0
     assert "DJANGO_SECRET_KEY is empty or a placeholder" in refused.stderr
     assert "database 'default'" in refused.stderr
     assert "AI endpoint 'labels'" in refused.stderr
+    assert "api_key of AI endpoint 'claude'" in refused.stderr
     assert "darkroom.E002" in refused.stderr  # no METRICS_TOKEN
 
     accepted = production(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], **GOOD)

@@ -1,33 +1,76 @@
-"""Outside AI endpoints (image generation, label analysis) configured in AI_ENDPOINTS.
+"""Outside AI endpoints (label analysis, image generation) configured in AI_ENDPOINTS.
 
-The job's image (and the prompt, if any) is posted as multipart/form-data to the endpoint; an
-image answer is stored as the result image, a JSON answer as a JSON result. Timeouts and 5xx are
-retried; 429 waits for Retry-After; repeated failures open a circuit breaker that every worker
-shares; the kind's global rate limit is JOB_RATE_LIMITS_PER_S["ai_endpoint"].
+Each entry names its `provider` (processing/jobs/ai/providers.py: anthropic, openai, json, or
+multipart, the default). A job may ask for a structured answer (params.schema, or the entry's or
+its preset's schema): the answer is checked with jsonschema, asked for once more when it does not
+match, then the job fails with ai_bad_response. Timeouts, 429 (Retry-After kept), 529 and 5xx are
+retried; repeated failures open a circuit breaker that every worker shares; max_concurrency and
+rate_per_s bound the calls per endpoint across workers; the kind's global rate limit is
+JOB_RATE_LIMITS_PER_S["ai_endpoint"]. What the provider counted (tokens, model, calls) travels with
+the output as ImageOutput.usage and is stored as the job's result["usage"].
 """
 
 import dataclasses
-import json
 import logging
+from contextlib import ExitStack
 
-import httpx
 from django.conf import settings
 from rest_framework import serializers
 
-from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
+from processing.jobs.ai.answers import answer_problem, check_schema
+from processing.jobs.ai.presets import PRESETS
+from processing.jobs.ai.providers import (
+    DEFAULT_MAX_TOKENS,
+    ENDPOINT_FAILURES,
+    Call,
+    Reply,
+    no_answer,
+    send,
+)
+from processing.jobs.errors import InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.kinds.base import KindParams, OfferedChoiceField, Processor, RetryPolicy
 from processing.lib.circuit import CircuitBreaker
-from processing.lib.http.client import Answer, parse_retry_after, safe_request
-from processing.lib.http.guard import OPERATOR_CONFIGURED
+from processing.lib.concurrency import concurrency_slot, rate_slot
+from processing.lib.imaging.output import ImageOutput, json_output
 
 logger = logging.getLogger(__name__)
-DEFAULT_TIMEOUT_S = 60.0
+
+
+def _entry(name: str) -> dict:
+    return settings.AI_ENDPOINTS.get(name) or {}
 
 
 class AiEndpointParams(KindParams):
     endpoint = OfferedChoiceField(offered=lambda: sorted(settings.AI_ENDPOINTS))
     prompt = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
     options = serializers.DictField(required=False, default=dict)
+    schema = serializers.JSONField(
+        required=False, help_text="A JSON Schema (an object, at most 16 KB) the answer must match."
+    )
+    model = serializers.CharField(
+        required=False, max_length=200, help_text="One of the models the endpoint offers (its `models`)."
+    )
+    max_tokens = serializers.IntegerField(required=False, min_value=1, help_text="At most the endpoint's max_tokens.")
+    system = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        config = _entry(attrs["endpoint"])
+        if "schema" in attrs:
+            try:
+                check_schema(attrs["schema"])
+            except InvalidParams as exc:
+                raise serializers.ValidationError({"schema": exc.message}, code="invalid") from None
+        if "model" in attrs:
+            offered = config.get("models") or [config.get("model")]
+            if attrs["model"] not in offered:
+                raise serializers.ValidationError(
+                    {"model": f"must be one of {[m for m in offered if m]}"}, code="invalid_choice"
+                )
+        cap = int(config.get("max_tokens", DEFAULT_MAX_TOKENS))
+        if attrs.get("max_tokens", 0) > cap:
+            raise serializers.ValidationError({"max_tokens": f"must be at most {cap}"}, code="max_value")
+        return attrs
 
 
 def run(data, params, *, limits, progress):
@@ -36,14 +79,29 @@ def run(data, params, *, limits, progress):
     if data:
         # Never send an outside service something that is not a sound image within the limits.
         load_image(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-    elif not params.get("prompt"):
-        raise InvalidParams("a job without an image needs params.prompt")
     name = params["endpoint"]
+    config = settings.AI_ENDPOINTS.get(name)
+    if not config:
+        raise PermanentJobError(f"the AI endpoint {name!r} is no longer configured", code="ai_endpoint_unknown")
+    preset = PRESETS.get(config.get("preset", ""), {})
+    prompt = params.get("prompt") or config.get("prompt") or preset.get("prompt", "")
+    if not data and not prompt:
+        raise InvalidParams("a job without an image needs params.prompt")
+    call = Call(
+        name=name,
+        config=config,
+        prompt=prompt,
+        system=params.get("system") or config.get("system") or preset.get("system", ""),
+        model=params.get("model") or config.get("model", ""),
+        max_tokens=params.get("max_tokens") or int(config.get("max_tokens", DEFAULT_MAX_TOKENS)),
+        schema=params.get("schema") or config.get("schema") or preset.get("schema"),
+        options=params.get("options") or {},
+        image=data,
+        max_bytes=limits.max_bytes,
+        max_pixels=limits.max_pixels,
+    )
     progress("processing", 30, f"waiting for {name}")
-    fields = {"prompt": params.get("prompt", "")}
-    if params.get("options"):
-        fields["options"] = json.dumps(params["options"])
-    return call_endpoint(name, image=data, fields=fields, limits=limits)
+    return call_endpoint(call)
 
 
 PROCESSOR = Processor(
@@ -57,101 +115,90 @@ PROCESSOR = Processor(
 )
 
 
-def call_endpoint(name: str, *, image: bytes | None, fields: dict[str, str], limits):
-    """POST to the endpoint; the answer as an ImageOutput (image or JSON)."""
-    config = settings.AI_ENDPOINTS.get(name)
-    if not config:
-        raise PermanentJobError(f"the AI endpoint {name!r} is no longer configured", code="ai_endpoint_unknown")
+def call_endpoint(call: Call) -> ImageOutput:
+    """Call the endpoint (twice at most, when a structured answer does not match its schema);
+    the answer as an ImageOutput (an image, or the JSON document) carrying its usage."""
+    name, config = call.name, call.config
     breaker = CircuitBreaker(f"ai:{name}", threshold=settings.AI_CIRCUIT_FAILURES, open_s=settings.AI_CIRCUIT_OPEN_S)
     breaker.check()
+    usage = Usage(provider=config.get("provider", "multipart"), endpoint=name, model=call.model)
+    with ExitStack() as held:
+        _take_slots(call, held)
+        for asked in (1, 2):
+            reply = _send(call, breaker)
+            usage.add(reply)
+            if reply.output is not None:
+                return dataclasses.replace(reply.output, usage=usage.as_dict())
+            problem = "no structured answer" if no_answer(reply.answer) else answer_problem(reply.answer, call.schema)
+            if problem is None:
+                return dataclasses.replace(json_output(reply.answer), usage=usage.as_dict())
+            logger.warning("AI endpoint %s answered outside the schema (%s), asked %s time(s)", name, problem, asked)
+    raise PermanentJobError(
+        f"the AI endpoint {name} twice gave an answer that does not match the schema",
+        code="ai_bad_response",
+        detail=f"the AI endpoint {name} twice gave an answer that does not match the schema: {problem}",
+    )
+
+
+def _take_slots(call: Call, held: ExitStack) -> None:
+    config, name = call.config, call.name
     try:
-        response = safe_request(
-            "POST",
-            config["url"],
-            policy=OPERATOR_CONFIGURED,
-            timeout_s=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
-            max_bytes=limits.max_bytes,
-            # Always multipart: with no image, the fields travel as plain form parts.
-            files={"image": ("image", image)} if image else {k: (None, v) for k, v in fields.items()},
-            data=fields if image else None,
-            headers=config.get("headers") or {},
-        )
-    except httpx.TimeoutException as exc:
-        _failed(breaker, name, "timed out")
-        raise RetryableJobError(f"the AI endpoint {name} timed out", code="ai_timeout") from exc
-    except (httpx.HTTPError, RetryableJobError, InvalidParams) as exc:  # unreachable, or no address now
-        _failed(breaker, name, f"{type(exc).__name__}: {exc}")
+        if config.get("rate_per_s"):
+            rate_slot(f"ai:{name}", per_s=float(config["rate_per_s"]), wait_s=settings.AI_SLOT_WAIT_S)
+        if config.get("max_concurrency"):
+            held.enter_context(
+                concurrency_slot(
+                    f"ai:{name}",
+                    limit=int(config["max_concurrency"]),
+                    hold_s=2 * call.timeout_s + 10,  # two calls at most, then the slot expires anyway
+                    wait_s=settings.AI_SLOT_WAIT_S,
+                )
+            )
+    except RetryableJobError as exc:
         raise RetryableJobError(
-            f"the AI endpoint {name} could not be reached",
-            code="ai_unreachable",
-            detail=f"the AI endpoint {name} could not be reached: {type(exc).__name__}: {exc}",
+            f"the AI endpoint {name} is busy with other jobs", code="ai_busy", retry_after_s=exc.retry_after_s
         ) from exc
 
-    status = response.status
-    if status == 429:
-        raise RetryableJobError(
-            f"the AI endpoint {name} is rate limiting us",
-            code="ai_rate_limited",
-            retry_after_s=parse_retry_after(response.headers),
-        )
-    if status >= 500:
-        _failed(breaker, name, f"HTTP {status}")
-        raise RetryableJobError(f"the AI endpoint {name} answered HTTP {status}", code="ai_unavailable")
+
+def _send(call: Call, breaker: CircuitBreaker) -> Reply:
+    try:
+        reply = send(call)
+    except RetryableJobError as exc:
+        if exc.code in ENDPOINT_FAILURES and breaker.record_failure():
+            logger.error(
+                "AI endpoint %s failed %s times in a row (%s): circuit open", call.name, breaker.threshold, exc.detail
+            )
+        raise
+    except PermanentJobError as exc:
+        if exc.code == "ai_rejected":
+            breaker.record_success()  # it answered: the endpoint works, the request was refused
+        raise
     breaker.record_success()
-    if status >= 400:
-        # Its 4xx body may echo what we sent it, our credentials (AI_ENDPOINTS headers) included:
-        # the vendor reads the status only, operators read the body in the job's log line and
-        # the admin (the error's detail).
-        raise PermanentJobError(
-            f"the AI endpoint {name} refused the request (HTTP {status})",
-            code="ai_rejected",
-            detail=f"the AI endpoint {name} refused the request (HTTP {status}): {response.text[:300]!r}",
-        )
-    return _as_output(response, name=name, limits=limits)
+    return reply
 
 
-def _failed(breaker: CircuitBreaker, name: str, reason: str) -> None:
-    if breaker.record_failure():
-        logger.error("AI endpoint %s failed %s times in a row (%s): circuit open", name, breaker.threshold, reason)
+@dataclasses.dataclass
+class Usage:
+    """What a job's calls cost, summed over its calls (an answer asked for twice costs twice)."""
 
+    provider: str
+    endpoint: str
+    model: str = ""
+    calls: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
 
-def _as_output(response: Answer, *, name: str, limits):
-    from processing.lib.imaging.encode import CONTENT_TYPES, encode
-    from processing.lib.imaging.inspect import load_image
-    from processing.lib.imaging.output import ImageOutput, json_output
+    TOKENS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
 
-    content_type = response.content_type
-    if content_type == "application/json" or content_type.endswith("+json"):
-        try:
-            document = json.loads(response.body)
-        except ValueError as exc:
-            raise RetryableJobError(f"the AI endpoint {name} sent invalid JSON", code="ai_bad_response") from exc
-        return dataclasses.replace(json_output(document), tokens=provider_tokens(document))
-    try:
-        img = load_image(response.body, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
-    except InvalidImage as exc:
-        raise RetryableJobError(
-            f"the AI endpoint {name} sent neither JSON nor a readable image ({content_type or 'no type'})",
-            code="ai_bad_response",
-        ) from exc
-    if content_type in CONTENT_TYPES.values():
-        return ImageOutput(response.body, content_type, img.width, img.height)
-    return encode(img, format="PNG")
+    def add(self, reply: Reply) -> None:
+        self.calls += 1
+        self.model = reply.model or self.model
+        for name in self.TOKENS:
+            value = getattr(reply, name)
+            if value is not None:
+                setattr(self, name, (getattr(self, name) or 0) + value)
 
-
-# A JSON answer's token counts, as providers spell them: {"usage": {"input_tokens", "output_tokens"}}
-# (Anthropic, OpenAI's Responses API) or {"usage": {"prompt_tokens", "completion_tokens"}} (Chat
-# Completions). The usage ledger adds them up per vendor; an answer without them counts none.
-TOKEN_FIELDS = {"input": ("input_tokens", "prompt_tokens"), "output": ("output_tokens", "completion_tokens")}
-
-
-def provider_tokens(document) -> dict[str, int] | None:
-    usage = document.get("usage") if isinstance(document, dict) else None
-    if not isinstance(usage, dict):
-        return None
-    tokens = {}
-    for side, names in TOKEN_FIELDS.items():
-        value = next((usage[name] for name in names if name in usage), None)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
-            tokens[side] = value
-    return tokens or None
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -11,6 +11,7 @@ from processing.jobs.selectors.batches import (
     batch_progress,
 )
 from processing.jobs.selectors.jobs import (
+    job_ai_usage,
     job_filter,
     job_get,
     job_list,
@@ -65,6 +66,7 @@ __all__ = [
     "batch_jobs_of_newest_records",
     "batch_list",
     "batch_progress",
+    "job_ai_usage",
     "job_eta_s",
     "job_filter",
     "job_get",

@@ -40,6 +40,14 @@ def latest_jobs_by_record(*, vendor: Vendor, record_ids: list[int]) -> dict[int,
     return latest
 
 
+def job_ai_usage(*, job: Job) -> dict | None:
+    """What the AI call(s) of a succeeded ai_endpoint job cost, as its result stores it (the usage
+    ledger reads this): {"provider", "endpoint", "model", "calls", "input_tokens",
+    "output_tokens", "cached_input_tokens", "cache_write_input_tokens"}; a count is None when the
+    provider did not report it. None for any other job."""
+    return (job.result or {}).get("usage")
+
+
 def job_result_document(*, job: Job, max_bytes: int = 64 * 1024) -> str | None:
     """The text of a job's JSON result (cut at `max_bytes`), or None if it has none."""
 

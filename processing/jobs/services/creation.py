@@ -100,6 +100,8 @@ def job_create(
         job = Job.objects.create(
             vendor=vendor,
             record=record,
+            # Without an input (an image generated from a prompt), the result becomes a record here.
+            project=project if not given else None,
             batch=batch,
             kind=kind,
             params=clean_params,

@@ -3,6 +3,7 @@ the job (its run token) may record anything."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import uuid
@@ -11,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,7 +31,7 @@ from processing.jobs.services.transitions import (
     transition,
 )
 from processing.jobs.states import JobState
-from processing.lib.imaging.output import ImageOutput
+from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
 from processing.lib.media import private_part
 from processing.lib.outages import storage_fault
 from vendors.storage_journal import storage_deletions_journal
@@ -114,10 +116,12 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
             raise StorageUnavailable("the result storage is unavailable", detail=fault) from exc
         raise
     result = {"name": name, "content_type": output.content_type, "width": output.width, "height": output.height}
+    result.update(_answer_fields(output))
     now = timezone.now()
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
+    generated = _generated_record(job, output)
     try:
         finished = finish_run(
             job,
@@ -131,9 +135,10 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
                 now=now,
                 input_bytes=input_bytes,
                 output_bytes=len(output.data),
-                ai_tokens=output.tokens,
+                ai_usage=output.usage,
             ),
             record_fields=record_fields,
+            **({"record_id": generated.pk} if generated else {}),
             result=result,
             finished_at=now,
             progress_percent=100,
@@ -149,8 +154,11 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
             made = True  # unknown: keep the file for the sweep rather than break a result
         if not made:
             _delete_quietly(name, vendor_id=job.vendor_id)
+            _forget_generated(generated)
         raise
     if finished:
+        if generated is not None:
+            job.record_id = generated.pk
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now
         job.progress_percent, job.progress_stage, job.progress_message = 100, "done", ""
         job.error_code = job.error_message = ""
@@ -160,7 +168,53 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
     else:
         # Cancelled meanwhile (its record deleted, say), or another run won: never applied.
         _delete_quietly(name, vendor_id=job.vendor_id)
+        _forget_generated(generated)
     return finished is not None
+
+
+def _generated_record(job: Job, output: ImageOutput):
+    """An image made from a prompt alone (no input) for a project becomes a record of it, with
+    previews like an upload (its original is the generated image). None otherwise, or when it
+    does not fit the vendor's storage quota (the job's result still holds the image)."""
+    if not output.is_image or job.record_id is not None or job.input_url or job.project_id is None:
+        return None
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vendors import services as vendor_services
+    from vendors.quotas import StorageQuotaExceeded
+
+    upload = SimpleUploadedFile(
+        f"generated-{job.pk.hex[:8]}.{output.extension}", output.data, content_type=output.content_type
+    )
+    try:
+        with transaction.atomic():
+            return vendor_services.record_create(project=job.project, upload=upload)
+    except (StorageQuotaExceeded, JobError) as exc:
+        logger.warning(
+            "job %s of vendor %s: the generated image is not kept as a record: %s", job.pk, job.vendor_id, exc
+        )
+        return None
+
+
+def _forget_generated(record) -> None:
+    if record is not None:
+        record.delete()
+
+
+# A JSON answer up to this size is kept on the job's row too, so the API shows it inline.
+ANSWER_INLINE_MAX_BYTES = 64 * 1024
+
+
+def _answer_fields(output: ImageOutput) -> dict:
+    """What the job's result keeps beside the file: an AI answer (JSON, when small enough) and
+    `usage`, what the AI service counted (provider, endpoint, model, calls, tokens): the field the
+    usage ledger reads (selectors.job_ai_usage)."""
+    fields = {}
+    if output.content_type == JSON_CONTENT_TYPE and len(output.data) <= ANSWER_INLINE_MAX_BYTES:
+        fields["answer"] = json.loads(output.data)
+    if output.usage is not None:
+        fields["usage"] = output.usage
+    return fields
 
 
 def _delete_quietly(name: str, *, vendor_id: int | None = None) -> None:

@@ -11,14 +11,14 @@ class ImageOutput:
     """A job's result: encoded image bytes (or a JSON document) and what a client needs to know.
 
     A JSON result (an outside AI endpoint's labels) has no size: width and height are None.
+    `usage` is what an outside AI service counted for it (tokens, model, calls), else None.
     """
 
     data: bytes
     content_type: str
     width: int | None
     height: int | None
-    # What an outside AI provider said the call cost, when it says: {"input": n, "output": n} tokens.
-    tokens: dict[str, int] | None = None
+    usage: dict[str, Any] | None = None
 
     @property
     def extension(self) -> str:

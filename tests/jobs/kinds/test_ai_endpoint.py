@@ -156,8 +156,9 @@ def test_the_providers_token_counts_reach_the_usage_ledger(endpoint, vendor, cle
     from processing.engine.runner import job_run
     from processing.jobs import selectors, services
 
-    assert run("counted").tokens == {"input": 1200, "output": 34}
-    assert run("labels").tokens is None
+    counted, labels = run("counted").usage, run("labels").usage
+    assert (counted["calls"], counted["input_tokens"], counted["output_tokens"]) == (1, 1200, 34)
+    assert (labels["calls"], labels["input_tokens"], labels["output_tokens"]) == (1, None, None)
     for name in ("counted", "labels"):
         job = services.job_create(vendor=vendor, kind="ai_endpoint", params={"endpoint": name, "prompt": "what?"})
         job_run(job_id=str(job.pk), kind="ai_endpoint")
