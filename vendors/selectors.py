@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from vendors.models import ApiToken, Membership, Project, ProjectDeletion, Record, Vendor
+from vendors.models import ApiToken, Export, Membership, Project, ProjectDeletion, Record, Vendor
 
 
 def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
@@ -118,3 +118,14 @@ def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
 
 def api_token_get(*, user: AbstractBaseUser, token_id: int | None) -> ApiToken | None:
     return ApiToken.objects.filter(user=user, pk=token_id).first() if token_id else None
+
+
+def export_list(*, vendor: Vendor) -> QuerySet[Export]:
+    return Export.objects.filter(vendor=vendor)
+
+
+def export_get(*, vendor: Vendor, export_id: uuid.UUID | str) -> Export | None:
+    try:
+        return export_list(vendor=vendor).filter(pk=uuid.UUID(str(export_id))).first()
+    except ValueError:
+        return None

@@ -344,6 +344,9 @@ RESULT_ORPHAN_GRACE_S = env.int("RESULT_ORPHAN_GRACE_S", default=3600)
 # deletion journal (docs/data.md); what is left waits for the next run.
 RETENTION_RECORDS_PER_RUN = env.int("RETENTION_RECORDS_PER_RUN", default=20_000)
 STORAGE_DELETIONS_PER_RUN = env.int("STORAGE_DELETIONS_PER_RUN", default=100_000)
+# A vendor's export (a ZIP of its photos, results and manifest) can be downloaded this many hours
+# after it is ready; the retention run then removes it from storage (docs/data.md, "Export").
+EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(
