@@ -64,7 +64,9 @@ class ExportListCreateApi(DarkroomApiView):
                 export = services.export_start(vendor=vendor, project=project, actor=request.user)
                 export_send(export.pk)
         except services.ExportInProgress:
-            raise Conflict("an export of this data is being built; follow it or wait", code="export_in_progress")
+            raise Conflict(
+                "an export of this data is being built; follow it or wait", code="export_in_progress"
+            ) from None
         body = ExportOutput(export, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
 

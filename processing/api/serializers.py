@@ -13,8 +13,8 @@ from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
-from processing.lib.http.guard import check_url
 from processing.jobs.services.exports import export_download_url
+from processing.lib.http.guard import check_url
 from vendors.models import Export, Priority, Project, ProjectDeletion, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
