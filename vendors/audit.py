@@ -11,6 +11,7 @@ PROJECT_DELETED = "project.deleted"
 RECORDS_EXPIRED = "records.expired"
 EXPORT_REQUESTED = "export.requested"
 EXPORT_DOWNLOADED = "export.downloaded"
+VENDOR_OFFBOARDING = "vendor.offboarding"
 VENDOR_OFFBOARDED = "vendor.offboarded"
 
 

@@ -298,3 +298,32 @@ class Export(models.Model):
     def __str__(self) -> str:
         what = f"project {self.project_name}" if self.scope == self.Scope.PROJECT else "all data"
         return f"export of {what} ({self.state})"
+
+
+class VendorOffboarding(models.Model):
+    """An operator's removal of a vendor and everything it stored, run in the background; the row
+    says how far it got and what went. No foreign key: it outlives the vendor (the audit trail
+    holds who asked)."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor_id = models.PositiveBigIntegerField(db_index=True)
+    vendor_slug = models.CharField(max_length=50)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    removed = models.JSONField(
+        default=dict, blank=True, help_text="What went: rows per model, files, Redis keys, users."
+    )
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"offboarding of {self.vendor_slug} ({self.state})"

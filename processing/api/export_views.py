@@ -1,6 +1,5 @@
 """Exports: a ZIP of a project or of all the vendor's data, built in the background."""
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +18,6 @@ from processing.engine.exports import export_send
 from processing.jobs import services
 from processing.lib.found import found
 from processing.lib.http.stored_files import protect_stored_file
-from vendors import audit
 from vendors import selectors as vendor_selectors
 from vendors.models import Export, Membership
 
@@ -105,22 +103,11 @@ class ExportDownloadApi(DarkroomApiView):
         return export_file_response(export, actor=request.user)
 
 
-def export_file_response(export: Export, *, actor, operator: bool = False) -> FileResponse:
-    """The export's ZIP streamed from storage (404 unless ready), with an audit line."""
-    if export.state != Export.State.READY or not export.file:
-        found(None, "export")
+def export_file_response(export: Export, *, actor) -> FileResponse:
+    """The export's ZIP streamed from storage (404 unless ready)."""
     try:
-        source = default_storage.open(export.file, "rb")
-    except FileNotFoundError:
+        source, filename = services.export_open(export=export, actor=actor)
+    except services.ExportNotReady:
         found(None, "export")
-    audit.audit_log(
-        action=audit.EXPORT_DOWNLOADED,
-        vendor=export.vendor,
-        target=f"export {export.pk}",
-        actor=actor,
-        operator=operator,
-        details={"export": str(export.pk)},
-    )
-    filename = export.file.rsplit("/", 1)[-1]
     response = FileResponse(source, as_attachment=True, filename=filename, content_type="application/zip")
     return protect_stored_file(response)

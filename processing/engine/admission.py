@@ -29,7 +29,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from processing.engine.messages import send_jobs
-from processing.jobs.kinds import queue_capacity
+from processing.jobs.kinds import PROCESSORS, queue_capacity
 from processing.jobs.models import Job, KindQueue, Lane
 from processing.jobs.services import jobs_promote_due
 from processing.jobs.wakeup import DIRTY_KEY, mark_kinds
@@ -210,3 +210,15 @@ def _next_jobs(kind: str, vendor_id: int, n: int) -> list[tuple[object, int]]:
         .select_for_update(skip_locked=True)
         .values_list("pk", "dispatches")[:n]
     )
+
+
+def vendor_forget(*, vendor_id: int) -> list[str]:
+    """Drop the vendor from every kind's fairness order (when it is offboarded): a vendor given
+    its id later starts as one never served. Returns the hash fields removed."""
+    r = get_redis()
+    keys = [SERVED_KEY.format(kind=kind) for kind in PROCESSORS]
+    with r.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hdel(key, vendor_id)
+        removed = pipe.execute()
+    return [f"{key}[{vendor_id}]" for key, gone in zip(keys, removed, strict=True) if gone]

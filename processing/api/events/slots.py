@@ -43,3 +43,8 @@ def stream_slot_take(*, vendor_id: int) -> str | None:
 
 def stream_slot_release(*, vendor_id: int, stream_id: str) -> None:
     get_redis().zrem(_key(vendor_id), stream_id)
+
+
+def stream_slots_delete(sender=None, *, vendor_id: int, **kwargs) -> list[str]:
+    """Drop the vendor's stream leases (when it is offboarded; a receiver of vendor_offboarded)."""
+    return [_key(vendor_id)] if get_redis().delete(_key(vendor_id)) else []

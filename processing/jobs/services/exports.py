@@ -79,6 +79,10 @@ class ExportInProgress(Exception):
     """The vendor already has an export of the same data being built."""
 
 
+class ExportNotReady(Exception):
+    """There is no file to download: the export is not built yet, failed, or expired."""
+
+
 class ExportGone(Exception):
     """The export was removed while it was built (its vendor offboarded, its project deleted)."""
 
@@ -352,3 +356,23 @@ def export_download_url(*, export: Export, request=None) -> str | None:
         return None
     path = reverse("export-download", kwargs={"export_id": export.pk})
     return request.build_absolute_uri(path) if request is not None else path
+
+
+def export_open(*, export: Export, actor: AbstractBaseUser, operator: bool = False) -> tuple[IO[bytes], str]:
+    """The export's ZIP opened from storage, and its file name, for a download (an audit line
+    says who took it). ExportNotReady unless it is ready."""
+    if export.state != Export.State.READY or not export.file:
+        raise ExportNotReady(export.pk)
+    try:
+        source = default_storage.open(export.file, "rb")
+    except FileNotFoundError:
+        raise ExportNotReady(export.pk) from None
+    audit.audit_log(
+        action=audit.EXPORT_DOWNLOADED,
+        vendor=export.vendor,
+        target=f"export {export.pk}",
+        actor=actor,
+        operator=operator,
+        details={"export": str(export.pk)},
+    )
+    return source, export.file.rsplit("/", 1)[-1]
