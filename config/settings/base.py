@@ -443,6 +443,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "processing.api.schema.no_null_characters",
+        "processing.api.schema.required_request_bodies",
     ],
 }
 

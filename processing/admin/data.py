@@ -65,7 +65,7 @@ class VendorOffboardingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from processing.api.base import DarkroomApiView, path_parameter
@@ -13,7 +14,7 @@ from processing.api.errors import Conflict
 from processing.api.inputs import valid_input
 from processing.api.pagination import PAGE_PARAMETERS, Pagination, paginated
 from processing.api.schema import errors
-from processing.api.serializers import ExportInput, ExportOutput
+from processing.api.serializers import MAX_ID, ExportInput, ExportOutput
 from processing.engine.exports import export_send
 from processing.jobs import services
 from processing.lib.found import found
@@ -21,9 +22,28 @@ from processing.lib.http.stored_files import protect_stored_file
 from vendors import selectors as vendor_selectors
 from vendors.models import Export, Membership
 
+# Exactly one of a project's id or `all: true`: what ExportInput accepts, said so the schema can.
+EXPORT_REQUEST = {
+    "type": "object",
+    "properties": {
+        "project": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ID,
+            "description": "The project to export (its id); or give `all`.",
+        },
+        "all": {"type": "boolean", "description": "`true`: export all your data (every project)."},
+    },
+    "oneOf": [
+        {"required": ["project"], "properties": {"all": {"enum": [False]}}},
+        {"required": ["all"], "properties": {"all": {"enum": [True]}}, "not": {"required": ["project"]}},
+    ],
+}
+
 
 class ExportListCreateApi(DarkroomApiView):
     queryset = Export.objects.none()  # for the schema generator only
+    parser_classes = [JSONParser]
     pagination_class = Pagination
 
     @extend_schema(
@@ -37,7 +57,7 @@ class ExportListCreateApi(DarkroomApiView):
 
     @extend_schema(
         operation_id="exports_create",
-        request=ExportInput,
+        request={"application/json": EXPORT_REQUEST},
         responses={202: ExportOutput, **errors(400, 404, 409, 415)},
         summary="Export a project, or all your data",
         description=(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from processing.portal import actions, downloads, tokens, views
+from processing.portal import actions, downloads, exports, tokens, views
 
 app_name = "portal"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
     path("jobs/", views.job_list, name="jobs"),
+    path("exports/", exports.export_list, name="exports"),
+    path("exports/new/", exports.export_create, name="export-create"),
+    path("exports/<uuid:pk>/download/", exports.export_download, name="export-download"),
     path("api-keys/", tokens.token_list, name="tokens"),
     path("api-keys/new/", tokens.token_create, name="token-create"),
     path("api-keys/<int:pk>/rotate/", tokens.token_rotate, name="token-rotate"),

@@ -126,7 +126,7 @@ def test_only_owners_ask_for_exports_of_their_own_projects(vendor, owner, member
         response = client.post("/api/v1/exports/", body, format="json")
         assert response.status_code == 400 and response["Content-Type"] == "application/problem+json", body
     assert not Export.objects.exists() and not AuditEvent.objects.exists()
-    assert client.post("/api/v1/exports/", {"all": True}, format="json").status_code == 202
+    services.export_start(vendor=vendor, project=None, actor=owner)  # being built (no worker will take it)
     again = client.post("/api/v1/exports/", {"all": True}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "export_in_progress"
     assert client.get("/api/v1/exports/not-a-uuid/").status_code == 404
@@ -199,3 +199,52 @@ def test_a_projects_exports_go_with_the_project(vendor, owner):
 
     assert not Export.objects.filter(pk=export.pk).exists()
     assert stored_files(f"exports/{vendor.pk}") == {everything.file}, "an export of all data stays"
+
+
+def test_the_portal_exports_a_project_and_lists_the_vendors_exports(
+    vendor, owner, member, outsider, browser_for, client
+):
+    project = vendor_services.project_create(vendor=vendor, name="Summer")
+    record = make_record(vendor, "hat.png", project=project)
+    browser = browser_for(owner)
+    assert b'id="export-project"' in browser.get(f"/projects/{project.pk}/").content
+    assert b'id="export-all"' in browser.get("/").content
+
+    response = browser.post("/exports/new/", {"project": project.pk})
+
+    assert response.status_code == 302 and response["Location"] == "/exports/"
+    export = Export.objects.get()
+    assert (export.scope, export.project_id, export.requested_by) == ("project", project.pk, owner)
+    listing = browser.get("/exports/")
+    assert listing.status_code == 200 and f'data-export="{export.pk}"'.encode() in listing.content
+    services.export_build(export_id=export.pk)  # what the worker runs (unless the session's worker took it)
+    wait_for(lambda: Export.objects.get(pk=export.pk).state == "ready", timeout=60, what="the export")
+    listing = browser.get("/exports/").content.decode()
+    download_url = f"/exports/{export.pk}/download/"
+    assert 'data-state="ready"' in listing and download_url in listing
+
+    response, data = download(browser, download_url)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read(f"originals/summer/{record.pk}-hat.png") == stored_bytes(record.original.name)
+    assert download(browser_for(member), download_url)[0].status_code == 200
+    assert browser_for(member).post("/exports/new/", {"project": project.pk}).status_code == 403
+    assert browser_for(outsider).get(download_url).status_code == 404
+    assert browser_for(outsider).post("/exports/new/", {"project": project.pk}).status_code == 404
+    anonymous = client.get(download_url)
+    assert anonymous.status_code == 302 and f"next={download_url}" in anonymous["Location"].replace("%2F", "/")
+    assert Export.objects.count() == 1
+
+
+def test_a_second_message_never_builds_beside_a_live_build_but_takes_over_a_dead_one(vendor, owner):
+    make_record(vendor)
+    export = services.export_start(vendor=vendor, project=None, actor=owner)
+    Export.objects.filter(pk=export.pk).update(state="running", heartbeat_at=timezone.now())
+
+    assert services.export_build(export_id=export.pk).state == "running", "a live build is left alone"
+    assert not stored_files(f"exports/{vendor.pk}")
+
+    silent = timezone.now() - timedelta(seconds=export_service.STALE_AFTER_S + 1)
+    Export.objects.filter(pk=export.pk).update(heartbeat_at=silent)
+    built = services.export_build(export_id=export.pk)
+    assert built.state == "ready" and stored_files(f"exports/{vendor.pk}") == {built.file}

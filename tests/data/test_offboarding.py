@@ -151,6 +151,8 @@ def test_an_operator_offboards_a_vendor_and_nothing_of_it_is_left(worker, staff,
         what="the offboarding",
     )
     assert not Vendor.objects.filter(pk=acme_id).exists()
+    shown = staff.get(response["Location"])
+    assert shown.status_code == 200 and b"acme" in shown.content and b"done" in shown.content
     # Storage: no file and no folder of acme.
     assert not files_of(acme_id)
     assert not [folder for top in TOPS for folder in stored_folders(top) if folder.split("/")[1:2] == [str(acme_id)]]

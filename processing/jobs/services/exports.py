@@ -14,6 +14,7 @@ import csv
 import json
 import logging
 import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -39,8 +40,10 @@ from vendors.storage_journal import storage_deletions_drain, storage_deletions_j
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-# Progress is written to the row at most this often (files).
-PROGRESS_EVERY = 50
+# Progress (and the build's heartbeat) is written to the row at most this often (seconds).
+PROGRESS_EVERY_S = 1
+# A running build silent this long (seconds) has lost its worker: a new message may take it over.
+STALE_AFTER_S = 30 * 60
 UNFINISHED = (Export.State.QUEUED, Export.State.RUNNING)
 
 RECORD_COLUMNS = [
@@ -122,12 +125,12 @@ def export_build(*, export_id: uuid.UUID) -> Export:
     """Build the export's ZIP and store it; safe to run again (an unfinished build starts over,
     a finished one is left as it is). A build whose export was removed meanwhile stores nothing."""
     export = Export.objects.select_related("vendor").filter(pk=export_id).first()
-    if export is None or export.state not in UNFINISHED:
-        return export
+    if export is None or not _claim(export):
+        return export  # gone, finished, or being built by a live worker
     records = _records(export)
     jobs = _jobs(export)
     total = records.count() + jobs.exclude(result__isnull=True).count()
-    _update(export, state=Export.State.RUNNING, total=total, done=0, error="")
+    _update(export, total=total, done=0, error="")
     try:
         name, size = _write(export, records, jobs)
     except ExportGone:
@@ -158,6 +161,18 @@ def export_build(*, export_id: uuid.UUID) -> Export:
     return export
 
 
+def _claim(export: Export) -> bool:
+    """Take the build: a queued export, or a running one whose build has been silent for
+    STALE_AFTER_S (its worker died; the message came again). Two builds never run at once."""
+    now = timezone.now()
+    stale = Q(state=Export.State.RUNNING) & (Q(heartbeat_at__lt=now - timedelta(seconds=STALE_AFTER_S)))
+    return bool(
+        Export.objects.filter(Q(state=Export.State.QUEUED) | stale, pk=export.pk).update(
+            state=Export.State.RUNNING, heartbeat_at=now
+        )
+    )
+
+
 def _records(export: Export):
     records = Record.objects.filter(vendor_id=export.vendor_id)
     if export.scope == Export.Scope.PROJECT:
@@ -174,7 +189,7 @@ def _jobs(export: Export):
 
 def _update(export: Export, **fields) -> None:
     """Write to the export's row, unless it is gone (or no longer being built): ExportGone."""
-    if not Export.objects.filter(pk=export.pk, state__in=UNFINISHED).update(**fields):
+    if not Export.objects.filter(pk=export.pk, state__in=UNFINISHED).update(heartbeat_at=timezone.now(), **fields):
         raise ExportGone(export.pk)
 
 
@@ -209,12 +224,14 @@ def _iso(value: datetime | None) -> str | None:
 
 def _write(export: Export, records, jobs) -> tuple[str, int]:
     done = 0
+    written = time.monotonic()
 
     def progressed() -> None:
-        nonlocal done
+        nonlocal done, written
         done += 1
-        if done % PROGRESS_EVERY == 0:
+        if time.monotonic() - written >= PROGRESS_EVERY_S:
             _update(export, done=done)
+            written = time.monotonic()
 
     with (
         tempfile.TemporaryFile(prefix="darkroom-export-") as zipped,
@@ -312,11 +329,13 @@ def _iterate(queryset) -> Iterator:
 
 def exports_expire(*, now: datetime | None = None) -> int:
     """Ready exports past their expiry: their file into the deletion journal, the row kept as
-    `expired`. Builds that stopped (their worker died) long ago are marked failed. Returns how
+    `expired`. Builds never started, or silent (their worker died) for the builder's time limit,
+    are marked failed. Returns how
     many expired; the caller drains the journal."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=2 * EXPORT_TIME_LIMIT_S)
-    Export.objects.filter(state__in=UNFINISHED, created_at__lt=stale).update(
+    given_up = Q(state=Export.State.QUEUED, created_at__lt=now - timedelta(seconds=2 * EXPORT_TIME_LIMIT_S))
+    given_up |= Q(state=Export.State.RUNNING, heartbeat_at__lt=now - timedelta(seconds=EXPORT_TIME_LIMIT_S))
+    Export.objects.filter(given_up).update(
         state=Export.State.FAILED, error="the build stopped; ask for a new export", finished_at=now
     )
     expired = 0
@@ -348,13 +367,17 @@ def exports_discard(*, vendor: Vendor, query: Q) -> list[int]:
 EXPORT_TIME_LIMIT_S = 2 * 60 * 60
 
 
-def export_download_url(*, export: Export, request=None) -> str | None:
+def export_download_url(*, export: Export, request=None, portal: bool = False) -> str | None:
     """The one place an export's download link is made (API, portal, admin): today Darkroom's
-    access-checked view; a signed, expiring storage URL when media is delivered that way. None
-    while there is nothing to download."""
+    access-checked view (the API's, or the portal's for the vendor chosen in its session); a
+    signed, expiring storage URL when media is delivered that way. None while there is nothing
+    to download."""
     if export.state != Export.State.READY or not export.file:
         return None
-    path = reverse("export-download", kwargs={"export_id": export.pk})
+    if portal:
+        path = reverse("portal:export-download", kwargs={"pk": export.pk})
+    else:
+        path = reverse("export-download", kwargs={"export_id": export.pk})
     return request.build_absolute_uri(path) if request is not None else path
 
 
