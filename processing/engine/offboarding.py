@@ -33,7 +33,7 @@ from django.utils import timezone
 from processing.engine.admission import vendor_forget
 from processing.jobs.models import Job
 from processing.jobs.services import exports_discard, jobs_cancel, records_delete
-from processing.jobs.services.transitions import CHUNK
+from processing.jobs.services.transitions import CHUNK, retried_on_deadlock
 from processing.jobs.states import FINISHED
 from vendors import audit, quotas
 from vendors.models import Membership, Record, StorageDeletion, Vendor, VendorOffboarding
@@ -136,7 +136,7 @@ def _vendor_models() -> list[tuple[type[models.Model], str]]:
 def _delete_in_batches(model: type[models.Model], query: Q, removed: dict) -> None:
     rows = model.objects.filter(query)
     while ids := list(rows.values_list("pk", flat=True)[:CHUNK]):
-        _, counts = model.objects.filter(pk__in=ids).delete()
+        _, counts = retried_on_deadlock(model.objects.filter(pk__in=ids).delete)()
         for label, count in counts.items():
             removed[label] = int(removed.get(label, 0)) + count
 

@@ -16,6 +16,7 @@ from django.db import models
 from processing.api.events.slots import stream_slot_take
 from processing.jobs import services
 from processing.jobs.models import Job
+from processing.jobs.services.transitions import retried_on_deadlock
 from processing.webhooks.models import WebhookDelivery, WebhookEndpoint
 from processing.webhooks.services import endpoint_create
 from tests.factories import make_member, make_record, make_vendor
@@ -93,7 +94,7 @@ def fill(vendor: Vendor, owner: User) -> None:
     name = f"results/{vendor.pk}/{uuid.uuid4()}/{uuid.uuid4().hex}.png"
     Path(default_storage.path(name)).parent.mkdir(parents=True, exist_ok=True)
     Path(default_storage.path(name)).write_bytes(b"fetched and processed")
-    Job.objects.create(
+    retried_on_deadlock(Job.objects.create)(  # the shared worker admits other jobs meanwhile
         vendor=vendor, kind="sleepy", input_url="https://img.example/x.png", state="succeeded", result={"name": name}
     )
     services.idempotency_key_claim(vendor=vendor, key=f"key-{vendor.slug}", fingerprint="f")
