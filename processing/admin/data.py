@@ -9,7 +9,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from processing.engine.offboarding import OffboardingConfirmationMismatch, offboarding_send, vendor_offboard_start
+from processing.engine.offboarding import (
+    OffboardingAlreadyRunning,
+    OffboardingConfirmationMismatch,
+    offboarding_send,
+    vendor_offboard_start,
+)
 from processing.jobs.services.exports import ExportNotReady, export_download_url, export_open
 from processing.lib.http.stored_files import protect_stored_file
 from vendors.models import Export, Record, VendorOffboarding
@@ -30,6 +35,8 @@ def offboard_vendor(modeladmin, request: HttpRequest, queryset):
             )
         except OffboardingConfirmationMismatch:
             error = "That is not the vendor's slug: nothing was done."
+        except OffboardingAlreadyRunning:
+            error = "This vendor is being offboarded already: follow it under “Vendor offboardings”."
         else:
             offboarding_send(offboarding.pk)
             modeladmin.message_user(

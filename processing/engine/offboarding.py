@@ -52,12 +52,19 @@ class OffboardingConfirmationMismatch(Exception):
     pass
 
 
+class OffboardingAlreadyRunning(Exception):
+    pass
+
+
 def vendor_offboard_start(*, vendor: Vendor, confirmation: str, actor: AbstractBaseUser) -> VendorOffboarding:
     """The operator typed the vendor's slug: make it inactive and paused at once, note the
     offboarding and its audit line; the caller has a worker run it after commit."""
     if confirmation.strip() != vendor.slug:
         raise OffboardingConfirmationMismatch(vendor.slug)
     with transaction.atomic():
+        Vendor.objects.select_for_update().filter(pk=vendor.pk).first()  # one start at a time
+        if VendorOffboarding.objects.filter(vendor_id=vendor.pk, state=VendorOffboarding.State.RUNNING).exists():
+            raise OffboardingAlreadyRunning(vendor.slug)
         Vendor.objects.filter(pk=vendor.pk).update(is_active=False)
         vendor_set_paused(vendor=vendor, paused=True)
         offboarding = VendorOffboarding.objects.create(
