@@ -9,6 +9,10 @@ from vendors.models import AuditEvent, Vendor
 RECORDS_DELETED = "records.deleted"
 PROJECT_DELETED = "project.deleted"
 RECORDS_EXPIRED = "records.expired"
+EXPORT_REQUESTED = "export.requested"
+EXPORT_DOWNLOADED = "export.downloaded"
+VENDOR_OFFBOARDING = "vendor.offboarding"
+VENDOR_OFFBOARDED = "vendor.offboarded"
 
 
 def audit_log(

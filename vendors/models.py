@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -266,3 +267,81 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or self.actor_kind} {self.action} {self.target}"
+
+
+def export_name(vendor_id: int, filename: str) -> str:
+    """Where an export's ZIP is stored: 128 random bits in its folder, so the name cannot be guessed."""
+    return f"exports/{vendor_id}/{secrets.token_urlsafe(16)}/{filename}"
+
+
+class Export(models.Model):
+    """A ZIP of a vendor's project, or of all its data (originals, results, a manifest), built in
+    the background and downloadable until `expires_at`; then its file goes (through the deletion
+    journal) and the row stays as `expired`. The row is the truth the status URL answers."""
+
+    class Scope(models.TextChoices):
+        PROJECT = "project"
+        ALL = "all"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        READY = "ready"
+        FAILED = "failed"
+        EXPIRED = "expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="exports")
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    # The project exported (null for all data, or once the project is gone); its name copied.
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports")
+    project_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Files to put in the archive.")
+    done = models.PositiveIntegerField(default=0, help_text="Files in the archive so far.")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    file = models.CharField(max_length=500, blank=True, help_text="Storage name of the ZIP once ready.")
+    error = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written by the build as it goes: a build silent for long is taken over (its worker died).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="export_expiry")]
+
+    def __str__(self) -> str:
+        what = f"project {self.project_name}" if self.scope == self.Scope.PROJECT else "all data"
+        return f"export of {what} ({self.state})"
+
+
+class VendorOffboarding(models.Model):
+    """An operator's removal of a vendor and everything it stored, run in the background; the row
+    says how far it got and what went. No foreign key: it outlives the vendor (the audit trail
+    holds who asked)."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor_id = models.PositiveBigIntegerField(db_index=True)
+    vendor_slug = models.CharField(max_length=50)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    removed = models.JSONField(
+        default=dict, blank=True, help_text="What went: rows per model, files, Redis keys, users."
+    )
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"offboarding of {self.vendor_slug} ({self.state})"

@@ -302,3 +302,22 @@ def anonymous_consume(*, request) -> QuotaUsage:
         _count_refusal(quota.name, "")
         raise QuotaExceeded(quota, requested=1)
     return quota
+
+
+def quota_keys_delete(*, vendor: Vendor) -> list[str]:
+    """Forget everything Redis counts for the vendor (when it is offboarded): its quota counters
+    (every window) and its refusal counts. Returns the keys and fields removed."""
+    client = get_redis()
+    keys = [key.decode() for key in client.scan_iter(match=f"{_base_key(vendor, '*')}", count=1000)]
+    if keys:
+        client.delete(*keys)
+    fields = [f"{name}|{vendor.slug}" for name in QUOTAS]
+    gone = [field for field, removed in zip(fields, _hdel_each(client, REFUSALS_KEY, fields), strict=True) if removed]
+    return keys + [f"{REFUSALS_KEY}[{field}]" for field in gone]
+
+
+def _hdel_each(client, key: str, fields: list[str]) -> list[int]:
+    with client.pipeline(transaction=False) as pipe:
+        for field in fields:
+            pipe.hdel(key, field)
+        return pipe.execute()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from vendors.models import ApiToken, Membership, Project, ProjectDeletion, Record, Vendor
+from vendors.models import ApiToken, Export, Membership, Project, ProjectDeletion, Record, Vendor
 
 
 def vendors_of_user(*, user: AbstractBaseUser) -> QuerySet[Vendor]:
@@ -157,3 +157,14 @@ def record_stored_names(*, chunk: int = 1000) -> Iterator[str]:
         for pk, *names in rows:
             last = pk
             yield from (name for name in names if name)
+
+
+def export_list(*, vendor: Vendor) -> QuerySet[Export]:
+    return Export.objects.filter(vendor=vendor)
+
+
+def export_get(*, vendor: Vendor, export_id: uuid.UUID | str) -> Export | None:
+    try:
+        return export_list(vendor=vendor).filter(pk=uuid.UUID(str(export_id))).first()
+    except ValueError:
+        return None

@@ -387,6 +387,9 @@ if USAGE_ON_VENDOR_DELETE not in {"keep", "pseudonymise", "delete"}:
     raise ValueError(f"USAGE_ON_VENDOR_DELETE must be keep, pseudonymise or delete, not {USAGE_ON_VENDOR_DELETE!r}")
 # When the scheduler samples each vendor's stored bytes into the ledger (UTC cron).
 USAGE_STORAGE_SAMPLE_CRON = env("USAGE_STORAGE_SAMPLE_CRON", default="55 23 * * *")
+# A vendor's export (a ZIP of its photos, results and manifest) can be downloaded this many hours
+# after it is ready; the retention run then removes it from storage (docs/data.md, "Export").
+EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
 JOB_QUEUE_CAPACITY = env.dict(
@@ -507,6 +510,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "processing.api.schema.no_null_characters",
+        "processing.api.schema.required_request_bodies",
     ],
 }
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from processing.admin.data import offboard_vendor
 from processing.engine.deletions import project_deletion_send
 from processing.jobs import services as job_services
 from processing.jobs.selectors import queue_stats
@@ -107,7 +108,7 @@ class VendorAdmin(admin.ModelAdmin):
     list_select_related = ["plan"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
-    actions = [pause_vendors, resume_vendors]
+    actions = [pause_vendors, resume_vendors, offboard_vendor]
     fieldsets = [
         (None, {"fields": ["slug", "name", "is_active", "paused_display"]}),
         ("Plan and limits", {"fields": ["plan", "limit_overrides", "quota_table"]}),
@@ -117,6 +118,13 @@ class VendorAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def has_offboard_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("vendors.delete_vendor")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Vendor | None = None) -> bool:
+        # A vendor goes only by offboarding (its files, Redis keys and users with it), never as a bare row.
+        return False
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # usage and jobs only exist once the vendor does

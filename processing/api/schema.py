@@ -83,3 +83,18 @@ def _forbid_null_characters(schema) -> None:
             schema["pattern"] = NO_NULL_CHARACTER
         for value in schema.values():
             _forbid_null_characters(value)
+
+
+def required_request_bodies(result, generator, request, public):
+    """drf-spectacular hook: a body whose schema is a choice of variants that each require a
+    field (exports: a project or `all`) cannot be left out, so the schema says it is required
+    (drf-spectacular leaves a raw schema's body optional)."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if not body or body.get("required"):
+                continue
+            variants = [media.get("schema", {}).get("oneOf") for media in body.get("content", {}).values()]
+            if variants and all(v and all(case.get("required") for case in v) for v in variants):
+                body["required"] = True
+    return result

@@ -15,8 +15,9 @@ from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS, get_processor
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
+from processing.jobs.services.exports import export_download_url
 from processing.lib.http.guard import check_url
-from vendors.models import Priority, Project, ProjectDeletion, Record
+from vendors.models import Export, Priority, Project, ProjectDeletion, Record
 
 PRIORITY_LABELS = [p.label for p in Priority]
 MAX_ID = 2**63 - 1  # ids are BIGINT: larger numbers can match nothing
@@ -232,6 +233,61 @@ class ProjectDeletionOutput(serializers.ModelSerializer):
         path = reverse("project-deletion", kwargs={"deletion_id": deletion.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class ExportInput(serializers.Serializer):
+    project = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="The project to export; or give `all`."
+    )
+    all = serializers.BooleanField(required=False, help_text="`true`: export all your data (every project).")
+
+    def validate(self, data):
+        if bool(data.get("project")) == bool(data.get("all")):
+            raise serializers.ValidationError("give either `project` (its id) or `all: true`")
+        return data
+
+
+class ExportOutput(serializers.ModelSerializer):
+    project = serializers.IntegerField(source="project_id", allow_null=True, help_text="The project exported, or null.")
+    status_url = serializers.SerializerMethodField(help_text="Where to follow the export (GET).")
+    download_url = serializers.SerializerMethodField(
+        help_text="Where to download the ZIP while `state` is `ready` (a private link, until `expires_at`); else null."
+    )
+
+    class Meta:
+        model = Export
+        fields = [
+            "id",
+            "scope",
+            "project",
+            "project_name",
+            "state",
+            "total",
+            "done",
+            "size_bytes",
+            "created_at",
+            "finished_at",
+            "expires_at",
+            "status_url",
+            "download_url",
+        ]
+        extra_kwargs = {
+            "state": {
+                "help_text": "`queued`, `running`, then `ready` (downloadable until `expires_at`) and `expired` "
+                "(its file removed); or `failed` (ask for a new one)."
+            },
+            "total": {"help_text": "Files the archive holds (originals and results)."},
+            "done": {"help_text": "Files written so far."},
+            "size_bytes": {"help_text": "The ZIP's size once ready."},
+        }
+
+    def get_status_url(self, export: Export) -> str:
+        path = reverse("export-detail", kwargs={"export_id": export.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_download_url(self, export: Export) -> str | None:
+        return export_download_url(export=export, request=self.context.get("request"))
 
 
 class RecordUploadInput(serializers.Serializer):

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from processing.api import bulk_views, events_views, project_views, token_views, usage_views, views, webhook_views
+from processing.api import (
+    bulk_views,
+    events_views,
+    export_views,
+    project_views,
+    token_views,
+    usage_views,
+    views,
+    webhook_views,
+)
 
 # Object ids are matched as any text and looked up by the selectors, so a malformed id is the
 # same JSON 404 as an unknown one (a converter would answer Django's HTML 404).
@@ -21,6 +30,9 @@ urlpatterns = [
     ),
     path("projects/<str:project_id>/records/", project_views.ProjectRecordsApi.as_view(), name="project-records"),
     path("records/<str:record_id>/", project_views.RecordDetailApi.as_view(), name="record-detail"),
+    path("exports/", export_views.ExportListCreateApi.as_view(), name="export-list"),
+    path("exports/<str:export_id>/", export_views.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<str:export_id>/download/", export_views.ExportDownloadApi.as_view(), name="export-download"),
     path("queue/stats/", usage_views.QueueStatsApi.as_view(), name="queue-stats"),
     path("quota/", usage_views.QuotaApi.as_view(), name="quota"),
     path("usage/", usage_views.UsageApi.as_view(), name="usage"),

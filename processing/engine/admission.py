@@ -29,7 +29,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from processing.engine.messages import send_jobs
-from processing.jobs.kinds import queue_capacity
+from processing.jobs.kinds import PROCESSORS, queue_capacity
 from processing.jobs.models import Job, KindQueue, Lane
 from processing.jobs.services import jobs_promote_due
 from processing.jobs.wakeup import DIRTY_KEY, mark_kinds
@@ -197,3 +197,15 @@ def _next_jobs(kind: str, vendor_id: int, n: int) -> list[tuple[object, int]]:
         .select_for_update(skip_locked=True)
         .values_list("pk", "dispatches")[:n]
     )
+
+
+def vendor_forget(*, vendor_uid: str) -> list[str]:
+    """Drop the vendor from every kind's fairness order (when it is offboarded), where it is
+    named by its uid (_choose). Returns the hash fields removed."""
+    r = get_redis()
+    keys = [SERVED_KEY.format(kind=kind) for kind in PROCESSORS]
+    with r.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hdel(key, vendor_uid)
+        removed = pipe.execute()
+    return [f"{key}[{vendor_uid}]" for key, gone in zip(keys, removed, strict=True) if gone]

@@ -8,7 +8,9 @@ from django.conf import settings
 from periodiq import cron
 
 from processing.engine.deletions import delete_project  # noqa: F401  (declares its actors)
+from processing.engine.exports import build_export  # noqa: F401  (declares its actor)
 from processing.engine.messages import actor_name
+from processing.engine.offboarding import offboard_vendor  # noqa: F401  (declares its actor)
 from processing.engine.runner import job_run
 from processing.engine.thumbnails import make_record_thumbnail  # noqa: F401  (declares its queue)
 from processing.jobs.errors import JobError

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from processing.portal import actions, downloads, tokens, views
+from processing.portal import actions, downloads, exports, tokens, views
 
 app_name = "portal"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("records/<int:pk>/download/", downloads.record_download, name="record-download"),
     path("jobs/", views.job_list, name="jobs"),
     path("usage/", views.usage, name="usage"),
+    path("exports/", exports.export_list, name="exports"),
+    path("exports/new/", exports.export_create, name="export-create"),
+    path("exports/<uuid:pk>/download/", exports.export_download, name="export-download"),
     path("api-keys/", tokens.token_list, name="tokens"),
     path("api-keys/new/", tokens.token_create, name="token-create"),
     path("api-keys/revoke-all/", tokens.vendor_tokens_revoke_all, name="vendor-tokens-revoke-all"),

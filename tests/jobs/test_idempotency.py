@@ -194,7 +194,7 @@ def test_the_migration_digests_the_keys_kept_so_far(vendor):
 
     from django.apps import apps
 
-    migration = importlib.import_module("processing.jobs.migrations.0009_h22a_idempotency_key_digest")
+    migration = importlib.import_module("processing.jobs.migrations.0009_idempotency_key_digest")
     row = services.idempotency_key_claim(vendor=vendor, key="Order-99", fingerprint="f" * 64)
     IdempotencyKey.objects.filter(pk=row.pk).update(key_digest="", state="done")  # as AddField leaves it
 

@@ -13,7 +13,7 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("vendors", "0006_h22a_never_expiring_api_keys")]
+    dependencies = [("vendors", "0006_never_expiring_api_keys")]
 
     operations = [
         migrations.AddField(model_name="vendor", name="uid", field=models.UUIDField(null=True, editable=False)),

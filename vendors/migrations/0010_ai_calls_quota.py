@@ -13,7 +13,7 @@ def seed_limits(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0006_h21b_deletion_retention_audit"),
+        ("vendors", "0009_deletion_retention_audit"),
     ]
 
     operations = [

@@ -43,3 +43,8 @@ def stream_slot_take(*, vendor_uid: str) -> str | None:
 
 def stream_slot_release(*, vendor_uid: str, stream_id: str) -> None:
     get_redis().zrem(_key(vendor_uid), stream_id)
+
+
+def stream_slots_delete(sender=None, *, vendor_uid: str, **kwargs) -> list[str]:
+    """Drop the vendor's stream leases (when it is offboarded; a receiver of vendor_offboarded)."""
+    return [_key(vendor_uid)] if get_redis().delete(_key(vendor_uid)) else []

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processing', '0010_h23_usage_ledger'),
+        ('processing', '0010_usage_ledger'),
         ('vendors', '0010_ai_calls_quota'),
     ]
 

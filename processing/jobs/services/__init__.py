@@ -22,6 +22,16 @@ from processing.jobs.services.deletion import (
     records_delete,
     records_expire,
 )
+from processing.jobs.services.exports import (
+    ExportGone,
+    ExportInProgress,
+    ExportNotReady,
+    export_build,
+    export_open,
+    export_start,
+    exports_discard,
+    exports_expire,
+)
 from processing.jobs.services.housekeeping import (
     PurgeReport,
     jobs_purge_finished,
@@ -52,6 +62,9 @@ __all__ = [
     "IdempotencyKeyInProgress",
     "IdempotencyKeyMismatch",
     "JobCancelled",
+    "ExportGone",
+    "ExportInProgress",
+    "ExportNotReady",
     "PurgeReport",
     "_backoff_s",
     "batch_cancel",
@@ -59,6 +72,11 @@ __all__ = [
     "batch_retry_failed",
     "batch_finish_if_done",
     "check_upload",
+    "export_build",
+    "export_open",
+    "export_start",
+    "exports_discard",
+    "exports_expire",
     "idempotency_key_claim",
     "idempotency_key_release",
     "job_cancel",

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from processing.jobs import signals
 from processing.jobs.models import Job
 from processing.jobs.services.control import jobs_cancel
+from processing.jobs.services.exports import exports_discard
 from processing.jobs.services.transitions import CHUNK, chunks, retried_on_deadlock
 from processing.jobs.states import FINISHED, JobState
 from vendors import audit
@@ -165,10 +166,13 @@ def project_deletion_run(*, deletion_id: uuid.UUID, batch: int = CHUNK, limit: i
         ids = list(Record.objects.filter(project_id=deletion.project_id).values_list("pk", flat=True)[:batch])
         if not ids:
             with transaction.atomic():
+                # Its exports hold only its data: they go with it (an export of all data stays).
+                exported = exports_discard(vendor=deletion.vendor, query=Q(project_id=deletion.project_id))
                 Project.objects.filter(pk=deletion.project_id).delete()
                 ProjectDeletion.objects.filter(pk=deletion.pk).update(
                     state=ProjectDeletion.State.DONE, finished_at=timezone.now()
                 )
+            storage_deletions_drain(ids=exported)
             deletion.refresh_from_db()
             break
         report = records_delete(vendor=deletion.vendor, record_ids=ids, audited=False, drain=False)

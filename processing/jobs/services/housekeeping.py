@@ -15,6 +15,7 @@ from django.utils import timezone
 from processing.jobs import events, signals, usage
 from processing.jobs.models import IdempotencyKey, Job, Lane
 from processing.jobs.services.deletion import project_deletions_resume, records_expire
+from processing.jobs.services.exports import exports_expire
 from processing.jobs.services.transitions import (
     CHUNK,
     announce_finished,
@@ -152,18 +153,20 @@ def jobs_purge_finished(*, now: datetime | None = None) -> PurgeReport:
     keys = _purge_idempotency_keys(now=now)
     records = records_expire(now=now, limit=settings.RETENTION_RECORDS_PER_RUN)
     records += project_deletions_resume(limit=settings.RETENTION_RECORDS_PER_RUN)
+    exports = exports_expire(now=now)
     orphans = storage_sweep(now=max(now, timezone.now()))  # with what this run itself journaled
     for receiver, failure in signals.retention_ran.send_robust(sender=Job, now=now):
         if isinstance(failure, Exception):
             logger.error("retention of %s failed: %r", receiver, failure, exc_info=failure)
-    if jobs or keys or orphans or records:
+    if jobs or keys or orphans or records or exports:
         logger.info(
             "retention removed %s finished jobs, %s result files, %s idempotency keys, %s records, "
-            "%s files of the deletion journal",
+            "%s expired exports, %s files of the deletion journal",
             jobs,
             files,
             keys,
             records,
+            exports,
             orphans,
         )
     return PurgeReport(jobs=jobs, files=files + orphans, idempotency_keys=keys, records=records)

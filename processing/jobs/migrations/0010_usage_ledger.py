@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processing', '0009_h22a_idempotency_key_digest'),
-        ('vendors', '0006_h22a_never_expiring_api_keys'),
+        ('processing', '0009_idempotency_key_digest'),
+        ('vendors', '0006_never_expiring_api_keys'),
     ]
 
     operations = [
