@@ -150,3 +150,28 @@ def test_a_record_on_cloudinary_leaves_nothing_there(vendor, owner, settings):
         assert {call["action"] for call in cloud.calls} >= {"destroy"}
     assert not StorageDeletion.objects.exists()
     assert default_storage  # the local storage is back for the next tests
+
+
+def test_a_record_on_s3_leaves_nothing_in_the_bucket(vendor, owner, outsider, s3_storage, s3_server):
+    """On a real S3 API (SeaweedFS on loopback): the original, the result and both previews are
+    objects of the bucket, and after the delete the bucket, listed through the S3 API, holds
+    none of them; another vendor's object stays."""
+    other = make_record(outsider.memberships.get().vendor, "theirs.png")
+    record = succeed_job(make_job(vendor, kind="sleepy")).record
+    record_thumbnail_make(record_id=record.pk, which="original")
+    record_thumbnail_make(record_id=record.pk, which="processed")
+    record.refresh_from_db()
+    names = {
+        record.original.name,
+        record.processed.name,
+        record.original_thumbnail.name,
+        record.processed_thumbnail.name,
+    }
+    assert names <= set(s3_server.keys(s3_storage.bucket_name)) and len(names) == 4
+
+    assert client_for(outsider).delete(f"/api/v1/records/{record.pk}/").status_code == 404
+    assert client_for(owner).delete(f"/api/v1/records/{record.pk}/").status_code == 204
+
+    assert set(s3_server.keys(s3_storage.bucket_name)) == {other.original.name}, "only the other vendor's photo"
+    assert not StorageDeletion.objects.exists(), "nothing left waiting in the journal"
+    assert client_for(owner).delete(f"/api/v1/records/{record.pk}/").status_code == 404, "twice: nothing there"
