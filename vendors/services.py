@@ -238,15 +238,22 @@ def _storage_release(*, vendor_id: int, size: int) -> None:
     Vendor.objects.filter(pk=vendor_id).update(storage_bytes=Greatest(F("storage_bytes"), size) - size)
 
 
+_ORIENTATION = 0x0112  # EXIF
+_TURNED_A_QUARTER = {5, 6, 7, 8}  # shown with width and height swapped
+
+
 def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:
-    """Width and height from the image header alone (no decoding); None for what is not an image.
-    The worker checks the image properly before any work."""
+    """Width and height as the photo is shown (a camera turned on its side says so in EXIF), from
+    the header alone (no decoding); None for what is not an image. The worker checks the image
+    properly before any work."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         upload.seek(0)
         with Image.open(upload) as img:
-            return img.size
+            width, height = img.size
+            turned = img.getexif().get(_ORIENTATION) in _TURNED_A_QUARTER
+            return (height, width) if turned else (width, height)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None, None
     finally:
