@@ -136,6 +136,29 @@ def _remove_empty_folders(name: str) -> None:
         pass
 
 
+# The areas of storage whose second level is a vendor's id (processing/lib/media.py).
+VENDOR_AREAS = ("originals", "results", "thumbnails", "exports")
+
+
+def vendor_folders_remove(*, vendor_id: int) -> list[str]:
+    """On local files, a gone vendor's own folders, emptied by its deletions (offboarding): the
+    folders of its areas (and any empty ones left inside), so not even its id stays behind as a
+    name. Never one that still holds a file. Object stores have no folders: nothing to do."""
+    removed = []
+    for area in VENDOR_AREAS:
+        try:
+            top = default_storage.path(f"{area}/{vendor_id}")
+        except NotImplementedError:
+            return removed
+        for folder, _, _ in os.walk(top, topdown=False):  # the deepest first
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty (or gone): kept
+                continue
+            removed.append(os.path.relpath(folder, default_storage.path("")))
+    return removed
+
+
 def _postpone(entry: StorageDeletion, exc: Exception, now: datetime) -> None:
     delay = min(RETRY_MAX_S, RETRY_BASE_S * 2**entry.attempts)
     logger.warning(

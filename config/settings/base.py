@@ -507,6 +507,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for generated clients: a job's state keeps its name beside the other `state`s.
+    "ENUM_NAME_OVERRIDES": {"StateEnum": "processing.jobs.states.JobState"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "processing.api.schema.no_null_characters",

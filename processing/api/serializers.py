@@ -237,14 +237,11 @@ class ProjectDeletionOutput(serializers.ModelSerializer):
 
 class ExportInput(serializers.Serializer):
     project = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="The project to export; or give `all`."
+        min_value=1,
+        max_value=MAX_ID,
+        allow_null=True,
+        help_text="The project to export (its id), or null for all your data (every project).",
     )
-    all = serializers.BooleanField(required=False, help_text="`true`: export all your data (every project).")
-
-    def validate(self, data):
-        if bool(data.get("project")) == bool(data.get("all")):
-            raise serializers.ValidationError("give either `project` (its id) or `all: true`")
-        return data
 
 
 class ExportOutput(serializers.ModelSerializer):

@@ -39,7 +39,7 @@ from vendors import audit, quotas
 from vendors.models import Membership, Record, StorageDeletion, Vendor, VendorOffboarding
 from vendors.services import vendor_set_paused
 from vendors.signals import vendor_offboarded
-from vendors.storage_journal import storage_deletions_drain, storage_deletions_journal
+from vendors.storage_journal import storage_deletions_drain, storage_deletions_journal, vendor_folders_remove
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,8 @@ def vendor_offboard_run(*, offboarding_id: uuid.UUID) -> VendorOffboarding:
     files = storage_deletions_drain(ids=list(_journal_of(offboarding.vendor_id)))
     removed["files"] = int(removed.get("files", 0)) + files.files
     left = StorageDeletion.objects.filter(vendor_id=offboarding.vendor_id).count()
+    if not left:
+        removed["folders"] = len(vendor_folders_remove(vendor_id=offboarding.vendor_id))
     with transaction.atomic():
         VendorOffboarding.objects.filter(pk=offboarding.pk).update(
             state=VendorOffboarding.State.DONE,

@@ -19,6 +19,7 @@ from processing.jobs.services.transitions import (
     batch_count_done,
     batch_finish_if_done,
     chunks,
+    retried_on_deadlock,
 )
 from processing.jobs.states import FINISHED, InvalidTransition, JobState, sources_of
 from processing.jobs.wakeup import request_admission
@@ -44,35 +45,43 @@ def jobs_cancel(*, job_ids: list[uuid.UUID]) -> int:
     """Cancel those of the jobs that have not finished; every cancel goes through here. Each one
     cancelled is counted on its batch and announced (job_finished, so its streams hear of it);
     a constant number of statements per CHUNK of jobs. Returns how many were cancelled."""
-    sources = sources_of(JobState.CANCELLED)
     cancelled = 0
     batch_ids: set[uuid.UUID] = set()
     for chunk in chunks(job_ids):
-        with transaction.atomic():
-            mine = list(
-                Job.objects.select_for_update()
-                .filter(pk__in=chunk, state__in=sources)
-                .values_list("pk", "batch_id", "vendor_id", "kind")
-            )
-            if not mine:
-                continue
-            cancelled += Job.objects.filter(pk__in=[row[0] for row in mine]).update(
-                state=JobState.CANCELLED, **_CANCELLED, finished_at=timezone.now()
-            )
-            for batch_id, count in Counter(row[1] for row in mine).items():
-                batch_count_done(batch_id=batch_id, n=count)
-            # The rows locked and changed in this transaction: each cancel counted once, with it.
-            usage.usage_add(
-                counts=[
-                    usage.cancelled(vendor_id=vendor_id, kind=kind, n=n)
-                    for (vendor_id, kind), n in Counter((row[2], row[3]) for row in mine).items()
-                ]
-            )
-            announce_finished_many([row[0] for row in mine], JobState.CANCELLED)
+        mine = retried_on_deadlock(_cancel_chunk)(chunk)
+        cancelled += len(mine)
         batch_ids.update(row[1] for row in mine)
     for batch_id in batch_ids - {None}:
         batch_finish_if_done(batch_id=batch_id)
     return cancelled
+
+
+def _cancel_chunk(chunk: list[uuid.UUID]) -> list[tuple]:
+    """One transaction: the chunk's unfinished jobs locked, cancelled, counted on their batches
+    and in the usage ledger, announced on commit. A deadlock victim (the ledger's row is upserted
+    by finishing runs too) is rolled back whole and run again by the caller."""
+    with transaction.atomic():
+        mine = list(
+            Job.objects.select_for_update()
+            .filter(pk__in=chunk, state__in=sources_of(JobState.CANCELLED))
+            .values_list("pk", "batch_id", "vendor_id", "kind")
+        )
+        if not mine:
+            return []
+        Job.objects.filter(pk__in=[row[0] for row in mine]).update(
+            state=JobState.CANCELLED, **_CANCELLED, finished_at=timezone.now()
+        )
+        for batch_id, count in Counter(row[1] for row in mine).items():
+            batch_count_done(batch_id=batch_id, n=count)
+        # The rows locked and changed in this transaction: each cancel counted once, with it.
+        usage.usage_add(
+            counts=[
+                usage.cancelled(vendor_id=vendor_id, kind=kind, n=n)
+                for (vendor_id, kind), n in Counter((row[2], row[3]) for row in mine).items()
+            ]
+        )
+        announce_finished_many([row[0] for row in mine], JobState.CANCELLED)
+    return mine
 
 
 # What a job run again starts from: queued, no attempts, no trace of earlier runs but their log.
