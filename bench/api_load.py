@@ -81,17 +81,24 @@ class _Uvicorn:
     def __enter__(self):
         import httpx
 
-        cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
-        log = open(ROOT / "test-artifacts" / "bench-web.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 300  # Django's import is slow on a busy machine
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health/live", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        # A port found free may be taken before uvicorn binds it (another process's outgoing
+        # connection): uvicorn then exits at once, and is started again on another port.
+        for _ in range(3):
+            cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+            log = open(ROOT / "test-artifacts" / "bench-web.log", "ab")  # noqa: SIM115
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 300  # Django's import is slow on a busy machine
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{self.port}/health/live", timeout=1).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            if self.proc.poll() is None:
+                break
+            self.port = _free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
         raise RuntimeError("uvicorn did not start; see test-artifacts/bench-web.log")
 
     def __exit__(self, *exc):
