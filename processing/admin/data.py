@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from processing.admin.read_only import ReadOnlyAdmin
 from processing.engine.offboarding import (
     OffboardingAlreadyRunning,
     OffboardingConfirmationMismatch,
@@ -60,22 +61,13 @@ def offboard_vendor(modeladmin, request: HttpRequest, queryset):
 
 
 @admin.register(VendorOffboarding)
-class VendorOffboardingAdmin(admin.ModelAdmin):
+class VendorOffboardingAdmin(ReadOnlyAdmin):
     """What each offboarding removed; read-only, kept after the vendor."""
 
     list_display = ["created_at", "vendor_slug", "vendor_id", "state", "requested_by_name", "finished_at"]
     list_filter = ["state"]
     search_fields = ["vendor_slug"]
     readonly_fields = [f.name for f in VendorOffboarding._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Export)

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from processing.admin.data import offboard_vendor
+from processing.admin.read_only import ReadOnlyAdmin
 from processing.engine.deletions import project_deletion_send
 from processing.jobs import services as job_services
 from processing.jobs.selectors import queue_stats
@@ -340,7 +341,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Who deleted, exported or offboarded what, and when: read-only, kept after the data."""
 
     list_display = ["created_at", "action", "actor_kind", "actor_name", "vendor_slug", "target", "count"]
@@ -348,30 +349,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["vendor_slug", "actor_name", "target"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(StorageDeletion)
-class StorageDeletionAdmin(admin.ModelAdmin):
+class StorageDeletionAdmin(ReadOnlyAdmin):
     """The deletion journal: files waiting to be removed from storage (a retry after a failure
     shows its attempts and last error). Read-only: the retention run drains it."""
 
     list_display = ["name", "prefix", "vendor_id", "due_at", "attempts", "last_error"]
     list_filter = ["prefix"]
     search_fields = ["name"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
