@@ -1,9 +1,18 @@
+import signal
+
 import pytest
 
+from processing.jobs import services
 from processing.jobs.models import Job
 from processing.jobs.states import FINISHED
-from tests.factories import make_vendor
+from tests.factories import make_record, make_vendor
+from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
+from tests.worker import WorkerProcess
+
+# Workers whose jobs' leases end soon after they die, so a stalled job is taken back quickly.
+LEASE_S = 2
+STALL_ENV = {"JOB_LEASE_S": str(LEASE_S), "JOB_LEASE_RENEW_S": "0.3", "LOST_MESSAGE_CHECK_S": "1"}
 
 
 @pytest.fixture
@@ -24,3 +33,19 @@ def wait_finished(jobs, timeout: float = 120):
         what=f"{len(ids)} jobs to finish",
     )
     return {job.pk: job for job in Job.objects.filter(pk__in=ids)}
+
+
+def job_left_by_a_killed_worker(vendor) -> Job:
+    """A job a worker was running (a quarter done) when it was killed with SIGKILL."""
+    first = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()
+    try:
+        job = services.job_create(
+            vendor=vendor, kind="isolated", params={"seconds": 3, "steps": 15}, record=make_record(vendor)
+        )
+        wait_for(
+            lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=25).exists(),
+            what="the job to be running",
+        )
+    finally:
+        first.kill(signal.SIGKILL)
+    return job

@@ -3,7 +3,6 @@ run again once and its result applied once; a step that outlasts the lease runs 
 worker, not the job's code, renews it; a lost or superseded message starts nothing twice. The
 tests with workers run their own on a queue the shared one ignores."""
 
-import signal
 import uuid
 
 import pytest
@@ -11,29 +10,17 @@ from django.core.files.storage import default_storage
 
 from processing.jobs import services
 from processing.jobs.models import Job, Lane
-from tests.engine.conftest import wait_finished
+from tests.engine.conftest import LEASE_S, STALL_ENV, job_left_by_a_killed_worker, wait_finished
 from tests.factories import make_record
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-LEASE_S = 2
-STALL_ENV = {"JOB_LEASE_S": str(LEASE_S), "JOB_LEASE_RENEW_S": "0.3", "LOST_MESSAGE_CHECK_S": "1"}
 
 
 def test_a_job_survives_its_worker_being_killed_and_is_applied_once(vendor_a):
-    first = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()
-    try:
-        job = services.job_create(
-            vendor=vendor_a, kind="isolated", params={"seconds": 3, "steps": 15}, record=make_record(vendor_a)
-        )
-        wait_for(
-            lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=25).exists(),
-            what="the job to be running",
-        )
-    finally:
-        first.kill(signal.SIGKILL)
+    job = job_left_by_a_killed_worker(vendor_a)
     assert Job.objects.get(pk=job.pk).state == "running"  # the dead worker could not record anything
 
     second = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()

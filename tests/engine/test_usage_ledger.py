@@ -3,7 +3,6 @@ whose worker was killed and which ran again, a message delivered twice, retries 
 hand, a cancel after start, a pipeline's steps, a batch; and it outlives the job rows (retention,
 record deletion) and, as USAGE_ON_VENDOR_DELETE says, its vendor."""
 
-import signal
 import time
 import uuid
 from datetime import date, timedelta
@@ -15,14 +14,13 @@ from processing.engine.messages import send_job
 from processing.jobs import selectors, services, usage
 from processing.jobs.models import Job, UsageDay
 from processing.jobs.usage import COUNTERS, pseudonym
-from tests.engine.conftest import wait_finished
+from tests.engine.conftest import STALL_ENV, job_left_by_a_killed_worker, wait_finished
 from tests.factories import make_record, make_vendor
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-STALL_ENV = {"JOB_LEASE_S": "2", "JOB_LEASE_RENEW_S": "0.3", "LOST_MESSAGE_CHECK_S": "1"}
 
 
 def ledger(vendor, kind: str) -> dict[str, int]:
@@ -41,17 +39,7 @@ JOBS = ("submitted", "succeeded", "failed", "cancelled", "images")
 
 
 def test_a_job_whose_worker_is_killed_and_runs_again_counts_once(vendor_a):
-    first = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()
-    try:
-        job = services.job_create(
-            vendor=vendor_a, kind="isolated", params={"seconds": 3, "steps": 15}, record=make_record(vendor_a)
-        )
-        wait_for(
-            lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=25).exists(),
-            what="the job to be running",
-        )
-    finally:
-        first.kill(signal.SIGKILL)
+    job = job_left_by_a_killed_worker(vendor_a)
     assert counts(vendor_a, "isolated", *JOBS) == dict(submitted=1, succeeded=0, failed=0, cancelled=0, images=0)
 
     second = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()
