@@ -50,9 +50,15 @@ def record_thumbnail_make(*, record_id: int, which: Which) -> str | None:
     if not applied:
         default_storage.delete(name)
         return None
-    if current:
-        default_storage.delete(current)
+    preview_discard(name=current)
     return name
+
+
+def preview_discard(*, name: str) -> None:
+    """Remove a preview file that nothing names any more; a name that is not a preview (a
+    small result is its own preview) is left alone, as its job's result."""
+    if name and name.startswith("thumbnails/"):
+        default_storage.delete(name)
 
 
 def _stem(source: str) -> str:

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from processing.jobs import events
 from processing.lib.errors import PermanentError
+from processing.lib.imaging.thumbnail import is_preview_sized
 from vendors.thumbnails import record_thumbnail_make
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ def on_record_saved(sender, instance, created, **kwargs) -> None:
 
 
 def on_job_finished(sender, job, state, **kwargs) -> None:
+    result = job.result or {}
+    if is_preview_sized(result.get("width"), result.get("height")):
+        return  # its own preview, set with the result (jobs/services/runs.py)
     if state == "succeeded" and job.record_id:
         batch_id = str(job.batch_id) if job.batch_id else None
         transaction.on_commit(

@@ -21,6 +21,7 @@ from processing.jobs.errors import InternalFault, JobError, StorageUnavailable, 
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
 from processing.jobs.refunds import job_refund_if_ours
+from processing.jobs.selectors.held import job_held
 from processing.jobs.services.transitions import (
     CHUNK,
     JobCancelled,
@@ -32,9 +33,11 @@ from processing.jobs.services.transitions import (
 )
 from processing.jobs.states import JobState
 from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
+from processing.lib.imaging.thumbnail import is_preview_sized
 from processing.lib.media import private_part
 from processing.lib.outages import storage_fault
 from vendors.storage_journal import storage_deletions_journal
+from vendors.thumbnails import preview_discard
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def job_start(*, job_id: uuid.UUID, dispatch: int | None = None) -> Job | None:
     )
     if not taken:
         return None
-    job = Job.objects.select_related("vendor", "record", "batch").filter(pk=job_id, run_token=token).first()
+    job = job_held(job_id=job_id, run_token=token)
     if job is not None:
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
     return job
@@ -121,6 +124,8 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
     record_fields = (  # JSON (labels) is not a processed image
         dict(processed=name, processed_content_type=output.content_type, processed_at=now) if output.is_image else None
     )
+    if record_fields and is_preview_sized(output.width, output.height):
+        record_fields["processed_thumbnail"] = name  # its own preview: no preview job (engine/thumbnails.py)
     generated = _generated_record(job, output)
     try:
         finished = finish_run(
@@ -157,6 +162,8 @@ def job_succeed(*, job: Job, run_token: uuid.UUID, output: ImageOutput, input_by
             _forget_generated(generated)
         raise
     if finished:
+        if record_fields and "processed_thumbnail" in record_fields and job.record is not None:
+            preview_discard(name=job.record.processed_thumbnail.name)  # the earlier result's, as read at start
         if generated is not None:
             job.record_id = generated.pk
         job.state, job.result, job.finished_at = JobState.SUCCEEDED, result, now

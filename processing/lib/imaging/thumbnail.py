@@ -15,6 +15,11 @@ THUMBNAIL_SIDE = 320
 _WEBP_OPTIONS = {"quality": 75, "method": 4}
 
 
+def is_preview_sized(width: int | None, height: int | None, *, side: int = THUMBNAIL_SIDE) -> bool:
+    """An image no larger than its preview would be is its own preview."""
+    return bool(width and height) and max(width, height) <= side
+
+
 def thumbnail(data: bytes, *, side: int = THUMBNAIL_SIDE, max_bytes: int, max_pixels: int) -> ImageOutput:
     """Raises what load_image raises for bad input (InvalidImage, ImageTooLarge)."""
     img = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels, draft_size=(side, side))
