@@ -83,6 +83,51 @@ def usage_add(*, counts: Iterable[Count]) -> None:
         cursor.execute(sql, params)
 
 
+# Ledger rows this process has seen exist: a finishing run's UPDATE joins its row (below) only
+# once the row is known to exist. Process-local and only ever a hint: a miss costs one INSERT
+# IGNORE, a stale entry (a row removed since) one failed UPDATE and the general path.
+_known_rows: set[tuple[int, date, str, str]] = set()
+_KNOWN_ROWS_MAX = 10_000
+
+
+def foldable(counts: list[Count]) -> Count | None:
+    """The one count a finishing run's UPDATE can add itself (transitions.finish_run), joining its
+    day's row: one statement, in autocommit, instead of an UPDATE, an upsert and a COMMIT. None
+    when there are several rows to add (a pipeline's steps), or the ledger is off."""
+    if settings.USAGE_LEDGER and connection.vendor == "mysql" and len(counts) == 1:
+        return counts[0]
+    return None
+
+
+def row_ensure(count: Count) -> None:
+    """Make sure the count's day row exists (with zeros), so that an UPDATE can join it."""
+    key = (count.vendor_id, count.day, count.kind, count.step_kind)
+    if key in _known_rows:
+        return
+    usage_add(
+        counts=[Count(vendor_id=count.vendor_id, kind=count.kind, step_kind=count.step_kind, day=count.day, amounts={})]
+    )
+    if len(_known_rows) >= _KNOWN_ROWS_MAX:
+        _known_rows.clear()
+    _known_rows.add(key)
+
+
+def row_forget(count: Count) -> None:
+    _known_rows.discard((count.vendor_id, count.day, count.kind, count.step_kind))
+
+
+def row_join(count: Count, alias: str) -> tuple[str, list[Any], list[str], list[Any]]:
+    """The JOIN of the count's day row under `alias` (an inner join: no row, no change), and the
+    assignments adding its amounts: (join, its params, assignments, their params)."""
+    qn = connection.ops.quote_name
+    keys = {"vendor": count.vendor_id, "day": count.day, "kind": count.kind, "step_kind": count.step_kind}
+    on = " AND ".join(f"{alias}.{qn(UsageDay._meta.get_field(name).column)} = %s" for name in keys)
+    join = f" JOIN {qn(UsageDay._meta.db_table)} {alias} ON {on}"
+    amounts = {name: int(amount) for name, amount in count.amounts.items() if amount}
+    assignments = [f"{alias}.{qn(name)} = {alias}.{qn(name)} + %s" for name in amounts]
+    return join, list(keys.values()), assignments, list(amounts.values())
+
+
 def submitted(*, vendor_id: int, kind: str, n: int = 1) -> Count:
     return Count(vendor_id=vendor_id, kind=kind, amounts={"submitted": n})
 

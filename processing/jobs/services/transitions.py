@@ -100,12 +100,50 @@ def _finish_run_in_one_statement(
 ) -> int | None:
     """None if the compare-and-set missed; else the batch's new `done` count (0 without a batch).
     The count comes back in the statement's own OK packet, through LAST_INSERT_ID(expr): no read.
-    The ledger's upsert follows in the same transaction, sent only when the UPDATE changed the
-    row: the change and its count are committed together or not at all (one commit, one log
-    flush: cheaper than the two of an upsert in autocommit after it)."""
+    The usual case is one statement in autocommit: the UPDATE also adds the run's count to its
+    ledger row (joined, so it changes nothing if that row is missing), one log flush and no
+    transaction to open and close. Otherwise (a pipeline's several rows, a row not there) the
+    UPDATE and the ledger's upsert after it share a transaction, the upsert sent only when the
+    UPDATE changed the row: the change and its count are committed together or not at all."""
+    fold = usage.foldable(counts)
+
+    def execute() -> int | None:
+        if fold is not None:
+            usage.row_ensure(fold)
+            with connection.cursor() as cursor:
+                cursor.execute(*_finish_statement(job, target, held_by, record_fields, fields, fold))
+                if cursor.rowcount > 0:
+                    return cursor.lastrowid if job.batch_id else 0
+            usage.row_forget(fold)  # the compare-and-set missed, or the row is gone: the path below tells
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(*_finish_statement(job, target, held_by, record_fields, fields, None))
+                if cursor.rowcount <= 0:
+                    return None
+                done = cursor.lastrowid if job.batch_id else 0
+            usage.usage_add(counts=counts)
+            return done
+
+    # A deadlock rolled all of it back, and a lost connection either committed it or not; the
+    # compare-and-set makes running it again safe either way (a second run changes nothing, so
+    # counts nothing).
+    return retried_when_transient(execute)()
+
+
+def _finish_statement(
+    job: Job,
+    target: str,
+    held_by: uuid.UUID,
+    record_fields: dict[str, Any],
+    fields: dict[str, Any],
+    count: usage.Count | None,
+) -> tuple[str, list[Any]]:
+    """The multi-table UPDATE ending the run: the job, its record (when given), its batch's
+    `done`, and the count's ledger row (when given)."""
     qn = connection.ops.quote_name
     updates: list[tuple[str, type, dict[str, Any]]] = [("j", Job, {"state": target, **fields})]
     joins = ""
+    join_params: list[Any] = []
     if record_fields and job.record_id:
         updates.append(("r", Record, record_fields))
         # An inner join: a record deleted meanwhile matches nothing, so the result is refused.
@@ -120,6 +158,12 @@ def _finish_run_in_one_statement(
     if job.batch_id:
         joins += f" LEFT JOIN {qn(Batch._meta.db_table)} b ON b.{qn('id')} = j.{qn('batch_id')}"
         assignments.append(f"b.{qn('done')} = LAST_INSERT_ID(b.{qn('done')} + 1)")
+    if count is not None:
+        join, on_params, added, added_params = usage.row_join(count, "u")
+        joins += join
+        join_params += on_params
+        assignments += added
+        params += added_params
     sources = sorted(sources_of(target))
     pk, token = Job._meta.pk, Job._meta.get_field("run_token")
     sql = (
@@ -127,22 +171,8 @@ def _finish_run_in_one_statement(
         f" WHERE j.{qn('id')} = %s AND j.{qn('state')} IN ({', '.join(['%s'] * len(sources))})"
         f" AND j.{qn('run_token')} = %s"
     )
-    params += [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
-
-    def execute() -> int | None:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if cursor.rowcount <= 0:
-                    return None
-                done = cursor.lastrowid if job.batch_id else 0
-            usage.usage_add(counts=counts)
-            return done
-
-    # One transaction: a deadlock rolled all of it back, and a lost connection either committed it
-    # or not; the compare-and-set makes running it again safe either way (a second run changes
-    # nothing, so counts nothing).
-    return retried_when_transient(execute)()
+    where = [pk.get_db_prep_value(job.pk, connection), *sources, token.get_db_prep_value(held_by, connection)]
+    return sql, [*join_params, *params, *where]
 
 
 DEADLOCK_TRIES = 3
