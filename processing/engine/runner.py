@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from dramatiq.middleware import TimeLimitExceeded
 from redis.exceptions import RedisError
 
-from processing.engine import leases, metrics
+from processing.engine import leases, maintenance, metrics
 from processing.engine.rate_limits import acquire_slots
 from processing.jobs import selectors, services
 from processing.jobs.errors import InternalFault, JobError, RetryableJobError
@@ -20,7 +20,6 @@ from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
 from processing.jobs.states import JobState
-from processing.jobs.wakeup import request_admission
 from processing.lib.http.fetch import fetch_image
 from processing.lib.logcontext import job_log_context
 
@@ -75,8 +74,8 @@ def _run(job: Job) -> None:
             outcome, error_code = _execute(job)
         finally:
             metrics.run_ended(job=job, outcome=outcome, seconds=time.monotonic() - started, error_code=error_code)
-            # A slot is free: the maintenance thread admits, one pass for the ends of many jobs.
-            request_admission(kinds=[job.kind])
+            # A slot is free: this process's maintenance thread admits, one pass for many ends.
+            maintenance.admit_after_finish(job.kind)
 
 
 def _log_fields(job: Job) -> dict[str, object]:
