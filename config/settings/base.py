@@ -148,7 +148,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
-        "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "processing.engine.db_connections.DbConnections",
         "periodiq.PeriodiqMiddleware",
         "processing.engine.model_check.ModelCheck",
         "processing.engine.maintenance.Maintenance",
