@@ -1,0 +1,325 @@
+"""Background removal as users meet it (issue 25): through the API of the `make run` stack.
+
+`scripts/run-local` is started as `make run` starts it (uvicorn, the jobs worker, the previews'
+worker, the scheduler; SQLite, local files, previews on), on its own port, files and Redis
+database. Three concurrent clients each post their share of distinct 1024 px photos
+(multipart, kind=remove_bg), follow each job until it succeeds and fetch its result; timed from
+the first POST to the last result. The anchor is `rembg s` (u2netp) with three clients posting
+the same photos, interleaved round by round (the order alternates), so a busy minute slows
+both alike. Every result's pixels are compared with rembg.remove's on the same photo.
+
+    .venv/bin/python bench/api_rembg.py [--rounds 3] [--photos 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import Row  # noqa: E402
+
+CLIENTS = 3
+MODEL = "u2netp"
+POLL_S = 0.05
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """`scripts/run-local` in its own corner: a temporary SQLite file and media folder, Redis db 13."""
+
+    def __init__(self) -> None:
+        import httpx
+
+        self.dir = Path(tempfile.mkdtemp(prefix="darkroom-api-rembg-"))
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": f"sqlite:///{self.dir / 'db.sqlite3'}",
+            "MEDIA_ROOT": str(self.dir / "media"),
+            "REDIS_URL": os.environ.get("BENCH_STACK_REDIS_URL", "redis://127.0.0.1:6379/13"),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prometheus"),
+            "DRAMATIQ_PROMETHEUS_PORT": "0",  # a `make run` of the developer's own may hold 9191
+            "DRAMATIQ_NAMESPACE": "darkroom-api-bench",
+            "CACHE_KEY_PREFIX": "darkroom-api-bench",
+        }
+        (self.dir / "prometheus").mkdir()
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        self.log = open(self.dir / "run-local.log", "w+b")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(ROOT / "scripts" / "run-local")], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 300
+        token = None
+        while time.monotonic() < deadline and token is None:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"run-local exited; see {self.dir / 'run-local.log'}")
+            time.sleep(0.5)
+            self.log.seek(0)
+            if found := re.search(rb"API token \(demo\): (\S+)", self.log.read()):
+                token = found.group(1).decode()
+        if token is None:
+            raise RuntimeError(f"run-local did not start; see {self.dir / 'run-local.log'}")
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.clients = [
+            httpx.Client(base_url=self.base, timeout=600, headers={"Authorization": f"Token {token}"})
+            for _ in range(CLIENTS)
+        ]
+        self.pids = {}
+
+    def processes(self) -> dict[str, list[int]]:
+        """The stack's processes by role, for CPU figures: web, jobs worker, previews worker."""
+        import psutil
+
+        roles: dict[str, list[int]] = {"web": [], "jobs worker": [], "previews worker": [], "other": []}
+        for child in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                cmd = " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+            if "uvicorn" in cmd:
+                roles["web"].append(child.pid)
+            elif "dramatiq" in cmd and "--queues remove_bg" in cmd and "rundramatiq" not in cmd:
+                roles["jobs worker"].append(child.pid)
+            elif "dramatiq" in cmd and "--queues thumbnails" in cmd and "rundramatiq" not in cmd:
+                roles["previews worker"].append(child.pid)
+            elif "python" in cmd:
+                roles["other"].append(child.pid)
+        return roles
+
+    def run(self, images: list[bytes]) -> tuple[float, list[bytes]]:
+        todo = list(enumerate(images))
+        results: dict[int, bytes] = {}
+        lock = threading.Lock()
+
+        def client(http) -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, image = todo.pop(0)
+                posted = _retrying(
+                    lambda: http.post(
+                        "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("photo.jpg", image, "image/jpeg")}
+                    )
+                )
+                job = posted.json()
+                while job["state"] not in ("succeeded", "failed", "cancelled"):
+                    time.sleep(POLL_S)
+                    job = _retrying(lambda job_id=job["id"]: http.get(f"/api/v1/jobs/{job_id}/")).json()
+                if job["state"] != "succeeded":
+                    raise RuntimeError(f"job {job['id']} {job['state']}: {job.get('error')}")
+                data = _retrying(lambda url=job["result"]["url"]: http.get(url, follow_redirects=True)).content
+                with lock:
+                    results[index] = data
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(client, self.clients))
+        return time.perf_counter() - started, [results[i] for i in range(len(images))]
+
+    def close(self) -> None:
+        for http in self.clients:
+            http.close()
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        # run-local's processes run in sessions of their own: stop what is left of them.
+        import psutil
+
+        for proc in psutil.process_iter(["pid", "environ"]):
+            try:
+                if (proc.info["environ"] or {}).get("MEDIA_ROOT") == str(self.dir / "media"):
+                    proc.kill()
+            except psutil.Error:
+                pass
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _retrying(call):
+    """A 429 or 503 is waited out as its Retry-After says (the vendor's quota, a busy stack)."""
+    while True:
+        response = call()
+        if response.status_code in (429, 503):
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        response.raise_for_status()
+        return response
+
+
+class RembgServer:
+    def __init__(self) -> None:
+        import httpx
+
+        self.port = _free_port()
+        rembg = Path(sys.executable).with_name("rembg")
+        self.proc = subprocess.Popen(
+            [str(rembg), "s", "--host", "127.0.0.1", "--port", str(self.port), "--no-ui", "--log_level", "warning"],
+            env={**os.environ, "REMBG_HOME": os.environ.get("REMBG_HOME", str(ROOT / "var" / "rembg"))},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.clients = [httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=600) for _ in range(CLIENTS)]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                self.clients[0].get("/api")
+                return
+            except httpx.TransportError:
+                time.sleep(0.5)
+        raise RuntimeError("rembg s did not start")
+
+    def processes(self) -> dict[str, list[int]]:
+        return {"rembg s": [self.proc.pid]}
+
+    def run(self, images: list[bytes]) -> tuple[float, list[bytes]]:
+        todo = list(enumerate(images))
+        results: dict[int, bytes] = {}
+        lock = threading.Lock()
+
+        def client(http) -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    index, image = todo.pop(0)
+                response = http.post(
+                    "/api/remove", files={"file": ("photo.jpg", image, "image/jpeg")}, data={"model": MODEL}
+                )
+                response.raise_for_status()
+                with lock:
+                    results[index] = response.content
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(client, self.clients))
+        return time.perf_counter() - started, [results[i] for i in range(len(images))]
+
+    def close(self) -> None:
+        for http in self.clients:
+            http.close()
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            times = proc.cpu_times()
+            total += times.user + times.system
+            for child in proc.children(recursive=True):
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _same_pixels(results: list[bytes], references: list[bytes]) -> bool:
+    import numpy as np
+    from PIL import Image
+
+    for got, want in zip(results, references, strict=True):
+        a, b = Image.open(io.BytesIO(got)), Image.open(io.BytesIO(want))
+        if a.size != b.size or not np.array_equal(np.asarray(a.convert("RGBA")), np.asarray(b.convert("RGBA"))):
+            return False
+    return True
+
+
+def measure(*, rounds: int, count: int) -> dict:
+    from bench.photos import photos
+
+    images = photos(count * (rounds + 1))  # distinct photos in every round, and one for the warm-up
+    sides = {"darkroom": Stack(), "rembg s": RembgServer()}
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, dict[str, float]] = {name: {} for name in sides}
+    identical = True
+    try:
+        for side in sides.values():  # warm-up: sessions built, caches filled
+            side.run(images[:CLIENTS])
+        for turn in range(rounds):
+            batch = images[(turn + 1) * count : (turn + 2) * count]
+            order = list(sides) if turn % 2 == 0 else list(reversed(sides))
+            for name in order:
+                roles = sides[name].processes()
+                before = {role: _cpu_seconds(pids) for role, pids in roles.items()}
+                seconds, results = sides[name].run(batch)
+                rates[name].append(len(batch) / seconds)
+                for role, pids in roles.items():
+                    cpu[name][role] = cpu[name].get(role, 0.0) + (_cpu_seconds(pids) - before[role]) / seconds
+                print(f"#   round {turn + 1}, {name}: {rates[name][-1]:.2f} img/s", file=sys.stderr, flush=True)
+                if name == "rembg s":
+                    references = results
+                else:
+                    darkroom_results = results
+            identical = identical and _same_pixels(darkroom_results, references)
+    finally:
+        for side in sides.values():
+            side.close()
+    ratios = [d / r for d, r in zip(rates["darkroom"], rates["rembg s"], strict=True)]
+    return {
+        "rates": rates,
+        "ratios": ratios,
+        "identical": identical,
+        "cpu": {name: {role: round(100 * v / rounds) for role, v in roles.items()} for name, roles in cpu.items()},
+    }
+
+
+def run(smoke: bool) -> list[Row]:
+    figures = measure(rounds=1 if smoke else 3, count=CLIENTS if smoke else 24)
+    rates, ratios = figures["rates"], figures["ratios"]
+    n = 3 if smoke else 24
+    cpu = "; ".join(f"{role} {pct} %" for role, pct in figures["cpu"]["darkroom"].items())
+    return [
+        Row("api rembg", f"remove_bg through the make run stack's API, {n} photos 1024 px, 3 clients (median of {len(ratios)} rounds)",
+            round(statistics.median(rates["darkroom"]), 2), "img/s", "rembg s, 3 clients, interleaved",
+            round(statistics.median(rates["rembg s"]), 2)),
+        Row("api rembg", "per-round ratios darkroom / rembg s", ", ".join(f"{r:.2f}" for r in ratios)),
+        Row("api rembg", "pixels identical to rembg s (u2netp) on every photo", str(figures["identical"])),
+        Row("api rembg", "CPU per process during darkroom rounds (100 % = one core)", cpu),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--photos", type=int, default=24)
+    args = parser.parse_args()
+    figures = measure(rounds=args.rounds, count=args.photos)
+    print(figures)
+
+
+if __name__ == "__main__":
+    main()
