@@ -31,7 +31,7 @@ def test_a_job_that_uses_its_attempts_ends_failed_inspectable_and_can_be_rerun(w
     assert job.state == "failed"
     assert job.attempts == job.max_attempts == 3
     assert job.error_code == "upstream_unavailable" and "endpoint is down" in job.error_message
-    assert "RetryableJobError" in job.error_traceback
+    assert "TemporaryError" in job.error_traceback
     assert job.started_at and job.finished_at
     at = [e["at"] for e in job.attempt_errors]
     assert at == sorted(at) and len(at) == 3

@@ -225,7 +225,7 @@ def test_a_finish_whose_ledger_row_is_locked_is_rolled_back_whole_and_made_once(
     """The change and its count are one transaction: when the upsert waits too long for the day's
     row (held by another connection), the job's change is rolled back with it and the whole is
     tried again — one failure, counted once, never a finished job missing from the ledger."""
-    from processing.jobs.errors import InvalidImage
+    from processing.lib.errors import InvalidImage
     from tests.support.row_locks import rows_locked
 
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
@@ -240,7 +240,7 @@ def test_a_finish_whose_ledger_row_is_locked_is_rolled_back_whole_and_made_once(
 def test_a_finish_whose_connection_is_killed_is_counted_once(vendor_a):
     from django.db import connection
 
-    from processing.jobs.errors import InvalidImage
+    from processing.lib.errors import InvalidImage
     from tests.support.row_locks import server_connection
 
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))

