@@ -36,7 +36,9 @@ def problem(*, code: str, detail: str, status: int, field: str | None = None, **
     }
 
 
-def problem_response(*, code: str, detail: str, status: int, field: str | None = None, **extensions: Any):
+def problem_response(
+    *, code: str, detail: str, status: int, field: str | None = None, **extensions: Any
+) -> JsonResponse:
     """A plain Django response with the problem; DRF views go through the API's exception handler."""
     body = problem(code=code, detail=detail, status=status, field=field, **extensions)
     return JsonResponse(body, status=status, content_type=MEDIA_TYPE)

@@ -13,8 +13,11 @@ from processing.lib.imaging.output import ImageOutput
 
 
 class Limits(Protocol):
-    max_bytes: int
-    max_pixels: int
+    @property
+    def max_bytes(self) -> int: ...
+
+    @property
+    def max_pixels(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class Answer:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 class BodyTooLarge(ImageTooLarge):
@@ -73,7 +73,7 @@ def safe_request(
     timeouts raise httpx's own exceptions (TransportError, TimeoutException) for the caller to name."""
     deadline = time.monotonic() + timeout_s
     parts = check_url(url)
-    host, port = parts.hostname, port_of(parts)
+    host, port = parts.hostname or "", port_of(parts)  # check_url refused a URL without a host
     last_error: Exception | None = None
     with httpx.Client(follow_redirects=False, trust_env=False) as client:
         for address in checked_addresses(host, port, policy):

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import httpx
 
 from processing.lib.errors import ImageTooLarge, InvalidImage, PermanentError, TemporaryError, UrlUnreachable
-from processing.lib.http.client import BodyTooLarge, parse_retry_after, safe_request
+from processing.lib.http.client import Answer, BodyTooLarge, parse_retry_after, safe_request
 from processing.lib.http.guard import AddressPolicy, check_url
 from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
 
@@ -45,7 +45,7 @@ def fetch_image(url: str, *, policy: AddressPolicy, max_bytes: int, timeout_s: f
     raise PermanentError(f"{url} redirected more than {MAX_REDIRECTS} times", code="url_fetch_failed")
 
 
-def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int):
+def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int) -> Answer:
     try:
         return safe_request(
             "GET",
