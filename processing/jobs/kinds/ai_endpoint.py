@@ -13,6 +13,7 @@ the output as ImageOutput.usage and is stored as the job's result["usage"].
 import dataclasses
 import logging
 from contextlib import ExitStack
+from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
@@ -27,7 +28,7 @@ from processing.jobs.ai.providers import (
     no_answer,
     send,
 )
-from processing.jobs.kinds.base import KindParams, OfferedChoiceField, Processor, RetryPolicy
+from processing.jobs.kinds.base import KindParams, Limits, OfferedChoiceField, Processor, Progress, RetryPolicy
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.concurrency import concurrency_slot, rate_slot
 from processing.lib.errors import InvalidOptions, PermanentError, TemporaryError
@@ -73,7 +74,7 @@ class AiEndpointParams(KindParams):
         return attrs
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     from processing.lib.imaging.inspect import load_image
 
     if data:

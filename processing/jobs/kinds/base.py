@@ -33,9 +33,7 @@ class Progress(Protocol):
 
 
 class Runner(Protocol):
-    def __call__(
-        self, data: bytes | None, params: dict[str, Any], *, limits: Limits, progress: Progress
-    ) -> ImageOutput: ...
+    def __call__(self, data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class OfferedChoiceField(serializers.ChoiceField):
     """One of what this deployment offers (`offered()`, read from the settings when asked), so
     validation and the API schema always name the same values."""
 
-    def __init__(self, offered: Callable[[], Iterable[str]], **kwargs):
+    def __init__(self, offered: Callable[[], Iterable[str]], **kwargs: Any) -> None:
         self.offered = offered
         super().__init__(choices=[], **kwargs)
 
@@ -84,10 +82,10 @@ class OfferedChoiceField(serializers.ChoiceField):
         return {value: value for value in self.offered()}
 
     @choices.setter
-    def choices(self, _ignored) -> None:
+    def choices(self, _ignored: object) -> None:
         pass
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         offered = list(self.choices)
         if not isinstance(data, str) or data not in offered:
             raise serializers.ValidationError(f"{self.field_name} must be one of {offered}", code="invalid_choice")
@@ -97,13 +95,13 @@ class OfferedChoiceField(serializers.ChoiceField):
 class OfferedSwitch(serializers.BooleanField):
     """A switch that can be turned on only where `offered()` says the feature is installed."""
 
-    def __init__(self, offered: Callable[[], bool], unavailable: str, **kwargs):
+    def __init__(self, offered: Callable[[], bool], unavailable: str, **kwargs: Any) -> None:
         self.offered = offered
         self.unavailable = unavailable
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
+    def to_internal_value(self, data: Any) -> bool:
+        value: bool = super().to_internal_value(data)
         if value and not self.offered():
             raise serializers.ValidationError(self.unavailable, code="unavailable")
         return value
@@ -123,7 +121,7 @@ class KindParams(serializers.Serializer):
 
     required_when: tuple[RequiredWhen, ...] = ()
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for rule in self.required_when:
             value = attrs.get(rule.field, self.fields[rule.field].default)
             missing = [name for name in rule.fields if attrs.get(name) is None]

@@ -5,11 +5,14 @@ Each step's params are validated by its own processor when the job is created; p
 reported per step.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.jobs.kinds.base import Limits, Processor, Progress, RetryPolicy
 from processing.jobs.kinds.registry import get_processor
 from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.output import ImageOutput
 
 MAX_STEPS = 10
 # Progress the runner leaves to processing (between "reading" at 20 % and "storing" at 80 %).
@@ -40,7 +43,7 @@ class PipelineParams(serializers.Serializer):
         return cleaned
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     steps = params["steps"]
     output = None
     for index, step in enumerate(steps):
@@ -55,6 +58,8 @@ def run(data, params, *, limits, progress):
             data = output.data
 
         output = get_processor(step["kind"]).run(data, step["params"], limits=limits, progress=_quiet)
+    if output is None:  # PipelineParams asks for at least one step
+        raise InvalidOptions("a pipeline needs at least one step")
     return output
 
 

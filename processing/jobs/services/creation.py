@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 def resolve_priority(*, vendor: Vendor, priority: str | int | None) -> int:
     if priority is None or priority == "":
-        return vendor_limits(vendor=vendor)["default_priority"]
+        default = vendor_limits(vendor=vendor)["default_priority"]
+        assert default is not None  # Plan.default_priority is not null
+        return default
     return parse_priority(priority)
 
 
@@ -44,7 +46,7 @@ def parse_priority(priority: str | int) -> Priority:
         raise InvalidPriority(str(exc)) from None
 
 
-def check_upload(upload: UploadedFile) -> None:
+def check_upload(upload: UploadedFile[bytes]) -> None:
     """The only image work on the request path: is there something, small enough, and do its
     leading bytes say it is an allowed raster image (record_create checks that again)."""
     if not upload.size:
@@ -88,7 +90,9 @@ def _checked(*, vendor: Vendor, kind: str, params: dict[str, Any] | None, priori
     )
 
 
-def _inputs_check(*, vendor: Vendor, records: list[Record], uploads: list[UploadedFile], image_urls: list[str]) -> None:
+def _inputs_check(
+    *, vendor: Vendor, records: list[Record], uploads: list[UploadedFile[bytes]], image_urls: list[str]
+) -> None:
     """Then their inputs: the records are the vendor's, the uploads are images, the URLs' syntax
     (the worker resolves and fetches)."""
     if any(record.vendor_id != vendor.pk for record in records):
@@ -99,7 +103,7 @@ def _inputs_check(*, vendor: Vendor, records: list[Record], uploads: list[Upload
         check_image_url(url)
 
 
-def _stored(*, vendor: Vendor, project: Project | None, uploads: list[UploadedFile]) -> list[Record]:
+def _stored(*, vendor: Vendor, project: Project | None, uploads: list[UploadedFile[bytes]]) -> list[Record]:
     """The uploads as records of `project` (the vendor's default one when None)."""
     if not uploads:
         return []
@@ -120,7 +124,7 @@ def job_create(
     params: dict[str, Any] | None = None,
     priority: str | int | None = None,
     record: Record | None = None,
-    upload: UploadedFile | None = None,
+    upload: UploadedFile[bytes] | None = None,
     image_url: str | None = None,
     project: Project | None = None,
     batch: Batch | None = None,
@@ -174,7 +178,7 @@ def batch_create(
     params: dict[str, Any] | None = None,
     priority: str | int | None = None,
     records: list[Record] | None = None,
-    uploads: list[UploadedFile] | None = None,
+    uploads: list[UploadedFile[bytes]] | None = None,
     image_urls: list[str] | None = None,
     project: Project | None = None,
     idempotency: IdempotencyKey | None = None,

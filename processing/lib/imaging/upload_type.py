@@ -3,7 +3,7 @@ display metadata, never what is stored or served."""
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Protocol
 
 from processing.lib.errors import UnsupportedImage
 from processing.lib.imaging.sniff import ACCEPTED_NAMES, ALLOWED_CONTENT_TYPES, sniff_content_type
@@ -24,7 +24,15 @@ assert set(EXTENSIONS) == ALLOWED_CONTENT_TYPES
 _HEAD = 1024  # enough for every signature sniff_content_type knows, SVG's included
 
 
-def upload_content_type(upload: BinaryIO) -> str:
+class Readable(Protocol):
+    """A file opened for reading bytes, such as an upload."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def upload_content_type(upload: Readable) -> str:
     """The allowed raster type the upload's leading bytes announce; UnsupportedImage for anything else: HTML, SVG, PDF, scripts, unknown bytes. The upload's
     position is left at the start."""
     upload.seek(0)
