@@ -60,8 +60,7 @@ def record_upload(request, pk, *, vendor):
 @vendor_view
 def jobs_start(request, pk, *, vendor):
     """Start one kind of work on the selected photos: one batch, answered before any of it runs."""
-    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
-    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    project, all_ids = _project_and_record_ids(vendor=vendor, project_id=pk)
     form = StartForm(request.POST, record_ids=all_ids)
     if not form.is_valid():
         return _form_refused(request, project, form)
@@ -87,8 +86,7 @@ def jobs_start(request, pk, *, vendor):
 @vendor_view
 def records_delete(request, pk, *, vendor):
     """Delete the selected photos with everything they stored (the page asked to confirm first)."""
-    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
-    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    project, all_ids = _project_and_record_ids(vendor=vendor, project_id=pk)
     form = DeleteForm(request.POST, record_ids=all_ids)
     if not form.is_valid():
         return _form_refused(request, project, form)
@@ -118,6 +116,12 @@ def image_generate(request, pk, *, vendor):
     except DarkroomError as exc:
         return _start_refused(request, project, exc)
     return _started(request, project, "Generating: the image joins the photos when it is ready.", {"job": str(job.pk)})
+
+
+def _project_and_record_ids(*, vendor, project_id):
+    """The vendor's project (404 otherwise) and the ids of its photos, which a selection must be among."""
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=project_id), "project")
+    return project, list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
 
 
 def _start_charged(*, vendor, kind: str, count: int, params):
