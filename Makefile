@@ -59,6 +59,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: install services
 	$(PY) bench/run_all.py

@@ -124,7 +124,7 @@ class Stack:
                         return
                     index, image = todo.pop(0)
                 posted = _retrying(
-                    lambda: http.post(
+                    lambda image=image: http.post(
                         "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("photo.jpg", image, "image/jpeg")}
                     )
                 )

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs import services as job_services
-from processing.jobs.errors import PermanentJobError
+from processing.lib.errors import PermanentError
 from processing.lib.imaging.output import ImageOutput, json_output
 from tests.support.photos import image_bytes
 from vendors import services
@@ -49,8 +49,8 @@ def fail_job(job, message: str = "the input is not an image", code: str = "inval
     job_services.job_fail(
         job=taken,
         run_token=taken.run_token,
-        error=PermanentJobError(message, code=code),
-        traceback=f'Traceback (most recent call last):\n  File "runner.py", line 1\nPermanentJobError: {message}',
+        error=PermanentError(message, code=code),
+        traceback=f'Traceback (most recent call last):\n  File "runner.py", line 1\nPermanentError: {message}',
     )
     taken.refresh_from_db()
     return taken

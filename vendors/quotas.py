@@ -9,11 +9,17 @@ bulk request that does not fit is refused whole.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from django.conf import settings
+from django_ratelimit.core import _split_rate, get_usage
+
+from processing.lib.errors import DarkroomError
 from processing.lib.http.client_ip import client_address, trusted_proxies
 from processing.lib.redis import get_redis
 from vendors.models import Vendor
@@ -56,18 +62,31 @@ class QuotaUsage:
     def description(self) -> str:
         return DESCRIPTIONS.get(self.name, self.name)
 
+    @property
+    def reset_iso(self) -> str | None:
+        """When the window resets, as the API says it (ISO 8601); None for a quota without one."""
+        return self.reset_at.isoformat() if self.reset_at else None
 
-class QuotaExceeded(Exception):
+
+class QuotaExceeded(DarkroomError):
     """A charge did not fit; nothing was counted. `usage` is the quota that refused it."""
+
+    code = "rate_limited"
+    status = 429
 
     def __init__(self, usage: QuotaUsage, requested: int):
         self.usage = usage
         self.requested = requested
-        reset = usage.reset_at.isoformat() if usage.reset_at else "later"
         super().__init__(
             f"rate limit of {usage.limit} {usage.description} per {_window_text(usage.window_s)} reached "
-            f"({usage.remaining} left, {requested} asked); it resets at {reset}"
+            f"({usage.remaining} left, {requested} asked); it resets at {usage.reset_iso or 'later'}"
         )
+
+    def problem_extensions(self) -> dict[str, Any]:
+        return {"limit": self.usage.name, "reset_at": self.usage.reset_iso}
+
+    def problem_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s), **rate_limit_headers(self.usage)}
 
     @property
     def retry_after_s(self) -> int:
@@ -76,9 +95,12 @@ class QuotaExceeded(Exception):
         return max(1, int((self.usage.reset_at - datetime.now(UTC)).total_seconds() + 0.999))
 
 
-class StorageQuotaExceeded(Exception):
+class StorageQuotaExceeded(DarkroomError):
     """An upload would take the vendor's stored originals over its storage quota; nothing was
     stored. Not a window that resets: room comes back when records go, or with a larger plan."""
+
+    code = "storage_quota_exceeded"
+    status = 413
 
     def __init__(self, *, used: int, limit: int, requested: int):
         self.used, self.limit, self.requested = used, limit, requested
@@ -86,6 +108,9 @@ class StorageQuotaExceeded(Exception):
             f"storage quota of {limit} bytes reached ({max(0, limit - used)} left, {requested} asked); "
             "remove records or ask for a larger plan"
         )
+
+    def problem_extensions(self) -> dict[str, Any]:
+        return {"limit": "storage_bytes", "used": self.used, "limit_bytes": self.limit}
 
 
 def _window_text(seconds: int) -> str:
@@ -262,6 +287,30 @@ def tightest(usages: list[QuotaUsage]) -> QuotaUsage | None:
     return min(limited, key=lambda usage: (usage.remaining, usage.reset_at)) if limited else None
 
 
+def _seconds_left(usage: QuotaUsage, now: datetime) -> int:
+    return max(0, math.ceil((usage.reset_at - now).total_seconds())) if usage.reset_at else 0
+
+
+def rate_limit_headers(*usages: QuotaUsage) -> dict[str, str]:
+    """The fields of draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` names every limited
+    quota the request counted against (q: limit, w: window in seconds) and `RateLimit` says where
+    each stands (r: remaining, t: seconds to its reset), the closest to running out first. Beside
+    them the older X-RateLimit-* of that closest one."""
+    latest = {usage.name: usage for usage in usages if usage.limit is not None}
+    first = tightest(list(latest.values()))
+    if first is None:
+        return {}
+    ordered = [first, *(usage for name, usage in latest.items() if name != first.name)]
+    now = datetime.now(UTC)
+    return {
+        "RateLimit-Policy": ", ".join(f'"{u.name}";q={u.limit};w={u.window_s}' for u in ordered),
+        "RateLimit": ", ".join(f'"{u.name}";r={u.remaining};t={_seconds_left(u, now)}' for u in ordered),
+        "X-RateLimit-Limit": str(first.limit),
+        "X-RateLimit-Remaining": str(first.remaining),
+        "X-RateLimit-Reset": str(int((first.reset_at or now).timestamp())),
+    }
+
+
 ANONYMOUS_GROUP = "darkroom.anonymous"
 
 
@@ -270,8 +319,6 @@ def client_ip(request) -> str:
     sign-in lockouts (AXES_CLIENT_IP_CALLABLE): REMOTE_ADDR, or, when that is a proxy listed in
     TRUSTED_PROXIES (FORWARDED_ALLOW_IPS, which the ASGI server reads too), the address
     X-Forwarded-For names behind it. A spoofed X-Forwarded-For from anyone else is ignored."""
-    from django.conf import settings
-
     return client_address(
         peer=request.META.get("REMOTE_ADDR", ""),
         forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", ""),
@@ -283,9 +330,6 @@ def anonymous_consume(*, request) -> QuotaUsage:
     """Count one request of an anonymous caller or a sign-in attempt against its IP's limit
     (ANON_RATE_LIMIT, e.g. "100/15m"), with django-ratelimit over the Redis cache. Raises
     QuotaExceeded once the IP is over it."""
-    from django.conf import settings
-    from django_ratelimit.core import _split_rate, get_usage
-
     rate = settings.ANON_RATE_LIMIT
     limit, window = _split_rate(rate)
     usage = get_usage(request, group=ANONYMOUS_GROUP, key="ip", rate=rate, increment=True)

@@ -18,8 +18,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image, UnidentifiedImageError
 
-from processing.lib.errors import InvalidOptions
+from processing.lib.errors import InvalidOptions, OverLimit
 from processing.lib.imaging.upload_type import stored_name, upload_content_type
 from vendors.models import ApiToken, Membership, Plan, Project, Record, Vendor
 from vendors.quotas import StorageQuotaExceeded
@@ -67,6 +68,19 @@ LAST_USED_EVERY_S = 60
 MAX_TOKENS_PER_USER = 20
 
 
+class NeverExpiringKeyNotAllowed(InvalidOptions):
+    """A key that never expires, asked for on a plan without them: a refusal by policy."""
+
+    code = "never_expiring_key_not_allowed"
+    status = 403
+    field = "ttl_days"
+
+
+class KeyLifetimeTooLong(InvalidOptions):
+    code = "key_lifetime_too_long"
+    field = "ttl_days"
+
+
 def api_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -79,20 +93,17 @@ def _new_key() -> tuple[str, str, str]:
 def _expiry(*, user: AbstractBaseUser, ttl_days: int | None) -> datetime | None:
     """When a key of `user` made now expires: API_TOKEN_TTL_DAYS from now when `ttl_days` is None,
     never more. `ttl_days` 0 (never) only where every vendor of the user is on a plan that allows
-    it (Plan.never_expiring_api_keys), InvalidOptions never_expiring_key_not_allowed otherwise;
-    more than the cap, key_lifetime_too_long. So a stolen key cannot mint keys that outlive the
+    it (Plan.never_expiring_api_keys), NeverExpiringKeyNotAllowed otherwise; more
+    than the cap, KeyLifetimeTooLong. So a stolen key cannot mint keys that outlive the
     rules."""
     cap = settings.API_TOKEN_TTL_DAYS  # 0: keys never expire in this deployment, nothing to cap
     days = cap if ttl_days is None else ttl_days
     if days == 0 and cap and not never_expiring_api_keys_allowed(user=user):
-        raise InvalidOptions(
-            f"ttl_days 0 (never expires) is not allowed on your plan; give 1 to {cap} days",
-            code="never_expiring_key_not_allowed",
+        raise NeverExpiringKeyNotAllowed(
+            f"ttl_days 0 (never expires) is not allowed on your plan; give 1 to {cap} days"
         )
     if cap and days > cap:
-        raise InvalidOptions(
-            f"ttl_days is at most {cap} (API_TOKEN_TTL_DAYS), not {days}", code="key_lifetime_too_long"
-        )
+        raise KeyLifetimeTooLong(f"ttl_days is at most {cap} (API_TOKEN_TTL_DAYS), not {days}")
     return timezone.now() + timedelta(days=days) if days else None
 
 
@@ -101,7 +112,7 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """A new token and its key. Only the hash is kept: show the key now, it cannot be read again.
     It expires after `ttl_days` (API_TOKEN_TTL_DAYS when None, never later; see _expiry). At most
-    MAX_TOKENS_PER_USER (InvalidOptions with code too_many_tokens beyond), also under concurrent
+    MAX_TOKENS_PER_USER (OverLimit with code too_many_tokens beyond), also under concurrent
     requests: the user's row is locked while the keys are counted and the new one is written."""
     expires_at = _expiry(user=user, ttl_days=ttl_days)
     key, prefix, digest = _new_key()
@@ -109,7 +120,7 @@ def api_token_create(
         if capped:
             get_user_model().objects.select_for_update().filter(pk=user.pk).first()
             if ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
-                raise InvalidOptions(
+                raise OverLimit(
                     f"at most {MAX_TOKENS_PER_USER} API keys per user; revoke one first", code="too_many_tokens"
                 )
         token = ApiToken.objects.create(
@@ -246,8 +257,6 @@ def _header_dimensions(upload: UploadedFile) -> tuple[int | None, int | None]:
     """Width and height as the photo is shown (a camera turned on its side says so in EXIF), from
     the header alone (no decoding); None for what is not an image. The worker checks the image
     properly before any work."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         upload.seek(0)
         with Image.open(upload) as img:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -17,8 +18,6 @@ logger = logging.getLogger(__name__)
 
 def on_sign_in_failed(sender, credentials: dict, request=None, **kwargs) -> None:
     """After axes has counted the failure (its receiver is connected first: its app comes first)."""
-    from axes.models import AccessAttempt
-
     username = (credentials or {}).get("username")
     threshold = settings.AXES_USERNAME_ALERT_FAILURES
     if not username or threshold <= 0:

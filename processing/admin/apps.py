@@ -9,4 +9,4 @@ class AdminSiteConfig(AppConfig):
     verbose_name = "Darkroom admin"
 
     def ready(self) -> None:
-        from processing.admin import jobs, vendors  # noqa: F401 -- registers the model admins
+        from processing.admin import jobs, vendors, webhooks  # noqa: F401 -- registers the model admins

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.views import APIView
 
@@ -44,8 +46,5 @@ def parse_id(value) -> int | None:
 
 def path_parameter(name: str, kind: str):
     """The OpenAPI description of an id in the path (the URL pattern itself takes any text)."""
-    from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter
-
     types = {"uuid": OpenApiTypes.UUID, "int": OpenApiTypes.INT}
     return OpenApiParameter(name, types[kind], OpenApiParameter.PATH)

@@ -1,25 +1,26 @@
 """One error shape everywhere: RFC 9457 problem details (`application/problem+json`) with `code`
 and `field` members (processing/lib/problems.py). Every exception a view lets out is converted
-here, so code that raises DRF exceptions, JobErrors, QuotaExceeded or Http404 needs nothing else."""
+here, so code that raises DRF exceptions, Darkroom's errors (which carry their answer,
+processing/lib/errors.py) or Http404 needs nothing else."""
 
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from processing.api.limits import rate_limit_headers
-from processing.jobs.errors import JobError
-from processing.jobs.states import InvalidTransition
 from processing.lib import problems
+from processing.lib.errors import DarkroomError, PortRefused, ProcessingError, RefusedAddress
 from processing.lib.outages import outage_of
-from vendors.quotas import QuotaExceeded, StorageQuotaExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -52,75 +53,32 @@ class Conflict(exceptions.APIException):
         self.field = field
 
 
-# A well-formed URL (the schema's pattern) that Darkroom will not call: a private or loopback
-# address, a port not allowed. A refusal by policy, not a malformed request: 403.
-REFUSED_DESTINATIONS = {"url_refused": status.HTTP_403_FORBIDDEN, "port_refused": status.HTTP_403_FORBIDDEN}
-
-# Service errors that are not a 400: the request is valid but what exists does not allow it.
-JOB_ERROR_STATUSES = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "too_many_webhooks": status.HTTP_409_CONFLICT,
-    "too_many_tokens": status.HTTP_409_CONFLICT,
-    "never_expiring_key_not_allowed": status.HTTP_403_FORBIDDEN,  # a key that never expires, on a plan without them
-    **REFUSED_DESTINATIONS,
-}
-
-# The request field a service error is about.
-JOB_ERROR_FIELDS = {
-    "invalid_params": "params",
-    "params_too_large": "params",
-    "unsupported_image": "image",
-    "invalid_priority": "priority",
-    "invalid_url": "image_url",
-    "empty_upload": "image",
-    "image_too_large": "image",
-    "key_lifetime_too_long": "ttl_days",
-    "never_expiring_key_not_allowed": "ttl_days",
-}
+# A serializer's URL field refused by the address policy (processing/lib/errors.py): its status.
+REFUSED_DESTINATIONS = {error.code: error.status for error in (RefusedAddress, PortRefused)}
 
 
-def rate_limited_response(exc: QuotaExceeded) -> Response:
-    response = error_response(
-        code="rate_limited",
-        message=str(exc),
-        http_status=status.HTTP_429_TOO_MANY_REQUESTS,
-        limit=exc.usage.name,
-        reset_at=exc.usage.reset_at.isoformat() if exc.usage.reset_at else None,
+def darkroom_error_response(error: DarkroomError) -> Response:
+    """The answer its class carries (processing/lib/problems.py), as a DRF response."""
+    if isinstance(error, ProcessingError) and error.detail != error.message:  # the caller reads the message
+        logger.info("refused %s: %s", error.code, error.detail, extra={"code": error.code})  # operators the detail
+    return Response(
+        problems.problem_of(error),
+        status=error.status,
+        headers=error.problem_headers(),
+        content_type=problems.MEDIA_TYPE,
     )
-    response["Retry-After"] = str(exc.retry_after_s)
-    for name, value in rate_limit_headers(exc.usage).items():
-        response[name] = value
-    return response
 
 
 def exception_handler(exc, context):
     down = outage_of(exc)
     if down is not None:
         return outage_response(down)
-    if isinstance(exc, QuotaExceeded):
-        return rate_limited_response(exc)
-    if isinstance(exc, StorageQuotaExceeded):
-        return error_response(
-            code="storage_quota_exceeded",
-            message=str(exc),
-            http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            limit="storage_bytes",
-            used=exc.used,
-            limit_bytes=exc.limit,
-        )
+    if isinstance(exc, DarkroomError):
+        return darkroom_error_response(exc)
     if isinstance(exc, RequestDataTooBig):  # raised while the body is parsed
         return error_response(code="too_large", message=str(exc), http_status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed multipart body
         return error_response(code="bad_request", message=str(exc), http_status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, JobError):
-        if exc.detail != exc.message:  # the caller reads the message; operators the detail
-            logger.info("refused %s: %s", exc.code, exc.detail, extra={"code": exc.code})
-        http_status = JOB_ERROR_STATUSES.get(exc.code, status.HTTP_400_BAD_REQUEST)
-        return error_response(
-            code=exc.code, message=exc.message, field=JOB_ERROR_FIELDS.get(exc.code), http_status=http_status
-        )
-    if isinstance(exc, InvalidTransition):
-        return error_response(code="invalid_state", message=str(exc), http_status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "not found")
     elif isinstance(exc, DjangoPermissionDenied):
@@ -144,8 +102,6 @@ def exception_handler(exc, context):
 
 def not_found_handler(request, exception=None):
     """JSON 404 under /api/, Django's page elsewhere."""
-    from django.views.defaults import page_not_found
-
     if request.path.startswith("/api/"):
         return problems.problem_response(code="not_found", detail=f"no such endpoint: {request.path}", status=404)
     return page_not_found(request, exception)
@@ -153,8 +109,6 @@ def not_found_handler(request, exception=None):
 
 def outage_response(down: str):
     """503 with Retry-After, in the problem shape: the database or Redis is away for now."""
-    from django.conf import settings
-
     retry_after = int(settings.OUTAGE_RETRY_AFTER_S)
     response = problems.problem_response(
         code="service_unavailable",
@@ -170,10 +124,6 @@ def server_error_handler(request):
     """503 when the error was an outage of the database or Redis (every path: the API, the
     portal, the admin); else JSON 500 under /api/ (a bug, never bad input), Django's page elsewhere.
     Django calls this inside the `except` that caught the error, so it is at hand."""
-    import sys
-
-    from django.views.defaults import server_error
-
     down = outage_of(sys.exc_info()[1])
     if down is not None:
         return outage_response(down)

@@ -29,7 +29,7 @@ from processing.api.events.stream import (
 )
 from processing.api.schema import errors
 from processing.jobs import selectors
-from processing.jobs.errors import InvalidParams
+from processing.lib.errors import InvalidOptions
 from processing.lib.found import found
 
 
@@ -84,7 +84,7 @@ class EventStreamApi(DarkroomApiView):
         vendor = self.vendor(request)
         job_id, batch_id = _uuid_param(request, "job"), _uuid_param(request, "batch")
         if (job_id is None) == (batch_id is None):
-            raise InvalidParams("give exactly one of `job` or `batch`", code="invalid_query")
+            raise InvalidOptions("give exactly one of `job` or `batch`", code="invalid_query")
         if job_id is not None:
             found(selectors.job_get(vendor=vendor, job_id=job_id), "job")
             read = job_snapshot_reader(vendor=vendor, job_id=job_id, request=request)

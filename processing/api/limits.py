@@ -3,10 +3,8 @@ where the caller stands. The counting itself lives in vendors/quotas.py."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
@@ -45,32 +43,8 @@ def limit_anonymous(request) -> None:
         remember(request, [quotas.anonymous_consume(request=request)])
 
 
-def _seconds_left(usage: quotas.QuotaUsage, now: datetime) -> int:
-    return max(0, math.ceil((usage.reset_at - now).total_seconds())) if usage.reset_at else 0
-
-
-def rate_limit_headers(*usages: quotas.QuotaUsage) -> dict[str, str]:
-    """The fields of draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` names every limited
-    quota the request counted against (q: limit, w: window in seconds) and `RateLimit` says where
-    each stands (r: remaining, t: seconds to its reset), the closest to running out first. Beside
-    them the older X-RateLimit-* of that closest one."""
-    latest = {usage.name: usage for usage in usages if usage.limit is not None}
-    first = quotas.tightest(list(latest.values()))
-    if first is None:
-        return {}
-    ordered = [first, *(usage for name, usage in latest.items() if name != first.name)]
-    now = datetime.now(UTC)
-    return {
-        "RateLimit-Policy": ", ".join(f'"{u.name}";q={u.limit};w={u.window_s}' for u in ordered),
-        "RateLimit": ", ".join(f'"{u.name}";r={u.remaining};t={_seconds_left(u, now)}' for u in ordered),
-        "X-RateLimit-Limit": str(first.limit),
-        "X-RateLimit-Remaining": str(first.remaining),
-        "X-RateLimit-Reset": str(int((first.reset_at or now).timestamp())),
-    }
-
-
 def add_rate_limit_headers(request, response) -> None:
     if "RateLimit" in response:  # a refusal already says which quota refused it
         return
-    for name, value in rate_limit_headers(*getattr(request, USAGES_ATTR, [])).items():
+    for name, value in quotas.rate_limit_headers(*getattr(request, USAGES_ATTR, [])).items():
         response[name] = value

@@ -11,11 +11,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from processing.api.kind_schemas import BULK_INPUTS, JOB_INPUTS, job_body
-from processing.jobs.errors import InvalidParams
-from processing.jobs.kinds import PROCESSORS, get_processor
+from processing.jobs.errors import InvalidInput
+from processing.jobs.kinds import PROCESSORS
 from processing.jobs.models import Job
 from processing.jobs.representation import job_representation, result_url
+from processing.jobs.selectors import MAX_DAYS
+from processing.jobs.services import one_input_check
 from processing.jobs.services.exports import export_download_url
+from processing.lib.errors import InvalidOptions
 from processing.lib.http.guard import check_url
 from vendors.models import Export, Priority, Project, ProjectDeletion, Record
 
@@ -77,7 +80,7 @@ class ImageUrlField(serializers.CharField):
         url = super().to_internal_value(data)
         try:
             check_url(url, name=self.field_name or "url")
-        except InvalidParams as exc:
+        except InvalidOptions as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from None
         return url
 
@@ -104,13 +107,11 @@ class JobCreateInput(JobInputFields):
 
     def validate(self, attrs):
         given = [name for name in ("image", "record", "image_url") if name in attrs]
-        # A kind that works from its parameters alone (inputs has "none", e.g. an ai_endpoint
-        # generating from a prompt) may be given no input at all, in JSON: a form carries one.
-        takes_none = not self.context.get("form") and "none" in get_processor(attrs["kind"]).inputs
-        if len(given) > 1 or (not given and not takes_none):
-            raise serializers.ValidationError(
-                {"image": "give exactly one input: an uploaded `image`, a `record` id or an `image_url`"}
-            )
+        try:
+            # A prompt-only kind may be given no input at all, in JSON: a form carries one.
+            one_input_check(kind=attrs["kind"], given=given, none_allowed=not self.context.get("form"))
+        except InvalidInput as exc:
+            raise serializers.ValidationError({"image": exc.message}) from None
         return attrs
 
 
@@ -382,8 +383,6 @@ class UsageQuery(serializers.Serializer):
         self.fields["kind"].choices = sorted(PROCESSORS)
 
     def validate(self, attrs):
-        from processing.jobs.selectors import MAX_DAYS
-
         end = attrs.get("to") or timezone.now().date()
         start = attrs.get("from") or end - timedelta(days=29)
         if start > end:

@@ -4,21 +4,21 @@ from processing.api import (
     bulk_views,
     events_views,
     export_views,
+    job_views,
     project_views,
     token_views,
     usage_views,
-    views,
     webhook_views,
 )
 
 # Object ids are matched as any text and looked up by the selectors, so a malformed id is the
 # same JSON 404 as an unknown one (a converter would answer Django's HTML 404).
 urlpatterns = [
-    path("jobs/", views.JobListCreateApi.as_view(), name="job-list"),
+    path("jobs/", job_views.JobListCreateApi.as_view(), name="job-list"),
     path("jobs/bulk/", bulk_views.BulkCreateApi.as_view(), name="job-bulk"),
-    path("jobs/<str:job_id>/", views.JobDetailApi.as_view(), name="job-detail"),
-    path("jobs/<str:job_id>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
-    path("jobs/<str:job_id>/retry/", views.JobRetryApi.as_view(), name="job-retry"),
+    path("jobs/<str:job_id>/", job_views.JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<str:job_id>/cancel/", job_views.JobCancelApi.as_view(), name="job-cancel"),
+    path("jobs/<str:job_id>/retry/", job_views.JobRetryApi.as_view(), name="job-retry"),
     path("batches/<str:batch_id>/", bulk_views.BatchDetailApi.as_view(), name="batch-detail"),
     path("batches/<str:batch_id>/cancel/", bulk_views.BatchCancelApi.as_view(), name="batch-cancel"),
     path("projects/", project_views.ProjectListCreateApi.as_view(), name="project-list"),

@@ -23,13 +23,13 @@ class DbConnections(DbConnectionsMiddleware):
         for conn in db.connections.all(initialized_only=True):
             conn.close_if_unusable_or_obsolete()
             if conn.connection is not None and now - getattr(conn, "darkroom_served_at", 0.0) < IDLE_S:
-                conn.health_check_done = True
+                setattr(conn, "health_check_done", True)  # noqa: B010  (Django's own flag, untyped in the stubs)
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
         now = time.monotonic()
         for conn in db.connections.all(initialized_only=True):
             conn.close_if_unusable_or_obsolete()
             if conn.connection is not None and not conn.errors_occurred:
-                conn.darkroom_served_at = now
+                setattr(conn, "darkroom_served_at", now)  # noqa: B010
 
     after_skip_message = after_process_message

@@ -15,11 +15,12 @@ from redis.exceptions import RedisError
 from processing.engine import leases, maintenance, metrics
 from processing.engine.rate_limits import acquire_slots
 from processing.jobs import selectors, services
-from processing.jobs.errors import InternalFault, JobError, RetryableJobError
+from processing.jobs.errors import InternalFault
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
 from processing.jobs.states import JobState
+from processing.lib.errors import InternalError, ProcessingError, TemporaryError
 from processing.lib.http.fetch import fetch_image
 from processing.lib.logcontext import job_log_context
 
@@ -38,7 +39,7 @@ def _read_input(job: Job) -> bytes:
     if job.record_id is None and "none" in get_processor(job.kind).inputs:
         return b""  # a kind that works from its parameters alone, e.g. a prompt
     if job.record is None or not job.record.original:
-        raise JobError("the job's input record no longer exists", code="input_missing")
+        raise ProcessingError("the job's input record no longer exists", code="input_missing")
     with job.record.original.open("rb") as handle:
         return handle.read()
 
@@ -89,7 +90,7 @@ def _log_fields(job: Job) -> dict[str, object]:
 FAILED_OUTCOMES = {JobState.QUEUED: metrics.RETRIED, JobState.FAILED: metrics.FAILED}
 
 
-def _failed(job: Job, token: uuid.UUID, error: JobError) -> tuple[str, str]:
+def _failed(job: Job, token: uuid.UUID, error: ProcessingError) -> tuple[str, str]:
     state = services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
     return FAILED_OUTCOMES.get(state, metrics.DROPPED), error.code
 
@@ -128,11 +129,11 @@ def _execute(job: Job) -> tuple[str, str]:
     except services.JobCancelled:
         logger.info("job %s cancelled while running; stopped, result dropped", job.pk)
         return metrics.CANCELLED, ""
-    except JobError as exc:
+    except ProcessingError as exc:
         return _failed(job, token, exc)
     except TimeLimitExceeded:
         return _failed(
-            job, token, RetryableJobError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
+            job, token, TemporaryError(f"the job ran longer than {settings.JOB_TIME_LIMIT_S} s", code="time_limit")
         )
     except Exception as exc:  # nothing we foresaw: a bug, or an outage
         return _failed(job, token, _unforeseen(job, exc))
@@ -142,7 +143,7 @@ def _execute(job: Job) -> tuple[str, str]:
 _OUTAGES = (OSError, DatabaseError, RedisError)
 
 
-def _unforeseen(job: Job, exc: Exception) -> JobError:
+def _unforeseen(job: Job, exc: Exception) -> ProcessingError:
     """A bug is not an outage. An outage is retried like any passing fault. A bug that meets the
     job again in the same place, or on its last attempt, ends it: job_fail tells operators once,
     with the traceback, and gives the vendor's charge back; the vendor reads that it was ours."""
@@ -152,7 +153,7 @@ def _unforeseen(job: Job, exc: Exception) -> JobError:
     )
     if bug_again or job.attempts >= job.max_attempts:
         return InternalFault("internal error", detail=fault)
-    return RetryableJobError("internal error", code=InternalFault.code, detail=fault)
+    return InternalError("internal error", detail=fault)
 
 
 def _fault(exc: Exception) -> str:

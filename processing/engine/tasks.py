@@ -13,10 +13,10 @@ from processing.engine.messages import actor_name
 from processing.engine.offboarding import offboard_vendor  # noqa: F401  (declares its actor)
 from processing.engine.runner import job_run
 from processing.engine.thumbnails import make_record_thumbnail  # noqa: F401  (declares its queue)
-from processing.jobs.errors import JobError
 from processing.jobs.kinds import PROCESSORS
 from processing.jobs.services import jobs_purge_finished
 from processing.jobs.usage import usage_sample_storage
+from processing.lib.errors import ProcessingError
 
 
 def _make_actor(kind: str, queue: str) -> dramatiq.Actor:
@@ -34,7 +34,7 @@ def _make_actor(kind: str, queue: str) -> dramatiq.Actor:
         min_backoff=1_000,
         max_backoff=60_000,
         time_limit=settings.JOB_TIME_LIMIT_S * 1000,
-        throws=(JobError,),
+        throws=(ProcessingError,),
     )
 
 

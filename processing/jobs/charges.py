@@ -28,7 +28,7 @@ def step_kinds(*, kind: str, params: Mapping[str, Any] | None) -> list[str]:
 def cleaned_step_kinds(*, kind: str, params: Mapping[str, Any] | None) -> list[str]:
     """The kinds of work a job will do, read from its params as the kind's own validation cleans
     them (the very params the job then runs): a charge is never decided by a raw spelling the
-    validation reads otherwise. InvalidParams (a 400) for params that would not validate, before
+    validation reads otherwise. InvalidOptions (a 400) for params that would not validate, before
     anything is charged."""
     if kind != PIPELINE:
         return [kind]

@@ -1,34 +1,7 @@
-"""Failures a job can end with: the library's errors, named for what they mean to a job.
-Permanent ones are never retried; the code is shown to clients."""
+"""Failures of the jobs core beside the library's (processing/lib/errors.py, which says what an
+error carries): permanent ones are never retried; the code is shown to clients."""
 
-from processing.lib.errors import (
-    ImageTooLarge,
-    InvalidImage,
-    ModelMissing,
-    NoFaceFound,
-    RefusedAddress,
-    StorageUnavailable,
-)
-from processing.lib.errors import InvalidOptions as InvalidParams
-from processing.lib.errors import PermanentError as PermanentJobError
-from processing.lib.errors import ProcessingError as JobError
-from processing.lib.errors import TemporaryError as RetryableJobError
-
-# What a vendor reads for failures whose own message is about our inside (addresses, servers,
-# exception text); operators read the detail in the logs (with job id and vendor) and the admin.
-PUBLIC_REASONS = {
-    "internal_error": "an internal error stopped this attempt; it is tried again",
-    "temporary_failure": "a temporary failure stopped this attempt",
-    "url_refused": "the URL's host does not exist or points at an address jobs may not reach",
-    "url_unreachable": "the URL's server could not be reached",
-    "url_unresolvable": "the URL's host name could not be resolved",
-    "rembg_failed": "background removal failed",
-    "rembg_unavailable": "background removal is unavailable for now",
-    "model_missing": "the model for this job is not installed here; operators have been told",
-    "provider_unavailable": "the model for this job cannot run here; operators have been told",
-    "storage_unavailable": "the result storage is unavailable for now; the job waits and tries again",
-}
-
+from processing.lib.errors import InvalidOptions, PermanentError, ProcessingError
 
 # A fault on our side that another attempt would meet again ends the job at once (a bug is not
 # an outage: engine/runner.py tells them apart), and the vendor reads that it is ours.
@@ -37,8 +10,8 @@ INTERNAL_FAULT_REASON = (
     "operators have been told, and its charge was given back"
 )
 
-# Failures on our side, not the vendor's: a job that ends failed with one of these is not
-# charged (processing/jobs/refunds.py; the rule is in docs/errors.md).
+# Failures on our side, not the vendor's: a job that ends failed with one of these codes (as
+# stored on the row) is not charged (processing/jobs/refunds.py; the rule is in docs/errors.md).
 OUR_SIDE = frozenset(
     {
         "internal_error",
@@ -53,33 +26,41 @@ OUR_SIDE = frozenset(
 )
 
 
-class InternalFault(PermanentJobError):
+class InternalFault(PermanentError):
     """An unforeseen fault on our side that retrying would not mend."""
 
     code = "internal_error"
+    reason = INTERNAL_FAULT_REASON
 
 
-def public_message(error: JobError) -> str:
-    """The reason a vendor is shown for `error`: per code where its message may tell too much."""
-    if isinstance(error, InternalFault):
-        return INTERNAL_FAULT_REASON
-    return PUBLIC_REASONS.get(error.code, error.message)
+class NotFound(InvalidOptions):
+    """Something the request names (a record) that the vendor does not have."""
+
+    code = "not_found"
+    status = 404
 
 
-__all__ = [
-    "PUBLIC_REASONS",
-    "INTERNAL_FAULT_REASON",
-    "OUR_SIDE",
-    "ImageTooLarge",
-    "InternalFault",
-    "InvalidImage",
-    "InvalidParams",
-    "JobError",
-    "ModelMissing",
-    "NoFaceFound",
-    "PermanentJobError",
-    "RefusedAddress",
-    "RetryableJobError",
-    "StorageUnavailable",
-    "public_message",
-]
+class InvalidInput(InvalidOptions):
+    """Not exactly one input, or one the kind does not take."""
+
+    code = "invalid_input"
+
+
+class InvalidPriority(InvalidOptions):
+    code = "invalid_priority"
+    field = "priority"
+
+
+class ParamsTooLarge(InvalidOptions):
+    code = "params_too_large"
+    field = "params"
+
+
+class EmptyUpload(InvalidOptions):
+    code = "empty_upload"
+    field = "image"
+
+
+def public_message(error: ProcessingError) -> str:
+    """The reason a vendor is shown for `error`: the class's where its message may tell too much."""
+    return error.public_reason

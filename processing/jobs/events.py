@@ -14,10 +14,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from processing.lib.redis import get_redis
+
+if TYPE_CHECKING:
+    from processing.jobs.models import Batch, Job
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +101,9 @@ def published_together() -> Iterator[None]:
             _publish_after_commit(notices)
 
 
-def on_job_finished(sender, job, state, **kwargs) -> None:
+def on_job_finished(sender: object, job: Job, state: str, **kwargs: object) -> None:
     publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
 
 
-def on_batch_finished(sender, batch, **kwargs) -> None:
+def on_batch_finished(sender: object, batch: Batch, **kwargs: object) -> None:
     publish_change(batch_id=batch.pk, vendor_id=batch.vendor_id)

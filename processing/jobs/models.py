@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -140,9 +141,10 @@ class Job(models.Model):
         return Priority(self.priority).label
 
     @property
-    def run_params(self) -> dict:
+    def run_params(self) -> dict[str, Any]:
         """The params the job runs with: its batch's, or its own when it has no batch."""
-        return self.batch.params if self.batch_id else self.params
+        params: dict[str, Any] = self.batch.params if self.batch is not None else self.params
+        return params
 
 
 class IdempotencyKey(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from processing.jobs.models import Batch, Job
 from processing.jobs.selectors.batches import batch_progress
@@ -24,7 +25,7 @@ def result_url(name: str, *, absolute: Callable[[str], str] | None = None) -> st
     return media_url(name, absolute=absolute)
 
 
-def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None) -> dict:
+def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None) -> dict[str, Any]:
     """`absolute` turns a site-relative URL (local media) into an absolute one."""
     result = job.result
     return {
@@ -53,7 +54,7 @@ def job_representation(job: Job, *, absolute: Callable[[str], str] | None = None
     }
 
 
-def batch_representation(batch: Batch) -> dict:
+def batch_representation(batch: Batch) -> dict[str, Any]:
     """What the batch is and how far it got: counts by state, percent and eta_s come from
     batch_progress, the one place they are computed."""
     progress = batch_progress(batch=batch)

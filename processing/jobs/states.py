@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from processing.lib.errors import DarkroomError
+
 
 class JobState(models.TextChoices):
     QUEUED = "queued"
@@ -31,7 +33,12 @@ def sources_of(target: str) -> frozenset[str]:
     return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(DarkroomError):
+    """The job's state does not allow the change asked for."""
+
+    code = "invalid_state"
+    status = 409
+
     def __init__(self, current: str, target: str):
         super().__init__(f"a {current} job cannot become {target}")
         self.current = current

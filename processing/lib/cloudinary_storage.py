@@ -31,6 +31,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import time
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cloudinary
@@ -41,7 +42,7 @@ import cloudinary.utils
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
@@ -53,13 +54,13 @@ PUBLIC = "upload"  # Cloudinary's default: anyone with the URL
 MAX_NAME_ATTEMPTS = 20
 
 
-def parse_cloudinary_url(url: str) -> dict:
+def parse_cloudinary_url(url: str) -> dict[str, Any]:
     """The SDK options a `cloudinary://api_key:api_secret@cloud_name[/secure_distribution]?opt=…`
     URL stands for, as the SDK itself reads it from the environment."""
     parts = urlsplit(url)
     if parts.scheme != "cloudinary" or not parts.hostname:
         raise ImproperlyConfigured("CLOUDINARY_URL must look like cloudinary://api_key:api_secret@cloud_name")
-    options: dict = {
+    options: dict[str, Any] = {
         "cloud_name": parts.hostname,
         "api_key": unquote(parts.username or ""),
         "api_secret": unquote(parts.password or ""),
@@ -115,7 +116,7 @@ class CloudinaryStorage(Storage):
             return posixpath.splitext(name)[1].lstrip(".").lower() or None
         return None
 
-    def _where(self, name: str) -> dict:
+    def _where(self, name: str) -> dict[str, Any]:
         return {"resource_type": resource_type(name), "type": self.delivery_type}
 
     # --- Storage API.
@@ -128,7 +129,7 @@ class CloudinaryStorage(Storage):
             return super().get_available_name(name, max_length)
         return name
 
-    def _save(self, name: str, content) -> str:
+    def _save(self, name: str, content: File[Any]) -> str:
         if hasattr(content, "seek"):
             content.seek(0)
         data = content.read()
@@ -150,7 +151,7 @@ class CloudinaryStorage(Storage):
             name = self.get_alternative_name(root, ext)  # taken: root_<7 random chars><ext>
         raise OSError(f"Cloudinary already has {root}{ext} and {MAX_NAME_ATTEMPTS - 1} other names tried")
 
-    def _open(self, name: str, mode: str = "rb") -> ContentFile:
+    def _open(self, name: str, mode: str = "rb") -> ContentFile[bytes]:
         if "w" in mode or "a" in mode or "+" in mode:
             raise ValueError("The Cloudinary storage opens files for reading only")
         if self._http is None:
@@ -199,15 +200,19 @@ class CloudinaryStorage(Storage):
             return False
         return True
 
-    def url(self, name: str) -> str:
+    def url(self, name: str | None) -> str:
         """A signed link to the file that works for `expire_s` seconds (or, for the public
         `upload` type only, its plain delivery URL)."""
+        if name is None:
+            raise ValueError("a stored file's URL needs its name")
         options = self._where(name)
         if self.delivery_type == PUBLIC:
             if (format_ := self._format(name)) is not None:
                 options["format"] = format_
-            return cloudinary.utils.cloudinary_url(self._public_id(name), **options)[0]
+            return str(cloudinary.utils.cloudinary_url(self._public_id(name), **options)[0])
         expires_at = int(time.time()) + self.expire_s
-        return cloudinary.utils.private_download_url(
-            self._public_id(name), self._format(name), expires_at=expires_at, **options
+        return str(
+            cloudinary.utils.private_download_url(
+                self._public_id(name), self._format(name), expires_at=expires_at, **options
+            )
         )

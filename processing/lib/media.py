@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.utils.crypto import constant_time_compare
 
 SIGNED = "signed"
@@ -54,7 +55,7 @@ def media_vendor_id(name: str) -> int | None:
     return int(parts[1])
 
 
-def _signs_itself(storage) -> bool:
+def _signs_itself(storage: Storage) -> bool:
     """Files a storage hands out by URL itself (S3, Cloudinary); local files go through Darkroom."""
     return not isinstance(storage, FileSystemStorage)
 
@@ -64,18 +65,18 @@ def _expiry(now: float) -> int:
     that a page shown twice in a row names the same URLs (and the browser's cache serves them)."""
     ttl = settings.MEDIA_URL_EXPIRE_S
     step = min(300, max(1, ttl // 10))
-    return math.ceil((now + ttl) / step) * step
+    return int(math.ceil((now + ttl) / step) * step)
 
 
 def _signature(name: str, expires: int) -> str:
     return signing.Signer(salt=_SALT).signature(f"{expires}:{name}")
 
 
-def media_url(name: str, *, absolute=None) -> str:
+def media_url(name: str, *, absolute: Callable[[str], str] | None = None) -> str:
     """The URL at which a stored file can be fetched, under the configured delivery. `absolute`
     (e.g. request.build_absolute_uri) turns a site-relative URL into an absolute one."""
     if settings.MEDIA_DELIVERY == SIGNED and _signs_itself(default_storage):
-        return default_storage.url(name)
+        return str(default_storage.url(name))
     url = settings.MEDIA_URL + quote(name)
     if settings.MEDIA_DELIVERY == SIGNED:
         expires = _expiry(time.time())

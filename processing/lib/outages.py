@@ -81,6 +81,6 @@ def _storage_fault_of(exc: BaseException) -> str | None:
         if text.startswith(("Unexpected error", "Socket error", "Error parsing server response (5")):
             return f"Cloudinary unreachable: {text[:80]}"
         return None
-    if isinstance(exc, OSError) and exc.errno in STORAGE_DOWN_ERRNOS:
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno in STORAGE_DOWN_ERRNOS:
         return f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror or exc}"
     return None

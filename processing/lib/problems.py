@@ -10,6 +10,8 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from processing.lib.errors import DarkroomError
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "/api/problems/"
 
@@ -34,7 +36,29 @@ def problem(*, code: str, detail: str, status: int, field: str | None = None, **
     }
 
 
-def problem_response(*, code: str, detail: str, status: int, field: str | None = None, **extensions: Any):
+def problem_response(
+    *, code: str, detail: str, status: int, field: str | None = None, **extensions: Any
+) -> JsonResponse:
     """A plain Django response with the problem; DRF views go through the API's exception handler."""
     body = problem(code=code, detail=detail, status=status, field=field, **extensions)
     return JsonResponse(body, status=status, content_type=MEDIA_TYPE)
+
+
+def problem_of(error: DarkroomError, *, detail: str | None = None) -> dict[str, Any]:
+    """The answer to a request refused with `error`, from what its class carries. `detail`: the
+    words to show instead of the error's own (the portal speaks to people)."""
+    return problem(
+        code=error.code,
+        detail=detail or error.public_detail,
+        status=error.status,
+        field=error.field,
+        **error.problem_extensions(),
+    )
+
+
+def error_response(error: DarkroomError, *, detail: str | None = None) -> JsonResponse:
+    """problem_of as a plain Django response, with the error's headers (a 429's Retry-After)."""
+    response = JsonResponse(problem_of(error, detail=detail), status=error.status, content_type=MEDIA_TYPE)
+    for name, value in error.problem_headers().items():
+        response[name] = value
+    return response

@@ -6,4 +6,5 @@ from django_redis import get_redis_connection
 
 
 def get_redis() -> redis.Redis:
-    return get_redis_connection("default")
+    client: redis.Redis = get_redis_connection("default")
+    return client

@@ -10,6 +10,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from redis import Redis
+
 T = TypeVar("T")
 
 # Stamp the tenants served in a pass, in order, with fresh sequence numbers: one round trip.
@@ -21,13 +23,13 @@ return base
 
 
 def take_turns(
-    r,
+    r: Redis,
     *,
     served_key: str,
     room: dict[int, int],
     free: int,
     next_items: Callable[[int, int], Iterable[T]],
-    field: Callable[[int], object] = lambda tenant: tenant,
+    field: Callable[[int], int | str] = lambda tenant: tenant,
 ) -> list[tuple[int, T]]:
     """(tenant, item) in the order they are handed out: at most `free` in all and `room[tenant]`
     each. `next_items(tenant, n)` gives a tenant's next n items in its own order; it is asked
@@ -39,7 +41,7 @@ def take_turns(
     served = dict(zip(eligible, r.hmget(served_key, [field(tenant) for tenant in eligible]), strict=True))
     turn = deque(sorted(eligible, key=lambda t: (int(served[t] or 0), t)))
     room = dict(room)
-    candidates: dict[int, deque] = {}
+    candidates: dict[int, deque[T]] = {}
     chosen: list[tuple[int, T]] = []
     while free > 0 and turn:
         tenant = turn.popleft()
@@ -54,7 +56,7 @@ def take_turns(
     return chosen
 
 
-def mark_served(r, *, served_key: str, seq_key: str, tenants: list) -> None:
+def mark_served(r: Redis, *, served_key: str, seq_key: str, tenants: list[int] | list[str]) -> None:
     """Record that `tenants` were served, in this order, after everyone served before."""
     if tenants:
         r.eval(_MARK_SERVED, 2, served_key, seq_key, *tenants)

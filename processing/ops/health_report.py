@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+import dramatiq
 import redis
 from django.conf import settings
 from django.db import connection
@@ -18,6 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from processing.engine.registry import worker_list
 from processing.lib.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -53,14 +55,13 @@ def redis_and_workers() -> tuple[bool, int | None]:
 
 
 def _own_broker_id() -> bytes | None:
-    import dramatiq
-
     broker_id = getattr(dramatiq.get_broker(), "broker_id", None)
     return broker_id.encode() if isinstance(broker_id, str) else broker_id
 
 
 def model_present() -> bool:
-    from processing.lib.rembg.sessions import model_file_path
+    # /health/ runs in web processes, which must not load rembg and onnxruntime.
+    from processing.lib.rembg.sessions import model_file_path  # noqa: PLC0415
 
     try:
         return model_file_path(settings.REMBG_MODEL, settings.REMBG_HOME).is_file()
@@ -70,8 +71,6 @@ def model_present() -> bool:
 
 def worker_providers() -> list[str]:
     """The onnxruntime execution providers the live workers' rembg sessions run on."""
-    from processing.engine.registry import worker_list
-
     try:
         workers = worker_list()
     except redis.RedisError:

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from processing.jobs import selectors, services
 from processing.jobs.charges import upload_charges
-from processing.jobs.errors import JobError
 from processing.jobs.states import InvalidTransition
+from processing.lib.errors import DarkroomError, InvalidOptions
 from processing.lib.found import found
-from processing.lib.problems import problem_response
+from processing.lib.problems import error_response, problem_response
 from processing.portal.forms import DeleteForm, StartForm, UploadForm
 from processing.portal.kind_options import image_generators, operation_kind_and_params
 from processing.portal.quota_charges import refusal_sentence, start_charges
@@ -28,10 +28,6 @@ from vendors import services as vendor_services
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _error(code: str, message: str, status: int, **extra) -> JsonResponse:
-    return problem_response(code=code, detail=message, status=status, **extra)
 
 
 def _back(request, fallback: str = "portal:jobs"):
@@ -48,20 +44,14 @@ def record_upload(request, pk, *, vendor):
     project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _error("invalid_upload", "Choose an image file to upload.", 400)
+        return problem_response(code="invalid_upload", detail="Choose an image file to upload.", status=400)
     upload = form.cleaned_data["image"]
     try:
         services.check_upload(upload)
-    except JobError as exc:
-        return _error(exc.code, exc.message, 400)
-    try:
         with quotas.quota_charged(vendor=vendor, charges=upload_charges(count=1)):
             record = vendor_services.record_create(project=project, upload=upload)
-    except quotas.QuotaExceeded as exc:
-        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
-        return _error("rate_limited", refusal_sentence(exc), 429, limit=exc.usage.name, reset_at=reset)
-    except quotas.StorageQuotaExceeded as exc:
-        return _error("storage_quota_exceeded", str(exc), 413, limit="storage_bytes")
+    except DarkroomError as exc:
+        return _problem(exc)
     card = render_to_string("portal/_record_card.html", {"card": {"record": record, "job": None}}, request=request)
     return JsonResponse({"record": record.pk, "html": card}, status=201)
 
@@ -70,17 +60,15 @@ def record_upload(request, pk, *, vendor):
 @vendor_view
 def jobs_start(request, pk, *, vendor):
     """Start one kind of work on the selected photos: one batch, answered before any of it runs."""
-    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
-    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    project, all_ids = _project_and_record_ids(vendor=vendor, project_id=pk)
     form = StartForm(request.POST, record_ids=all_ids)
     if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _start_refused(request, project, "invalid", message, 400)
+        return _form_refused(request, project, form)
     ids = all_ids if form.cleaned_data["all_records"] else form.cleaned_data["records"]
     records = vendor_selectors.record_list_by_ids(vendor=vendor, project=project, ids=ids)
     try:
         kind, params = operation_kind_and_params(form.cleaned_data["kind"], request.POST)
-        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=len(records), params=params)):
+        with _start_charged(vendor=vendor, kind=kind, count=len(records), params=params):
             batch = services.batch_create(
                 vendor=vendor,
                 kind=kind,
@@ -88,30 +76,20 @@ def jobs_start(request, pk, *, vendor):
                 priority=form.cleaned_data["priority"] or None,
                 records=records,
             )
-    except quotas.QuotaExceeded as exc:
-        sentence = refusal_sentence(exc)
-        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
-        return _start_refused(request, project, "rate_limited", sentence, 429, reset_at=reset)
-    except JobError as exc:
-        return _start_refused(request, project, exc.code, exc.message, 400)
+    except DarkroomError as exc:
+        return _start_refused(request, project, exc)
     noun = "image" if batch.total == 1 else "images"
-    message = f"{batch.total} {noun} queued"
-    if _wants_json(request):
-        return JsonResponse({"batch": batch_snapshot(batch), "message": message}, status=202)
-    messages.success(request, message)
-    return redirect("portal:project", project.pk)
+    return _started(request, project, f"{batch.total} {noun} queued", {"batch": batch_snapshot(batch)})
 
 
 @require_POST
 @vendor_view
 def records_delete(request, pk, *, vendor):
     """Delete the selected photos with everything they stored (the page asked to confirm first)."""
-    project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
-    all_ids = list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+    project, all_ids = _project_and_record_ids(vendor=vendor, project_id=pk)
     form = DeleteForm(request.POST, record_ids=all_ids)
     if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _start_refused(request, project, "invalid", message, 400)
+        return _form_refused(request, project, form)
     report = services.records_delete(vendor=vendor, record_ids=form.cleaned_data["records"], actor=request.user)
     message = f"{report.records} photo{'' if report.records == 1 else 's'} deleted"
     if _wants_json(request):
@@ -127,30 +105,56 @@ def image_generate(request, pk, *, vendor):
     previews like an upload."""
     project = found(vendor_selectors.project_get(vendor=vendor, project_id=pk), "project")
     endpoint, prompt = request.POST.get("endpoint", ""), request.POST.get("prompt", "").strip()
-    if endpoint not in image_generators():
-        return _start_refused(request, project, "invalid_params", "Choose one of the image generators.", 400)
-    if not prompt:
-        return _start_refused(request, project, "invalid_params", "Describe the image to generate.", 400)
-    params = {"endpoint": endpoint, "prompt": prompt}
     try:
-        with quotas.quota_charged(vendor=vendor, charges=start_charges(kind="ai_endpoint", count=1, params=params)):
+        if endpoint not in image_generators():
+            raise InvalidOptions("Choose one of the image generators.")
+        if not prompt:
+            raise InvalidOptions("Describe the image to generate.")
+        params = {"endpoint": endpoint, "prompt": prompt}
+        with _start_charged(vendor=vendor, kind="ai_endpoint", count=1, params=params):
             job = services.job_create(vendor=vendor, kind="ai_endpoint", params=params, project=project)
-    except quotas.QuotaExceeded as exc:
-        reset = exc.usage.reset_at.isoformat() if exc.usage.reset_at else None
-        return _start_refused(request, project, "rate_limited", refusal_sentence(exc), 429, reset_at=reset)
-    except JobError as exc:
-        return _start_refused(request, project, exc.code, exc.message, 400)
-    message = "Generating: the image joins the photos when it is ready."
+    except DarkroomError as exc:
+        return _start_refused(request, project, exc)
+    return _started(request, project, "Generating: the image joins the photos when it is ready.", {"job": str(job.pk)})
+
+
+def _project_and_record_ids(*, vendor, project_id):
+    """The vendor's project (404 otherwise) and the ids of its photos, which a selection must be among."""
+    project = found(vendor_selectors.project_get(vendor=vendor, project_id=project_id), "project")
+    return project, list(vendor_selectors.record_list(vendor=vendor, project=project).values_list("pk", flat=True))
+
+
+def _start_charged(*, vendor, kind: str, count: int, params):
+    """Starting `count` jobs of `kind`, charged as through the API (QuotaExceeded when it does not fit)."""
+    return quotas.quota_charged(vendor=vendor, charges=start_charges(kind=kind, count=count, params=params))
+
+
+def _problem(error: DarkroomError) -> JsonResponse:
+    """The answer `error` carries, as the API gives it; a quota refusal in a sentence for people."""
+    detail = refusal_sentence(error) if isinstance(error, quotas.QuotaExceeded) else None
+    return error_response(error, detail=detail)
+
+
+def _start_refused(request, project, error: DarkroomError):
     if _wants_json(request):
-        return JsonResponse({"job": str(job.pk), "message": message}, status=202)
-    messages.success(request, message)
+        return _problem(error)
+    messages.error(request, refusal_sentence(error) if isinstance(error, quotas.QuotaExceeded) else error.public_detail)
     return redirect("portal:project", project.pk)
 
 
-def _start_refused(request, project, code: str, message: str, status: int, **extra):
+def _form_refused(request, project, form):
+    message = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if _wants_json(request):
-        return _error(code, message, status, **extra)
+        return problem_response(code="invalid", detail=message, status=400)
     messages.error(request, message)
+    return redirect("portal:project", project.pk)
+
+
+def _started(request, project, message: str, body: dict):
+    """Work was started: 202 with `body` to the page's script, else back to the project with a message."""
+    if _wants_json(request):
+        return JsonResponse({**body, "message": message}, status=202)
+    messages.success(request, message)
     return redirect("portal:project", project.pk)
 
 
@@ -202,7 +206,7 @@ def batch_retry_failed(request, pk, *, vendor):
         )
     except quotas.QuotaExceeded as exc:
         if _wants_json(request):
-            return _error("rate_limited", refusal_sentence(exc), 429)
+            return _problem(exc)
         messages.error(request, refusal_sentence(exc))
         return _back(request)
     if _wants_json(request):

@@ -11,8 +11,8 @@ from django.conf import settings
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import PROCESSORS
+from processing.lib.errors import InvalidOptions
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def params_from_post(kind: str, data) -> dict[str, Any]:
             try:
                 params[name] = json.loads(raw)
             except ValueError:
-                raise InvalidParams(f"params.{name}: not valid JSON") from None
+                raise InvalidOptions(f"params.{name}: not valid JSON") from None
         elif isinstance(f, serializers.ListField):
             params[name] = [part.strip() for part in raw.split(",")]
         else:

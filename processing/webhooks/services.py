@@ -18,9 +18,8 @@ from django.utils import timezone
 from dramatiq.common import compute_backoff
 from rest_framework.utils.encoders import JSONEncoder
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.models import Lane
-from processing.lib.errors import ProcessingError
+from processing.lib.errors import InvalidOptions, OverLimit, ProcessingError
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
 from processing.webhooks import selectors
@@ -67,12 +66,12 @@ def endpoint_create(*, vendor: Vendor, url: str, events: list[str] | None = None
     chosen = list(dict.fromkeys(events)) if events else list(WebhookEvent.values)
     unknown = [e for e in chosen if e not in WebhookEvent.values]
     if unknown:
-        raise InvalidParams(f"unknown event {unknown[0]!r}; events are {', '.join(WebhookEvent.values)}")
+        raise InvalidOptions(f"unknown event {unknown[0]!r}; events are {', '.join(WebhookEvent.values)}")
     checked = _checked_url(url)
     with transaction.atomic():
         Vendor.objects.select_for_update().filter(pk=vendor.pk).first()  # one creation per vendor at a time
         if WebhookEndpoint.objects.filter(vendor=vendor).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
-            raise InvalidParams(
+            raise OverLimit(
                 f"a vendor has at most {settings.WEBHOOK_MAX_ENDPOINTS} webhook endpoints; remove one first",
                 code="too_many_webhooks",
             )

@@ -35,6 +35,19 @@ def wait_finished(jobs, timeout: float = 120):
     return {job.pk: job for job in Job.objects.filter(pk__in=ids)}
 
 
+def sleepy_job_running(vendor) -> Job:
+    """A 10 s `sleepy` job of `vendor`'s, once the worker has run a fifth of it."""
+    job = services.job_create(
+        vendor=vendor, kind="sleepy", params={"seconds": 10, "steps": 50}, record=make_record(vendor)
+    )
+    wait_for(
+        lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
+        what="the job to be running",
+    )
+    job.refresh_from_db()
+    return job
+
+
 def job_left_by_a_killed_worker(vendor) -> Job:
     """A job a worker was running (a quarter done) when it was killed with SIGKILL."""
     first = WorkerProcess(queues=[ISOLATED_QUEUE], extra_env=STALL_ENV).start()

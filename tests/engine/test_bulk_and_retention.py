@@ -9,7 +9,7 @@ from django.utils import timezone
 from processing.engine.admission import dispatch_pending
 from processing.jobs import services
 from processing.jobs.models import Job
-from processing.jobs.services import jobs_purge_finished
+from processing.jobs.services import jobs_purge_finished, runs
 from tests.factories import make_record, make_vendor
 from tests.support.commands import command_output
 from tests.support.waiting import wait_for
@@ -64,7 +64,7 @@ def test_backoff_doubles_per_attempt_with_jitter(vendor):
     delays = []
     for attempt in (1, 2, 3):
         job.attempts = attempt
-        delays.append(services._backoff_s(job))
+        delays.append(runs._backoff_s(job))
     base = settings.JOB_RETRY_BASE_S["remove_bg"]
     for attempt, delay in enumerate(delays, start=1):
         assert 0.8 * base * 2 ** (attempt - 1) <= delay <= 1.2 * base * 2 ** (attempt - 1)
@@ -75,7 +75,7 @@ def test_default_backoff_is_about_5_10_20_seconds(vendor, settings):
     job = services.job_create(vendor=vendor, kind="remove_bg", record=make_record(vendor))
     for attempt, expected in ((1, 5), (2, 10), (3, 20)):
         job.attempts = attempt
-        assert 0.8 * expected <= services._backoff_s(job) <= 1.2 * expected
+        assert 0.8 * expected <= runs._backoff_s(job) <= 1.2 * expected
 
 
 def finished_job(vendor, state, age_h, *, with_file=True, keep_on_record=False):

@@ -38,11 +38,11 @@ def test_a_model_that_cannot_be_had_is_a_clear_error_and_leaves_nothing_behind(t
 
 
 def test_vitmatte_is_offered_only_when_configured_and_never_downloaded_by_a_job(tmp_path, settings):
-    from processing.jobs.errors import InvalidParams, ModelMissing
     from processing.jobs.kinds import InputLimits, get_processor
+    from processing.lib.errors import InvalidOptions, ModelMissing
 
     remove_bg = get_processor("remove_bg")
-    with pytest.raises(InvalidParams, match="vitmatte_model"):
+    with pytest.raises(InvalidOptions, match="vitmatte_model"):
         remove_bg.clean_params({"vitmatte": True})
 
     settings.REMBG_VITMATTE_MODELS = ["small-distinctions-646"]

@@ -5,8 +5,7 @@ import uuid
 import pytest
 
 from processing.jobs import services
-from processing.jobs.models import Job
-from tests.engine.conftest import wait_finished
+from tests.engine.conftest import sleepy_job_running, wait_finished
 from tests.factories import make_record
 from tests.support.waiting import wait_for
 
@@ -31,7 +30,7 @@ def test_a_job_that_uses_its_attempts_ends_failed_inspectable_and_can_be_rerun(w
     assert job.state == "failed"
     assert job.attempts == job.max_attempts == 3
     assert job.error_code == "upstream_unavailable" and "endpoint is down" in job.error_message
-    assert "RetryableJobError" in job.error_traceback
+    assert "TemporaryError" in job.error_traceback
     assert job.started_at and job.finished_at
     at = [e["at"] for e in job.attempt_errors]
     assert at == sorted(at) and len(at) == 3
@@ -54,14 +53,7 @@ def test_a_waiting_job_cancelled_never_runs(worker, vendor_a):
 
 
 def test_a_running_job_stops_at_its_next_stage_and_keeps_no_result(worker, vendor_a):
-    job = services.job_create(
-        vendor=vendor_a, kind="sleepy", params={"seconds": 10, "steps": 50}, record=make_record(vendor_a)
-    )
-    wait_for(
-        lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
-        what="the job to be running",
-    )
-    job.refresh_from_db()
+    job = sleepy_job_running(vendor_a)
     assert services.job_cancel(job=job)
     # The worker notices at its next progress report (every 0.2 s), long before the 4 s job ends.
     wait_for(

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from processing.jobs import services
-from processing.jobs.errors import RetryableJobError, StorageUnavailable
 from processing.jobs.models import Job, Lane
+from processing.lib.errors import StorageUnavailable, TemporaryError
 from processing.lib.outages import storage_fault
 from tests.engine.conftest import wait_finished
 from tests.factories import make_record
@@ -103,4 +103,4 @@ def test_what_counts_as_the_storage_being_away():
     assert storage_fault(cloudinary.exceptions.GeneralError("server error"))
     assert storage_fault(cloudinary.exceptions.Error("Unexpected error - MaxRetryError()"))
     assert storage_fault(cloudinary.exceptions.BadRequest("Invalid image file")) is None
-    assert storage_fault(RetryableJobError("x")) is None  # a job's own retryable error is not storage
+    assert storage_fault(TemporaryError("x")) is None  # a job's own retryable error is not storage

@@ -14,7 +14,7 @@ from processing.engine.messages import send_job
 from processing.jobs import selectors, services, usage
 from processing.jobs.models import Job, UsageDay
 from processing.jobs.usage import COUNTERS, pseudonym
-from tests.engine.conftest import STALL_ENV, job_left_by_a_killed_worker, wait_finished
+from tests.engine.conftest import STALL_ENV, job_left_by_a_killed_worker, sleepy_job_running, wait_finished
 from tests.factories import make_record, make_vendor
 from tests.support.queues import ISOLATED_QUEUE
 from tests.support.waiting import wait_for
@@ -100,14 +100,7 @@ def test_automatic_retries_count_one_job_and_a_retry_by_hand_a_second_submission
 
 
 def test_a_cancel_after_start_counts_a_cancel_and_no_image(worker, vendor_a):
-    job = services.job_create(
-        vendor=vendor_a, kind="sleepy", params={"seconds": 10, "steps": 50}, record=make_record(vendor_a)
-    )
-    wait_for(
-        lambda: Job.objects.filter(pk=job.pk, state="running", progress_percent__gt=20).exists(),
-        what="the job to be running",
-    )
-    job.refresh_from_db()
+    job = sleepy_job_running(vendor_a)
     assert services.job_cancel(job=job)
     wait_for(lambda: f"job {job.pk} cancelled while running" in worker.output(), timeout=6, what="the run to stop")
     assert counts(vendor_a, "sleepy", *JOBS) == dict(submitted=1, succeeded=0, failed=0, cancelled=1, images=0)
@@ -225,7 +218,7 @@ def test_a_finish_whose_ledger_row_is_locked_is_rolled_back_whole_and_made_once(
     """The change and its count are one transaction: when the upsert waits too long for the day's
     row (held by another connection), the job's change is rolled back with it and the whole is
     tried again — one failure, counted once, never a finished job missing from the ledger."""
-    from processing.jobs.errors import InvalidImage
+    from processing.lib.errors import InvalidImage
     from tests.support.row_locks import rows_locked
 
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
@@ -238,19 +231,11 @@ def test_a_finish_whose_ledger_row_is_locked_is_rolled_back_whole_and_made_once(
 
 
 def test_a_finish_whose_connection_is_killed_is_counted_once(vendor_a):
-    from django.db import connection
-
-    from processing.jobs.errors import InvalidImage
-    from tests.support.row_locks import server_connection
+    from processing.lib.errors import InvalidImage
+    from tests.support.row_locks import kill_own_connection
 
     job = services.job_create(vendor=vendor_a, kind="isolated", params={}, record=make_record(vendor_a))
     started = services.job_start(job_id=job.pk)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT CONNECTION_ID()")
-        (connection_id,) = cursor.fetchone()
-    killer = server_connection()
-    killer.cursor().execute(f"KILL CONNECTION {int(connection_id)}")
-    killer.close()
-    time.sleep(0.1)  # the server closes it
+    kill_own_connection()
     assert services.job_fail(job=started, run_token=started.run_token, error=InvalidImage("bad")) == "failed"
     assert counts(vendor_a, "isolated", *JOBS) == dict(submitted=1, succeeded=0, failed=1, cancelled=0, images=0)

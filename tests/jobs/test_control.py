@@ -8,9 +8,9 @@ from contextlib import contextmanager
 import pytest
 
 from processing.jobs import selectors, services, signals
-from processing.jobs.errors import InvalidImage
 from processing.jobs.events import batch_channel, job_channel
 from processing.jobs.models import Job
+from processing.lib.errors import InvalidImage
 from processing.lib.redis import get_redis
 from tests.factories import make_record
 

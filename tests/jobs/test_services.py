@@ -7,9 +7,9 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs import services
-from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.models import Job
 from processing.jobs.states import InvalidTransition, JobState
+from processing.lib.errors import InvalidImage, TemporaryError
 from processing.lib.imaging.output import ImageOutput
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_a_retryable_error_queues_again_until_attempts_run_out(job):
         started = services.job_start(job_id=job.pk)
         assert started is not None, f"attempt {attempt} should start"
         Job.objects.filter(pk=job.pk).update(not_before=None)
-        state = services.job_fail(job=started, run_token=started.run_token, error=RetryableJobError("endpoint down"))
+        state = services.job_fail(job=started, run_token=started.run_token, error=TemporaryError("endpoint down"))
         assert state == (JobState.QUEUED if attempt < job.max_attempts else JobState.FAILED)
     job.refresh_from_db()
     assert job.attempts == job.max_attempts
@@ -96,8 +96,8 @@ def test_the_same_idempotency_key_gives_the_same_job(vendor):
 
 
 def test_a_batch_refuses_a_bad_url_whole(vendor):
-    from processing.jobs.errors import InvalidParams
+    from processing.lib.errors import InvalidOptions
 
-    with pytest.raises(InvalidParams):
+    with pytest.raises(InvalidOptions):
         services.batch_create(vendor=vendor, kind="transform", image_urls=["https://ok.example/a.jpg", "ftp://x/y"])
     assert not Job.objects.exists()

@@ -2,15 +2,12 @@
 MariaDB: a lock wait that timed out (1205) is tried again, and a connection the server dropped
 (KILL: 2006/2013) is reopened and the compare-and-set run once more."""
 
-import time
-
 import pytest
-from django.db import connection
 
 from processing.jobs import services
 from processing.jobs.models import Job
 from tests.factories import make_record
-from tests.support.row_locks import job_row_locked, server_connection
+from tests.support.row_locks import job_row_locked, kill_own_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,14 +26,8 @@ def test_a_lock_wait_timeout_in_job_start_is_tried_again(job):
 
 def test_a_killed_connection_is_reopened_and_the_change_made_once(job):
     started = services.job_start(job_id=job.pk)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT CONNECTION_ID()")
-        (connection_id,) = cursor.fetchone()
-    killer = server_connection()
-    killer.cursor().execute(f"KILL CONNECTION {int(connection_id)}")
-    killer.close()
-    time.sleep(0.1)  # the server closes it
-    from processing.jobs.errors import InvalidImage
+    kill_own_connection()
+    from processing.lib.errors import InvalidImage
 
     assert services.job_fail(job=started, run_token=started.run_token, error=InvalidImage("bad")) == "failed"
     job = Job.objects.get(pk=job.pk)

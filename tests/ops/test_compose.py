@@ -73,7 +73,7 @@ def environment(service: dict) -> dict[str, str]:
 
 @cache
 def settings_sources() -> str:
-    return "\n".join(path.read_text() for path in (ROOT / "config" / "settings").glob("*.py"))
+    return "\n".join(path.read_text() for path in (ROOT / "config" / "settings").rglob("*.py"))
 
 
 def read_by_settings(name: str) -> bool:

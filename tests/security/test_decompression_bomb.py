@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from processing.jobs.errors import ImageTooLarge, PermanentJobError
 from processing.jobs.outbound import url_input_policy
+from processing.lib.errors import ImageTooLarge, PermanentError
 from processing.lib.http.client import CHUNK_BYTES, BodyTooLarge, safe_request
 from processing.lib.http.fetch import fetch_image
 from processing.lib.http.guard import OPERATOR_CONFIGURED
@@ -102,7 +102,7 @@ def test_a_gzipped_image_still_arrives_whole(bombs):
 
 
 def test_an_encoding_not_asked_for_is_refused(bombs):
-    with pytest.raises(PermanentJobError) as refused:
+    with pytest.raises(PermanentError) as refused:
         fetch_image(bombs.url("/brotli.png"), policy=url_input_policy(), max_bytes=CAP, timeout_s=5)
     assert refused.value.code == "url_fetch_failed"
     assert "br" not in bombs.requests[-1].headers["Accept-Encoding"]

@@ -7,9 +7,8 @@ import socket
 
 import pytest
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.outbound import url_input_policy
-from processing.lib.errors import RefusedAddress
+from processing.lib.errors import InvalidOptions, RefusedAddress
 from processing.lib.http.client import safe_request
 from processing.lib.http.fetch import fetch_image
 from processing.lib.http.guard import OPERATOR_CONFIGURED, PUBLIC_ONLY, AddressPolicy
@@ -66,7 +65,7 @@ def test_an_input_url_on_another_port_fails_the_job_as_refused(serve, settings):
     images = serve({"/cat.png": lambda r: (200, {"Content-Type": "image/png"}, PNG)})
     settings.IMAGE_FETCH_ALLOW_PRIVATE = True
     settings.IMAGE_FETCH_ALLOWED_PORTS = [80, 443]
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         fetch_image(images.url("/cat.png"), policy=url_input_policy(), max_bytes=65536, timeout_s=2)
     assert refused.value.code == "port_refused"
     assert images.calls("/cat.png") == 0

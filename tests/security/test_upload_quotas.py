@@ -97,16 +97,6 @@ def test_an_upload_over_the_storage_quota_is_refused_whole_and_costs_nothing(bro
     assert portal_refused.status_code == 413 and portal_refused.json()["code"] == "storage_quota_exceeded"
 
 
-def test_a_removed_record_frees_its_bytes(vendor):
-    project = vendor_services.project_create(vendor=vendor, name="Shoes")
-    records = [vendor_services.record_create(project=project, upload=png()) for _ in range(3)]
-    assert stored_bytes(vendor) == 3 * len(PNG)
-    records[0].delete()
-    assert stored_bytes(vendor) == 2 * len(PNG)
-    project.delete()  # its records go with it
-    assert stored_bytes(vendor) == 0
-
-
 def test_storage_shows_beside_the_other_limits_to_each_member_of_the_vendor_only(
     browser_for, owner, member, outsider, vendor
 ):

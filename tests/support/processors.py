@@ -5,8 +5,8 @@ dispatcher, Redis and worker processes."""
 from django.conf import settings
 from rest_framework import serializers
 
-from processing.jobs.errors import RetryableJobError
 from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.lib.errors import TemporaryError
 from processing.lib.imaging.output import ImageOutput
 from processing.lib.redis import get_redis
 from tests.support.photos import image_bytes
@@ -49,7 +49,7 @@ class FlakyParams(serializers.Serializer):
 def run_flaky(data, params, *, limits, progress):
     calls = get_redis().incr(f"{settings.CACHES['default']['KEY_PREFIX']}:flaky:{params['key']}")
     if calls <= params["fail_times"]:
-        raise RetryableJobError(f"the endpoint is down (call {calls})", code="upstream_unavailable")
+        raise TemporaryError(f"the endpoint is down (call {calls})", code="upstream_unavailable")
     return tiny_png()
 
 

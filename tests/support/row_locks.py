@@ -3,6 +3,7 @@ admission pass would, until the test lets it go."""
 
 import contextlib
 import threading
+import time
 
 import MySQLdb
 from django.conf import settings
@@ -21,6 +22,18 @@ def server_connection(*, to_test_database: bool = True):
         passwd=db["PASSWORD"],
         **database,
     )
+
+
+def kill_own_connection() -> None:
+    """Kill this process's connection to the database from another one, as a server restart or
+    a network cut would; Django finds it gone at its next statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CONNECTION_ID()")
+        (connection_id,) = cursor.fetchone()
+    killer = server_connection()
+    killer.cursor().execute(f"KILL CONNECTION {int(connection_id)}")
+    killer.close()
+    time.sleep(0.1)  # the server closes it
 
 
 @contextlib.contextmanager

@@ -65,7 +65,7 @@ class S3Server:
         )
 
     def storage_options(self, bucket: str) -> dict:
-        """S3Storage's OPTIONS as config/settings/base.py gives them, pointed at this server."""
+        """S3Storage's OPTIONS as config/settings/topics/storage.py gives them, pointed at this server."""
         return {
             "bucket_name": bucket,
             "endpoint_url": self.endpoint_url,

@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from processing.jobs.errors import InvalidParams
+from processing.lib.errors import InvalidOptions as InvalidParams
 
 # A schema travels to the provider with every call and is stored with the job.
 SCHEMA_MAX_BYTES = 16 * 1024

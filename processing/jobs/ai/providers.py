@@ -28,8 +28,10 @@ from typing import Any
 
 import httpx
 
-from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
-from processing.lib.errors import ProcessingError
+from processing.lib.errors import InvalidImage, ProcessingError
+from processing.lib.errors import InvalidOptions as InvalidParams
+from processing.lib.errors import PermanentError as PermanentJobError
+from processing.lib.errors import TemporaryError as RetryableJobError
 from processing.lib.http.client import Answer, parse_retry_after, safe_request
 from processing.lib.http.guard import OPERATOR_CONFIGURED
 from processing.lib.imaging.output import ImageOutput

@@ -18,7 +18,7 @@ PROCESSORS.update(_load())
 
 def queue_capacity(kind: str) -> int:
     """How many jobs of `kind` may be handed to Dramatiq and unfinished at once (admission)."""
-    return settings.JOB_QUEUE_CAPACITY.get(kind, settings.JOB_QUEUE_CAPACITY_DEFAULT)
+    return int(settings.JOB_QUEUE_CAPACITY.get(kind, settings.JOB_QUEUE_CAPACITY_DEFAULT))
 
 
 __all__ = ["PROCESSORS", "InputLimits", "Processor", "get_processor", "queue_capacity"]

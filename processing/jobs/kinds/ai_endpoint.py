@@ -13,6 +13,7 @@ the output as ImageOutput.usage and is stored as the job's result["usage"].
 import dataclasses
 import logging
 from contextlib import ExitStack
+from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
@@ -27,10 +28,10 @@ from processing.jobs.ai.providers import (
     no_answer,
     send,
 )
-from processing.jobs.errors import InvalidParams, PermanentJobError, RetryableJobError
-from processing.jobs.kinds.base import KindParams, OfferedChoiceField, Processor, RetryPolicy
+from processing.jobs.kinds.base import KindParams, Limits, OfferedChoiceField, Processor, Progress, RetryPolicy
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.concurrency import concurrency_slot, rate_slot
+from processing.lib.errors import InvalidOptions, PermanentError, TemporaryError
 from processing.lib.imaging.output import ImageOutput, json_output
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class AiEndpointParams(KindParams):
         if "schema" in attrs:
             try:
                 check_schema(attrs["schema"])
-            except InvalidParams as exc:
+            except InvalidOptions as exc:
                 raise serializers.ValidationError({"schema": exc.message}, code="invalid") from None
         if "model" in attrs:
             offered = config.get("models") or [config.get("model")]
@@ -73,7 +74,7 @@ class AiEndpointParams(KindParams):
         return attrs
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     from processing.lib.imaging.inspect import load_image
 
     if data:
@@ -82,11 +83,11 @@ def run(data, params, *, limits, progress):
     name = params["endpoint"]
     config = settings.AI_ENDPOINTS.get(name)
     if not config:
-        raise PermanentJobError(f"the AI endpoint {name!r} is no longer configured", code="ai_endpoint_unknown")
+        raise PermanentError(f"the AI endpoint {name!r} is no longer configured", code="ai_endpoint_unknown")
     preset = PRESETS.get(config.get("preset", ""), {})
     prompt = params.get("prompt") or config.get("prompt") or preset.get("prompt", "")
     if not data and not prompt:
-        raise InvalidParams("a job without an image needs params.prompt")
+        raise InvalidOptions("a job without an image needs params.prompt")
     call = Call(
         name=name,
         config=config,
@@ -133,7 +134,7 @@ def call_endpoint(call: Call) -> ImageOutput:
             if problem is None:
                 return dataclasses.replace(json_output(reply.answer), usage=usage.as_dict())
             logger.warning("AI endpoint %s answered outside the schema (%s), asked %s time(s)", name, problem, asked)
-    raise PermanentJobError(
+    raise PermanentError(
         f"the AI endpoint {name} twice gave an answer that does not match the schema",
         code="ai_bad_response",
         detail=f"the AI endpoint {name} twice gave an answer that does not match the schema: {problem}",
@@ -154,8 +155,8 @@ def _take_slots(call: Call, held: ExitStack) -> None:
                     wait_s=settings.AI_SLOT_WAIT_S,
                 )
             )
-    except RetryableJobError as exc:
-        raise RetryableJobError(
+    except TemporaryError as exc:
+        raise TemporaryError(
             f"the AI endpoint {name} is busy with other jobs", code="ai_busy", retry_after_s=exc.retry_after_s
         ) from exc
 
@@ -163,13 +164,13 @@ def _take_slots(call: Call, held: ExitStack) -> None:
 def _send(call: Call, breaker: CircuitBreaker) -> Reply:
     try:
         reply = send(call)
-    except RetryableJobError as exc:
+    except TemporaryError as exc:
         if exc.code in ENDPOINT_FAILURES and breaker.record_failure():
             logger.error(
                 "AI endpoint %s failed %s times in a row (%s): circuit open", call.name, breaker.threshold, exc.detail
             )
         raise
-    except PermanentJobError as exc:
+    except PermanentError as exc:
         if exc.code == "ai_rejected":
             breaker.record_success()  # it answered: the endpoint works, the request was refused
         raise

@@ -8,13 +8,16 @@ from typing import Any, Protocol
 
 from rest_framework import serializers
 
-from processing.jobs.errors import InvalidParams
+from processing.lib.errors import InvalidOptions
 from processing.lib.imaging.output import ImageOutput
 
 
 class Limits(Protocol):
-    max_bytes: int
-    max_pixels: int
+    @property
+    def max_bytes(self) -> int: ...
+
+    @property
+    def max_pixels(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,14 @@ class InputLimits:
     max_pixels: int
 
 
+class Progress(Protocol):
+    """How a run reports where it is (engine/runner.py writes it at most every few seconds)."""
+
+    def __call__(self, stage: str, percent: int, message: str = "") -> None: ...
+
+
 class Runner(Protocol):
-    def __call__(self, data: bytes, params: dict[str, Any], *, limits: Limits) -> ImageOutput: ...
+    def __call__(self, data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput: ...
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,12 @@ class Processor:
     chainable: bool = True
 
     def clean_params(self, raw: dict[str, Any] | None) -> dict[str, Any]:
-        """Validated params with defaults filled in; InvalidParams naming the field otherwise."""
+        """Validated params with defaults filled in; InvalidOptions naming the field otherwise."""
         serializer = self.params(data=raw or {})
         if not serializer.is_valid():
             field_name, errors = next(iter(serializer.errors.items()))
             message = errors[0] if isinstance(errors, list) else str(errors)
-            raise InvalidParams(f"params.{field_name}: {message}")
+            raise InvalidOptions(f"params.{field_name}: {message}")
         return dict(serializer.validated_data)
 
 
@@ -63,7 +72,7 @@ class OfferedChoiceField(serializers.ChoiceField):
     """One of what this deployment offers (`offered()`, read from the settings when asked), so
     validation and the API schema always name the same values."""
 
-    def __init__(self, offered: Callable[[], Iterable[str]], **kwargs):
+    def __init__(self, offered: Callable[[], Iterable[str]], **kwargs: Any) -> None:
         self.offered = offered
         super().__init__(choices=[], **kwargs)
 
@@ -73,10 +82,10 @@ class OfferedChoiceField(serializers.ChoiceField):
         return {value: value for value in self.offered()}
 
     @choices.setter
-    def choices(self, _ignored) -> None:
+    def choices(self, _ignored: object) -> None:
         pass
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         offered = list(self.choices)
         if not isinstance(data, str) or data not in offered:
             raise serializers.ValidationError(f"{self.field_name} must be one of {offered}", code="invalid_choice")
@@ -86,13 +95,13 @@ class OfferedChoiceField(serializers.ChoiceField):
 class OfferedSwitch(serializers.BooleanField):
     """A switch that can be turned on only where `offered()` says the feature is installed."""
 
-    def __init__(self, offered: Callable[[], bool], unavailable: str, **kwargs):
+    def __init__(self, offered: Callable[[], bool], unavailable: str, **kwargs: Any) -> None:
         self.offered = offered
         self.unavailable = unavailable
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
+    def to_internal_value(self, data: Any) -> bool:
+        value: bool = super().to_internal_value(data)
         if value and not self.offered():
             raise serializers.ValidationError(self.unavailable, code="unavailable")
         return value
@@ -112,7 +121,7 @@ class KindParams(serializers.Serializer):
 
     required_when: tuple[RequiredWhen, ...] = ()
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for rule in self.required_when:
             value = attrs.get(rule.field, self.fields[rule.field].default)
             missing = [name for name in rule.fields if attrs.get(name) is None]

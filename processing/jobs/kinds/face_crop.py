@@ -1,7 +1,10 @@
+from typing import Any
+
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import IMAGE_FORMATS, Processor
+from processing.jobs.kinds.base import IMAGE_FORMATS, Limits, Processor, Progress
 from processing.lib.imaging.bounds import ASPECT_MAX, ASPECT_MIN, FACE_MARGIN_MAX, QUALITY_MAX, QUALITY_MIN
+from processing.lib.imaging.output import ImageOutput
 
 
 class FaceCropParams(serializers.Serializer):
@@ -13,7 +16,7 @@ class FaceCropParams(serializers.Serializer):
     quality = serializers.IntegerField(min_value=QUALITY_MIN, max_value=QUALITY_MAX, default=90)
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.lib.imaging.faces import face_crop
 

@@ -5,11 +5,14 @@ Each step's params are validated by its own processor when the job is created; p
 reported per step.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
-from processing.jobs.errors import InvalidParams
-from processing.jobs.kinds.base import Processor, RetryPolicy
+from processing.jobs.kinds.base import Limits, Processor, Progress, RetryPolicy
 from processing.jobs.kinds.registry import get_processor
+from processing.lib.errors import InvalidOptions
+from processing.lib.imaging.output import ImageOutput
 
 MAX_STEPS = 10
 # Progress the runner leaves to processing (between "reading" at 20 % and "storing" at 80 %).
@@ -34,13 +37,13 @@ class PipelineParams(serializers.Serializer):
                 if not processor.chainable:
                     raise serializers.ValidationError(f"steps[{index}]: a pipeline cannot contain a {step['kind']}")
                 params = processor.clean_params(step["params"])
-            except InvalidParams as exc:
+            except InvalidOptions as exc:
                 raise serializers.ValidationError(f"steps[{index}] ({step['kind']}): {exc.message}") from None
             cleaned.append({"kind": step["kind"], "params": params})
         return cleaned
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     steps = params["steps"]
     output = None
     for index, step in enumerate(steps):
@@ -51,10 +54,12 @@ def run(data, params, *, limits, progress):
         )
         if output is not None:
             if not output.is_image:
-                raise InvalidParams(f"step {index} ({steps[index - 1]['kind']}) gave no image for {step['kind']}")
+                raise InvalidOptions(f"step {index} ({steps[index - 1]['kind']}) gave no image for {step['kind']}")
             data = output.data
 
         output = get_processor(step["kind"]).run(data, step["params"], limits=limits, progress=_quiet)
+    if output is None:  # PipelineParams asks for at least one step
+        raise InvalidOptions("a pipeline needs at least one step")
     return output
 
 

@@ -2,8 +2,8 @@
 a kind that runs other kinds (pipeline) looks them up here, so it never imports the package
 that loads it."""
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds.base import Processor
+from processing.lib.errors import InvalidOptions
 
 PROCESSORS: dict[str, Processor] = {}
 
@@ -12,4 +12,4 @@ def get_processor(kind: str) -> Processor:
     try:
         return PROCESSORS[kind]
     except KeyError:
-        raise InvalidParams(f"kind must be one of {sorted(PROCESSORS)}, not {kind!r}", code="invalid_kind") from None
+        raise InvalidOptions(f"kind must be one of {sorted(PROCESSORS)}, not {kind!r}", code="invalid_kind") from None

@@ -1,16 +1,22 @@
 """Background removal: every option of `rembg s`, run here (REMBG_BACKEND=local) or on a pool
 of `rembg s` servers (REMBG_BACKEND=remote, REMBG_URLS)."""
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import KindParams, OfferedChoiceField, OfferedSwitch, Processor
-from processing.lib.imaging.bounds import CHANNEL_MAX, ERODE_SIZE_MAX
+from processing.jobs.kinds.base import KindParams, Limits, OfferedChoiceField, OfferedSwitch, Processor, Progress
+from processing.lib.imaging.bounds import CHANNEL_MAX, CUTOUT_FORMATS, ERODE_SIZE_MAX
+from processing.lib.imaging.output import ImageOutput
 
-# A cut-out keeps its transparency: no JPEG.
-CUTOUT_FORMATS = ("png", "webp")
+if TYPE_CHECKING:  # rembg and onnxruntime load only where a job runs
+    from rembg.sessions.base import BaseSession
+
+    from processing.lib.rembg.runtime import OnnxSettings
 
 
 def allowed_models() -> list[str]:
@@ -50,7 +56,7 @@ class RemoveBgParams(KindParams):
     # WebP only (PNG always is lossless): false trades exact colours for ~4x fewer bytes.
     lossless = serializers.BooleanField(default=True)
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         if attrs.get("vitmatte"):  # the switch is on only where a variant is installed
             attrs.setdefault("vitmatte_model", settings.REMBG_VITMATTE_MODELS[0])
@@ -63,13 +69,13 @@ def onnx_threads_per_session() -> int:
     """ONNX_INTRA_OP_THREADS, or (when 0) the cores shared out between the worker's threads, so
     DRAMATIQ_THREADS concurrent inferences never ask for more threads than there are cores."""
     if settings.ONNX_INTRA_OP_THREADS > 0:
-        return settings.ONNX_INTRA_OP_THREADS
+        return int(settings.ONNX_INTRA_OP_THREADS)
     if settings.ONNX_SERIAL_INFERENCE:  # one inference at a time: it gets every core
         return os.cpu_count() or 1
-    return max(1, (os.cpu_count() or 1) // max(1, settings.DRAMATIQ_THREADS))
+    return max(1, (os.cpu_count() or 1) // max(1, int(settings.DRAMATIQ_THREADS)))
 
 
-def onnx_settings():
+def onnx_settings() -> OnnxSettings:
     """How this process's rembg sessions run (threads, providers, memory), from the settings."""
     from processing.lib.rembg.runtime import OnnxSettings
 
@@ -83,7 +89,7 @@ def onnx_settings():
     )
 
 
-def local_session(model_name: str | None = None):
+def local_session(model_name: str | None = None) -> BaseSession:
     """The cached session for model_name (default REMBG_MODEL), as this worker runs it."""
     from processing.lib.rembg.sessions import get_session
 
@@ -95,7 +101,7 @@ def local_session(model_name: str | None = None):
     )
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.lib.imaging.inspect import load_image
 
@@ -105,7 +111,7 @@ def run(data, params, *, limits, progress):
     return _run_local(data, params, limits=limits)
 
 
-def _run_local(data, params, *, limits):
+def _run_local(data: bytes, params: dict[str, Any], *, limits: Limits) -> ImageOutput:
     from processing.lib.imaging.background import remove_background
     from processing.lib.rembg.sessions import require_vitmatte
 
@@ -131,7 +137,7 @@ def _run_local(data, params, *, limits):
     )
 
 
-def _run_remote(data, params, *, limits):
+def _run_remote(data: bytes, params: dict[str, Any], *, limits: Limits) -> ImageOutput:
     from processing.lib.imaging.encode import encode
     from processing.lib.imaging.inspect import load_image
     from processing.lib.rembg.remote import remove_remote, servers_for

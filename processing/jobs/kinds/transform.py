@@ -1,7 +1,10 @@
+from typing import Any
+
 from rest_framework import serializers
 
-from processing.jobs.kinds.base import IMAGE_FORMATS, KindParams, Processor, RequiredWhen
+from processing.jobs.kinds.base import IMAGE_FORMATS, KindParams, Limits, Processor, Progress, RequiredWhen
 from processing.lib.imaging.bounds import QUALITY_MAX, QUALITY_MIN, TRIM_PADDING_MAX
+from processing.lib.imaging.output import ImageOutput
 
 
 class TransformParams(KindParams):
@@ -22,7 +25,7 @@ class TransformParams(KindParams):
     )
 
 
-def run(data, params, *, limits, progress):
+def run(data: bytes, params: dict[str, Any], *, limits: Limits, progress: Progress) -> ImageOutput:
     # Imported here so web processes never load OpenCV, rembg or onnxruntime.
     from processing.lib.imaging.transform import transform
 

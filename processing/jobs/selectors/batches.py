@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -61,7 +62,7 @@ def batch_job_ids(*, batch: Batch) -> list[uuid.UUID]:
     return list(Job.objects.filter(batch=batch).order_by("created_at", "pk").values_list("pk", flat=True))
 
 
-def batch_progress(*, batch: Batch) -> dict:
+def batch_progress(*, batch: Batch) -> dict[str, Any]:
     """Counts by state, percent done (running jobs count by their own progress, so the bar moves
     before the first job ends), and an estimate of the seconds left: the batch's unfinished jobs
     and the older jobs of its kind still waiting ahead of them, at the kind's observed throughput

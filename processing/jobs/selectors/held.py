@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model
 
 from processing.jobs.models import Batch, Job
 from vendors.models import Record, Vendor
@@ -24,7 +24,7 @@ _RELATED = (("vendor", Vendor, "v", "JOIN"), ("record", Record, "r", "LEFT JOIN"
 class _Part:
     model: type[Model]
     relation: str  # "" for the job itself
-    fields: list[Field]
+    fields: list[Field[Any, Any]]
     converters: list[list[tuple[Any, Any]]]  # per column: (converter, expression)
 
 
@@ -36,9 +36,10 @@ class _Plan:
 
 def _plan() -> _Plan:
     """Built once per connection (per thread): the converters are the connection's own."""
-    plan = getattr(connection, "darkroom_held_plan", None)
+    plan: _Plan | None = getattr(connection, "darkroom_held_plan", None)
     if plan is None:
-        plan = connection.darkroom_held_plan = _build_plan()
+        plan = _build_plan()
+        setattr(connection, "darkroom_held_plan", plan)  # noqa: B010  (a wrapper's own attribute)
     return plan
 
 
@@ -54,18 +55,21 @@ def _build_plan() -> _Plan:
             converters.append(
                 [(c, col) for c in connection.ops.get_db_converters(col) + col.get_db_converters(connection)]
             )
-            columns.append(f"{alias}.{qn(field.column)}")
+            columns.append(f"{alias}.{qn(_column(field))}")
         parts.append(_Part(model, relation, fields, converters))
         if relation:
-            fk = Job._meta.get_field(relation)
-            joins += (
-                f" {join} {qn(model._meta.db_table)} {alias} ON {alias}.{qn(model._meta.pk.column)} = j.{qn(fk.column)}"
-            )
+            on = f"{alias}.{qn(_column(model._meta.pk))} = j.{qn(_column(Job._meta.get_field(relation)))}"
+            joins += f" {join} {qn(model._meta.db_table)} {alias} ON {on}"
     sql = (
         f"SELECT {', '.join(columns)} FROM {qn(Job._meta.db_table)} j{joins}"
-        f" WHERE j.{qn(Job._meta.pk.column)} = %s AND j.{qn(Job._meta.get_field('run_token').column)} = %s"
+        f" WHERE j.{qn(_column(Job._meta.pk))} = %s AND j.{qn(_column(Job._meta.get_field('run_token')))} = %s"
     )
     return _Plan(sql, parts)
+
+
+def _column(field: object) -> str:
+    assert isinstance(field, Field) and field.column
+    return field.column
 
 
 def job_held(*, job_id: uuid.UUID, run_token: uuid.UUID) -> Job | None:
@@ -93,5 +97,7 @@ def job_held(*, job_id: uuid.UUID, run_token: uuid.UUID) -> Job | None:
     job = objects.pop("")
     assert isinstance(job, Job)
     for relation, related in objects.items():
-        Job._meta.get_field(relation).set_cached_value(job, related)
+        foreign_key = Job._meta.get_field(relation)
+        assert isinstance(foreign_key, ForeignKey)
+        foreign_key.set_cached_value(job, related)
     return job

@@ -12,7 +12,7 @@ from processing.jobs.services.control import (
     jobs_retry,
     jobs_set_priority,
 )
-from processing.jobs.services.creation import batch_create, check_upload, job_create
+from processing.jobs.services.creation import batch_create, check_upload, job_create, one_input_check
 from processing.jobs.services.deletion import (
     DeletedRecords,
     ProjectAlreadyDeleting,
@@ -46,7 +46,6 @@ from processing.jobs.services.idempotency import (
     idempotency_key_release,
 )
 from processing.jobs.services.runs import (
-    _backoff_s,
     job_fail,
     job_postpone,
     job_report_progress,
@@ -66,7 +65,6 @@ __all__ = [
     "ExportInProgress",
     "ExportNotReady",
     "PurgeReport",
-    "_backoff_s",
     "batch_cancel",
     "batch_create",
     "batch_retry_failed",
@@ -96,6 +94,7 @@ __all__ = [
     "jobs_requeue_lost",
     "jobs_retry",
     "jobs_set_priority",
+    "one_input_check",
     "storage_sweep",
     "DeletedRecords",
     "ProjectAlreadyDeleting",

@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -56,7 +57,7 @@ def jobs_cancel(*, job_ids: list[uuid.UUID]) -> int:
     return cancelled
 
 
-def _cancel_chunk(chunk: list[uuid.UUID]) -> list[tuple]:
+def _cancel_chunk(chunk: list[uuid.UUID]) -> list[tuple[Any, ...]]:
     """One transaction: the chunk's unfinished jobs locked, cancelled, counted on their batches
     and in the usage ledger, announced on commit. A deadlock victim (the ledger's row is upserted
     by finishing runs too) is rolled back whole and run again by the caller."""

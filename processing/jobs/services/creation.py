@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,12 +13,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from processing.jobs import usage
-from processing.jobs.errors import ImageTooLarge, InvalidParams
+from processing.jobs.errors import EmptyUpload, InvalidInput, InvalidPriority, NotFound, ParamsTooLarge
 from processing.jobs.kinds import get_processor
+from processing.jobs.kinds.base import Processor
 from processing.jobs.models import Batch, IdempotencyKey, Job
 from processing.jobs.services.idempotency import idempotency_key_done
 from processing.jobs.services.transitions import CHUNK, retried_on_deadlock
 from processing.jobs.wakeup import request_admission
+from processing.lib.errors import ImageTooLarge, InvalidOptions
 from processing.lib.http.fetch import check_image_url
 from processing.lib.imaging.upload_type import upload_content_type
 from processing.lib.logcontext import current_request_id
@@ -29,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 def resolve_priority(*, vendor: Vendor, priority: str | int | None) -> int:
     if priority is None or priority == "":
-        return vendor_limits(vendor=vendor)["default_priority"]
+        default = vendor_limits(vendor=vendor)["default_priority"]
+        assert default is not None  # Plan.default_priority is not null
+        return default
     return parse_priority(priority)
 
 
@@ -37,14 +43,14 @@ def parse_priority(priority: str | int) -> Priority:
     try:
         return Priority(priority) if isinstance(priority, int) else Priority.from_label(priority)
     except ValueError as exc:
-        raise InvalidParams(str(exc), code="invalid_priority") from None
+        raise InvalidPriority(str(exc)) from None
 
 
-def check_upload(upload: UploadedFile) -> None:
+def check_upload(upload: UploadedFile[bytes]) -> None:
     """The only image work on the request path: is there something, small enough, and do its
     leading bytes say it is an allowed raster image (record_create checks that again)."""
     if not upload.size:
-        raise InvalidParams("the uploaded image is empty", code="empty_upload")
+        raise EmptyUpload("the uploaded image is empty")
     if upload.size > settings.IMAGE_MAX_BYTES:
         raise ImageTooLarge(f"the upload is {upload.size} bytes; the limit is {settings.IMAGE_MAX_BYTES}")
     upload_content_type(upload)
@@ -54,9 +60,60 @@ def check_params_size(params: dict[str, Any] | None) -> None:
     """Params are options, not payloads: a few KB of JSON at most (JOB_PARAMS_MAX_BYTES)."""
     size = len(json.dumps(params or {}, separators=(",", ":")).encode())
     if size > settings.JOB_PARAMS_MAX_BYTES:
-        raise InvalidParams(
-            f"params are {size} bytes of JSON; the limit is {settings.JOB_PARAMS_MAX_BYTES}", code="params_too_large"
-        )
+        raise ParamsTooLarge(f"params are {size} bytes of JSON; the limit is {settings.JOB_PARAMS_MAX_BYTES}")
+
+
+def one_input_check(*, kind: str, given: Collection[str], none_allowed: bool = True) -> None:
+    """The rule of a job's input, for the API's validation and job_create alike: exactly one of a
+    record, an upload or an image URL; none only for a kind that works from its parameters alone
+    (inputs has "none", an ai_endpoint generating from a prompt) and where the caller could send
+    none (`none_allowed`: a form always carries one). InvalidInput otherwise."""
+    if len(given) > 1 or (not given and not (none_allowed and "none" in get_processor(kind).inputs)):
+        raise InvalidInput("give exactly one input: an uploaded image, a record or an image URL")
+
+
+@dataclass(frozen=True)
+class _Checked:
+    processor: Processor
+    params: dict[str, Any]
+    priority: int
+
+
+def _checked(*, vendor: Vendor, kind: str, params: dict[str, Any] | None, priority: str | int | None) -> _Checked:
+    """What job_create and batch_create check first: the params (size, then the kind's own
+    cleaning) and the priority."""
+    check_params_size(params)
+    processor = get_processor(kind)
+    clean_params = processor.clean_params(params)
+    return _Checked(
+        processor=processor, params=clean_params, priority=resolve_priority(vendor=vendor, priority=priority)
+    )
+
+
+def _inputs_check(
+    *, vendor: Vendor, records: list[Record], uploads: list[UploadedFile[bytes]], image_urls: list[str]
+) -> None:
+    """Then their inputs: the records are the vendor's, the uploads are images, the URLs' syntax
+    (the worker resolves and fetches)."""
+    if any(record.vendor_id != vendor.pk for record in records):
+        raise NotFound("record not found")
+    for upload in uploads:
+        check_upload(upload)
+    for url in image_urls:
+        check_image_url(url)
+
+
+def _stored(*, vendor: Vendor, project: Project | None, uploads: list[UploadedFile[bytes]]) -> list[Record]:
+    """The uploads as records of `project` (the vendor's default one when None)."""
+    if not uploads:
+        return []
+    target = project or vendor_services.project_default(vendor=vendor)
+    return [vendor_services.record_create(project=target, upload=upload) for upload in uploads]
+
+
+def _admitted_after_commit(kind: str) -> None:
+    """Once the rows are committed, mark the kind for admission and wake the workers."""
+    transaction.on_commit(lambda: request_admission(kinds=[kind]))
 
 
 @retried_on_deadlock
@@ -67,7 +124,7 @@ def job_create(
     params: dict[str, Any] | None = None,
     priority: str | int | None = None,
     record: Record | None = None,
-    upload: UploadedFile | None = None,
+    upload: UploadedFile[bytes] | None = None,
     image_url: str | None = None,
     project: Project | None = None,
     batch: Batch | None = None,
@@ -77,26 +134,22 @@ def job_create(
     """Create a job and hand it to the dispatcher once the row is committed. `idempotency`: a
     claimed key, marked done with this job in the same transaction. `request_id`: the request's
     X-Request-ID, by default the one of the request being served."""
-    check_params_size(params)
-    processor = get_processor(kind)
-    clean_params = processor.clean_params(params)
-    job_priority = resolve_priority(vendor=vendor, priority=priority)
+    checked = _checked(vendor=vendor, kind=kind, params=params, priority=priority)
+    processor, clean_params, job_priority = checked.processor, checked.params, checked.priority
     given = {name for name, value in (("record", record), ("upload", upload), ("url", image_url)) if value}
-    if len(given) > 1 or (not given and "none" not in processor.inputs):
-        raise InvalidParams("give exactly one input: an uploaded image, a record or an image URL", code="invalid_input")
+    one_input_check(kind=kind, given=given)
     if not given <= processor.inputs:
-        raise InvalidParams(f"{kind} does not take a {given.pop()} as input", code="invalid_input")
-    if record is not None and record.vendor_id != vendor.pk:
-        raise InvalidParams("record not found", code="not_found")
-    if image_url:
-        check_image_url(image_url)  # syntax and scheme only: the worker resolves and fetches
-    if upload is not None:
-        check_upload(upload)
+        raise InvalidInput(f"{kind} does not take a {given.pop()} as input")
+    _inputs_check(
+        vendor=vendor,
+        records=[record] if record is not None else [],
+        uploads=[upload] if upload is not None else [],
+        image_urls=[image_url] if image_url else [],
+    )
 
     with transaction.atomic():
         if upload is not None:
-            target = project or vendor_services.project_default(vendor=vendor)
-            record = vendor_services.record_create(project=target, upload=upload)
+            (record,) = _stored(vendor=vendor, project=project, uploads=[upload])
         job = Job.objects.create(
             vendor=vendor,
             record=record,
@@ -113,7 +166,7 @@ def job_create(
         usage.usage_add(counts=[usage.submitted(vendor_id=vendor.pk, kind=kind)])
         if idempotency is not None:
             idempotency_key_done(claim=idempotency, job=job)
-        transaction.on_commit(lambda: request_admission(kinds=[kind]))
+        _admitted_after_commit(kind)
     return job
 
 
@@ -125,7 +178,7 @@ def batch_create(
     params: dict[str, Any] | None = None,
     priority: str | int | None = None,
     records: list[Record] | None = None,
-    uploads: list[UploadedFile] | None = None,
+    uploads: list[UploadedFile[bytes]] | None = None,
     image_urls: list[str] | None = None,
     project: Project | None = None,
     idempotency: IdempotencyKey | None = None,
@@ -134,32 +187,22 @@ def batch_create(
     """Many jobs of one kind in one request: inserted in chunks, admitted as capacity frees up.
     `idempotency` and `request_id` as for job_create. The params are stored once, on the batch;
     its jobs read them from there."""
-    check_params_size(params)
-    processor = get_processor(kind)
-    clean_params = processor.clean_params(params)
-    job_priority = resolve_priority(vendor=vendor, priority=priority)
-    records = list(records or [])
-    if any(record.vendor_id != vendor.pk for record in records):
-        raise InvalidParams("record not found", code="not_found")
-    for upload in uploads or []:
-        check_upload(upload)
-    image_urls = list(image_urls or [])
-    for url in image_urls:
-        check_image_url(url)
+    records, uploads, image_urls = list(records or []), list(uploads or []), list(image_urls or [])
+    checked = _checked(vendor=vendor, kind=kind, params=params, priority=priority)
+    processor, clean_params, job_priority = checked.processor, checked.params, checked.priority
+    _inputs_check(vendor=vendor, records=records, uploads=uploads, image_urls=image_urls)
     if not records and not uploads and not image_urls:
-        raise InvalidParams("a batch needs at least one record, image or image URL", code="empty_batch")
-    total = len(records) + len(uploads or []) + len(image_urls)
+        raise InvalidOptions("a batch needs at least one record, image or image URL", code="empty_batch")
+    total = len(records) + len(uploads) + len(image_urls)
     if total > settings.BULK_MAX_ITEMS:
-        raise InvalidParams(
+        raise InvalidOptions(
             f"a batch holds at most {settings.BULK_MAX_ITEMS} images, not {total}; start it in parts",
             code="batch_too_large",
         )
 
     request_id = request_id or current_request_id() or ""
     with transaction.atomic():
-        if uploads:
-            target = project or vendor_services.project_default(vendor=vendor)
-            records += [vendor_services.record_create(project=target, upload=upload) for upload in uploads]
+        records += _stored(vendor=vendor, project=project, uploads=uploads)
         batch = Batch.objects.create(
             vendor=vendor, kind=kind, params=clean_params, priority=job_priority, total=len(records) + len(image_urls)
         )
@@ -182,5 +225,5 @@ def batch_create(
         usage.usage_add(counts=[usage.submitted(vendor_id=vendor.pk, kind=kind, n=batch.total)])
         if idempotency is not None:
             idempotency_key_done(claim=idempotency, batch=batch)
-        transaction.on_commit(lambda: request_admission(kinds=[kind]))
+        _admitted_after_commit(kind)
     return batch

@@ -7,6 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -71,7 +72,9 @@ def _take_back(job_id: uuid.UUID, token: uuid.UUID | None, now: datetime) -> boo
         )
     message = "its worker stopped renewing the job's lease (it died or froze)"
     entry = {"attempt": job.attempts, "code": "worker_lost", "message": message, "at": now.isoformat()}
-    common = dict(error_code="worker_lost", error_message=message, attempt_errors=[*job.attempt_errors, entry])
+    common: dict[str, Any] = dict(
+        error_code="worker_lost", error_message=message, attempt_errors=[*job.attempt_errors, entry]
+    )
     if job.attempts < job.max_attempts:
         transition(
             job_id,

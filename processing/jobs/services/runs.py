@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from processing.jobs import events, usage
-from processing.jobs.errors import InternalFault, JobError, StorageUnavailable, public_message
+from processing.jobs.errors import InternalFault, public_message
 from processing.jobs.kinds import get_processor
 from processing.jobs.models import Job, Lane
 from processing.jobs.refunds import job_refund_if_ours
@@ -32,6 +32,8 @@ from processing.jobs.services.transitions import (
     transition,
 )
 from processing.jobs.states import JobState
+from processing.lib.errors import ProcessingError as JobError
+from processing.lib.errors import StorageUnavailable
 from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
 from processing.lib.imaging.thumbnail import is_preview_sized
 from processing.lib.media import private_part

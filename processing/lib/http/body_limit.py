@@ -85,7 +85,7 @@ def _is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", []):
         if name.lower() == b"content-type":
             media_type = value.split(b";")[0].strip().lower()
-            return media_type == b"application/json" or media_type.endswith(b"+json")
+            return bool(media_type == b"application/json" or media_type.endswith(b"+json"))
     return False
 
 

@@ -10,6 +10,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlunsplit
 
@@ -32,7 +33,7 @@ class Answer:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 class BodyTooLarge(ImageTooLarge):
@@ -72,7 +73,7 @@ def safe_request(
     timeouts raise httpx's own exceptions (TransportError, TimeoutException) for the caller to name."""
     deadline = time.monotonic() + timeout_s
     parts = check_url(url)
-    host, port = parts.hostname, port_of(parts)
+    host, port = parts.hostname or "", port_of(parts)  # check_url refused a URL without a host
     last_error: Exception | None = None
     with httpx.Client(follow_redirects=False, trust_env=False) as client:
         for address in checked_addresses(host, port, policy):
@@ -154,8 +155,6 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
         return None
     if value.isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime
-
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):

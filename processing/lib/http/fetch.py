@@ -8,8 +8,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from processing.lib.errors import ImageTooLarge, InvalidImage, PermanentError, TemporaryError
-from processing.lib.http.client import BodyTooLarge, parse_retry_after, safe_request
+from processing.lib.errors import ImageTooLarge, InvalidImage, PermanentError, TemporaryError, UrlUnreachable
+from processing.lib.http.client import Answer, BodyTooLarge, parse_retry_after, safe_request
 from processing.lib.http.guard import AddressPolicy, check_url
 from processing.lib.imaging.sniff import ALLOWED_CONTENT_TYPES, sniff_content_type
 
@@ -45,7 +45,7 @@ def fetch_image(url: str, *, policy: AddressPolicy, max_bytes: int, timeout_s: f
     raise PermanentError(f"{url} redirected more than {MAX_REDIRECTS} times", code="url_fetch_failed")
 
 
-def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int):
+def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int) -> Answer:
     try:
         return safe_request(
             "GET",
@@ -62,9 +62,7 @@ def _get(url: str, *, policy: AddressPolicy, deadline: float, max_bytes: int):
     except httpx.DecodingError as exc:  # an encoding we did not ask for, or broken gzip
         raise PermanentError(f"{url} sent an answer that could not be decoded", code="url_fetch_failed") from exc
     except httpx.TransportError as exc:
-        raise TemporaryError(
-            f"could not connect to fetch {url}", code="url_unreachable", detail=f"could not fetch {url}: {exc!r}"
-        ) from exc
+        raise UrlUnreachable(f"could not connect to fetch {url}", detail=f"could not fetch {url}: {exc!r}") from exc
 
 
 def _check_status(status: int, headers: httpx.Headers, *, url: str) -> None:

@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
-from processing.lib.errors import InvalidOptions, RefusedAddress, TemporaryError
+from processing.lib.errors import InvalidUrl, PortRefused, RefusedAddress, UrlUnresolvable
 
 MAX_URL_LENGTH = 2000
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -65,27 +65,27 @@ def check_port(port: int, policy: AddressPolicy) -> None:
     """Refuse a port the policy does not allow before anything is resolved or sent."""
     if policy.refuses_port(port) and not policy.lists_port(port):
         allowed = " or ".join(str(p) for p in sorted(policy.ports or ()))
-        raise RefusedAddress(f"the URL's port {port} is not allowed; use port {allowed}", code="port_refused")
+        raise PortRefused(f"the URL's port {port} is not allowed; use port {allowed}")
 
 
 def check_url(url: str, *, name: str = "url") -> SplitResult:
     """Syntax and scheme only (no network: this runs on the request path). `name` is how the
     caller's field is called in the error."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
-        raise InvalidOptions(f"{name} must be a URL of at most {MAX_URL_LENGTH} characters", code="invalid_url")
+        raise InvalidUrl(f"{name} must be a URL of at most {MAX_URL_LENGTH} characters", field=name)
     if any(ch.isspace() for ch in url):
-        raise InvalidOptions(f"{name} must not contain spaces", code="invalid_url")
+        raise InvalidUrl(f"{name} must not contain spaces", field=name)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port out of range
     except ValueError as exc:
-        raise InvalidOptions(f"{name} is not a valid URL ({exc})", code="invalid_url") from None
+        raise InvalidUrl(f"{name} is not a valid URL ({exc})", field=name) from None
     if parts.scheme not in DEFAULT_PORTS:
-        raise InvalidOptions(f"{name} must be an http or https URL", code="invalid_url")
+        raise InvalidUrl(f"{name} must be an http or https URL", field=name)
     if not parts.hostname:
-        raise InvalidOptions(f"{name} has no host", code="invalid_url")
+        raise InvalidUrl(f"{name} has no host", field=name)
     if parts.username or parts.password:
-        raise InvalidOptions(f"{name} must not carry credentials", code="invalid_url")
+        raise InvalidUrl(f"{name} must not carry credentials", field=name)
     return parts
 
 
@@ -103,16 +103,14 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[str]:
             # Refused as an inside address is, in the same words: else a vendor could tell the
             # names of our network (`mysql`, `redis`) from names that do not exist.
             raise RefusedAddress(REFUSED, detail=f"{host!r} does not exist") from None
-        raise TemporaryError(
-            f"could not resolve {host!r}", code="url_unresolvable", detail=f"could not resolve {host!r}: {exc}"
-        ) from None
+        raise UrlUnresolvable(f"could not resolve {host!r}", detail=f"could not resolve {host!r}: {exc}") from None
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for address in addresses:
         if policy.refuses(address, port):
             # The resolved address stays with operators: it maps the inside of our network.
             raise RefusedAddress(REFUSED, detail=f"{host} -> {address} port {port}")
     if not addresses:
-        raise TemporaryError(f"{host!r} resolved to no address", code="url_unresolvable")
+        raise UrlUnresolvable(f"{host!r} resolved to no address")
     return addresses
 
 

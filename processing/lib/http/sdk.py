@@ -54,6 +54,7 @@ class GuardedTransport(httpx2.BaseTransport):
             if declared.isdigit() and int(declared) > self.max_bytes:
                 response.close()
                 raise BodyTooLarge(f"the answer is {declared} bytes; the limit is {self.max_bytes} bytes")
+            assert isinstance(response.stream, httpx2.SyncByteStream)  # a sync transport's answer
             response.stream = _CappedStream(response.stream, self.max_bytes)
             return response
         raise last_error or httpx2.ConnectError(f"could not connect to {host}", request=request)

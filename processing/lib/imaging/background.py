@@ -17,14 +17,17 @@ from rembg import bg as rembg_bg
 from rembg.sessions.base import BaseSession
 
 from processing.lib.errors import InvalidOptions
-from processing.lib.imaging.bounds import CHANNEL_MAX, DECONTAMINATE_MAX_PIXELS, ERODE_SIZE_MAX, MATTING_MAX_PIXELS
+from processing.lib.imaging.bounds import (
+    CHANNEL_MAX,
+    CUTOUT_FORMATS,
+    DECONTAMINATE_MAX_PIXELS,
+    ERODE_SIZE_MAX,
+    MATTING_MAX_PIXELS,
+)
 from processing.lib.imaging.encode import encode, normalize_format
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.masks import predict_mask
 from processing.lib.imaging.output import ImageOutput
-
-# A cut-out is only useful with transparency, so no JPEG.
-CUTOUT_FORMATS = ("PNG", "WEBP")
 
 
 def remove_background(
@@ -54,7 +57,7 @@ def remove_background(
     WebP is lossless unless lossless=False (then quality applies to the colours; alpha stays exact).
     """
     format = normalize_format(format, quality=quality)
-    if format not in CUTOUT_FORMATS:
+    if format.lower() not in CUTOUT_FORMATS:
         raise InvalidOptions(f"a cut-out needs transparency: use PNG or WEBP, not {format}")
     for name, value in (
         ("alpha_matting_foreground_threshold", alpha_matting_foreground_threshold),

@@ -11,3 +11,5 @@ ERODE_SIZE_MAX = 100  # alpha matting's erosion, in pixels
 MATTING_MAX_PIXELS = 1024 * 1024
 # Decontaminate's foreground estimate on at most this many pixels: a 12 MP photo is exact.
 DECONTAMINATE_MAX_PIXELS = 16_000_000
+# A cut-out is only useful with transparency, so no JPEG.
+CUTOUT_FORMATS = ("png", "webp")

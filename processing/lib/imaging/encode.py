@@ -1,6 +1,7 @@
 """Encode a PIL image as PNG, JPEG or WebP bytes."""
 
 import io
+from typing import Any
 
 from PIL import Image, ImageCms
 
@@ -53,7 +54,7 @@ def encode(
     if strip_metadata and icc_profile:
         prepared = _to_srgb(prepared, icc_profile)
 
-    options: dict = {"icc_profile": None}
+    options: dict[str, Any] = {"icc_profile": None}
     if name == "JPEG":
         options.update(quality=quality, optimize=True, comment=None)
     elif name == "PNG":
@@ -111,7 +112,8 @@ def _to_srgb(img: Image.Image, icc_profile: bytes) -> Image.Image:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
         if "srgb" in ImageCms.getProfileDescription(source).lower():
             return img
-        return ImageCms.profileToProfile(img, source, ImageCms.createProfile("sRGB"), outputMode=img.mode)
+        converted = ImageCms.profileToProfile(img, source, ImageCms.createProfile("sRGB"), outputMode=img.mode)
+        return converted if converted is not None else img  # None only when converting in place
     except (ImageCms.PyCMSError, OSError, ValueError):
         # A broken or mismatched profile: the pixels are all we can trust.
         return img

@@ -48,7 +48,7 @@ def detect_faces(img: Image.Image) -> list[Box]:
             grey, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, minSize=(MIN_FACE_SIDE, MIN_FACE_SIDE)
         )
 
-    boxes = [_to_original(tuple(int(v) for v in box), scale=scale, image_size=img.size) for box in found]
+    boxes = [_to_original((int(x), int(y), int(w), int(h)), scale=scale, image_size=img.size) for x, y, w, h in found]
     return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
 
 

@@ -38,7 +38,7 @@ def predict_mask(session: BaseSession, img: Image.Image) -> Image.Image:
     return mask.resize(img.size, Image.Resampling.LANCZOS)
 
 
-def _one_at_a_time(session: BaseSession):
+def _one_at_a_time(session: BaseSession) -> contextlib.AbstractContextManager[object]:
     """The session's lock when it runs one inference at a time (OnnxSettings.serial): then one
     run's buffers are alive at once, and its threads are all the cores."""
     lock = getattr(session, "_darkroom_lock", None)
@@ -73,6 +73,8 @@ def _predicts_like_u2netp(session_class: type[BaseSession]) -> bool:
 
 def _predict_body(session_class: type[BaseSession]) -> str:
     function = ast.parse(textwrap.dedent(inspect.getsource(session_class.predict))).body[0]
+    if not isinstance(function, ast.FunctionDef):
+        raise TypeError(f"{session_class.__name__}.predict is not a plain function")
     statements = function.body
     if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
         statements = statements[1:]  # the docstring names the model

@@ -17,7 +17,7 @@ _WEBP_OPTIONS = {"quality": 75, "method": 4}
 
 def is_preview_sized(width: int | None, height: int | None, *, side: int = THUMBNAIL_SIDE) -> bool:
     """An image no larger than its preview would be is its own preview."""
-    return bool(width and height) and max(width, height) <= side
+    return width is not None and height is not None and 0 < max(width, height) <= side
 
 
 def thumbnail(data: bytes, *, side: int = THUMBNAIL_SIDE, max_bytes: int, max_pixels: int) -> ImageOutput:

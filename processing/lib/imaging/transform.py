@@ -31,12 +31,13 @@ def resize(
     Returns the input itself when nothing changes; never modifies it.
     """
     _check_resize_params(width=width, height=height, mode=mode)
-    if mode != "fit" and max_pixels is not None:
-        _check_output_pixels(width * height, max_pixels=max_pixels)
-    if mode == "exact":
-        return img.resize((width, height), _RESAMPLE, reducing_gap=_REDUCING_GAP)
-    if mode == "fill":
-        return ImageOps.fit(img, (width, height), method=_RESAMPLE, centering=(0.5, 0.5))
+    if mode != "fit":
+        box = _box(width, height)
+        if max_pixels is not None:
+            _check_output_pixels(box[0] * box[1], max_pixels=max_pixels)
+        if mode == "exact":
+            return img.resize(box, _RESAMPLE, reducing_gap=_REDUCING_GAP)
+        return ImageOps.fit(img, box, method=_RESAMPLE, centering=(0.5, 0.5))
     scales = []
     if width is not None:
         scales.append(width / img.width)
@@ -105,17 +106,20 @@ def transform(
     format = normalize_format(format, quality=quality)
     _check_padding(trim_padding)
     keep_size = mode == "fit" and width is None and height is None
+    size = 0
     if keep_size:
         pass
     elif mode == "thumbnail":
-        size = width if width is not None else height
-        if size is None:
+        given = width if width is not None else height
+        if given is None:
             raise InvalidOptions("a thumbnail needs a size: give width")
-        _check_dimension("width", size)
+        _check_dimension("width", given)
+        size = given
     else:
         _check_resize_params(width=width, height=height, mode=mode)
         if mode != "fit":
-            _check_output_pixels(width * height, max_pixels=max_pixels)
+            box = _box(width, height)
+            _check_output_pixels(box[0] * box[1], max_pixels=max_pixels)
 
     img = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
     if trim:
@@ -150,6 +154,13 @@ def _check_dimension(name: str, value: object) -> None:
 def _check_padding(padding: object) -> None:
     if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= TRIM_PADDING_MAX:
         raise InvalidOptions(f"trim padding must be an integer from 0 to {TRIM_PADDING_MAX}, not {padding!r}")
+
+
+def _box(width: int | None, height: int | None) -> tuple[int, int]:
+    """Both sides, which _check_resize_params asks for in every mode but fit."""
+    if width is None or height is None:
+        raise InvalidOptions("give both width and height")
+    return width, height
 
 
 def _check_output_pixels(pixels: int, *, max_pixels: int) -> None:

@@ -14,7 +14,7 @@ from functools import cache
 
 import httpx
 
-from processing.lib.errors import InvalidImage, InvalidOptions, PermanentError, ProcessingError, TemporaryError
+from processing.lib.errors import InvalidImage, InvalidOptions, ProcessingError, RembgFailed, RembgUnavailable
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import OPERATOR_CONFIGURED
 
@@ -105,15 +105,13 @@ def remove_remote(
                 detail=f"the rembg server {url} could not read the image: {response.text[:300]}",
             )
         if response.status != 200:
-            raise PermanentError(
+            raise RembgFailed(
                 "background removal failed",
-                code="rembg_failed",
                 detail=f"the rembg server {url} answered HTTP {response.status}",
             )
         return response.body
-    raise TemporaryError(
+    raise RembgUnavailable(
         "no rembg server answered (all of REMBG_URLS are down)",
-        code="rembg_unavailable",
         retry_after_s=servers.next_retry_s(),
     )
 

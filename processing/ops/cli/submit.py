@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processing.jobs import selectors, services
-from processing.jobs.errors import JobError
+from processing.lib.errors import ProcessingError
 from processing.ops.cli.common import EXIT_USAGE, fail
 from vendors.selectors import vendor_get_by_slug
 
@@ -46,7 +46,7 @@ def handle(command, options) -> None:
             command.stdout.write(str(job.pk))
             return
         batch = services.batch_create(uploads=uploads, **common)
-    except JobError as exc:
+    except ProcessingError as exc:
         raise fail(f"{exc.code}: {exc.message}", EXIT_USAGE) from None
     command.stdout.write(f"batch {batch.pk}")
     for job_id in selectors.batch_job_ids(batch=batch):

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from processing.jobs.errors import InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.lib.circuit import CircuitBreaker
+from processing.lib.errors import InvalidImage, InvalidOptions, PermanentError, TemporaryError
 from processing.lib.redis import get_redis
 from tests.support.photos import LIMITS, image_bytes
 
@@ -69,22 +69,22 @@ def test_a_generated_image_is_stored_as_an_image(endpoint):
 
 
 def test_an_unknown_endpoint_is_refused_before_the_job_exists(endpoint):
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         AI.clean_params({"endpoint": "nowhere"})
     assert "endpoint" in refused.value.message
 
 
 def test_5xx_is_retried_and_429_waits_for_retry_after(endpoint):
-    with pytest.raises(RetryableJobError) as down:
+    with pytest.raises(TemporaryError) as down:
         run("down")
     assert down.value.code == "ai_unavailable"
-    with pytest.raises(RetryableJobError) as busy:
+    with pytest.raises(TemporaryError) as busy:
         run("busy")
     assert busy.value.code == "ai_rate_limited" and busy.value.retry_after_s == 12
 
 
 def test_a_4xx_is_permanent(endpoint):
-    with pytest.raises(PermanentJobError) as refused:
+    with pytest.raises(PermanentError) as refused:
         run("refuses")
     assert refused.value.code == "ai_rejected" and "HTTP 400" in refused.value.message
     # The body may echo our credentials: operators only.
@@ -93,10 +93,10 @@ def test_a_4xx_is_permanent(endpoint):
 
 def test_repeated_failures_open_the_circuit_for_every_worker(endpoint):
     for _ in range(3):
-        with pytest.raises(RetryableJobError):
+        with pytest.raises(TemporaryError):
             run("down")
     assert endpoint.calls("/down") == 3
-    with pytest.raises(RetryableJobError) as open_circuit:
+    with pytest.raises(TemporaryError) as open_circuit:
         run("down")
     assert open_circuit.value.code == "circuit_open"
     assert 0 < open_circuit.value.retry_after_s <= 30
@@ -132,7 +132,7 @@ def test_an_image_is_generated_from_a_prompt_alone(endpoint):
 
 
 def test_a_job_without_image_or_prompt_is_refused(endpoint):
-    with pytest.raises(InvalidParams, match="prompt"):
+    with pytest.raises(InvalidOptions, match="prompt"):
         run("generate", data=b"")
 
 
@@ -143,7 +143,7 @@ def test_only_kinds_that_work_without_an_input_accept_none(vendor, settings):
     settings.AI_ENDPOINTS = {"generate": {"url": "http://127.0.0.1:9/generate"}}
     job = services.job_create(vendor=vendor, kind="ai_endpoint", params={"endpoint": "generate", "prompt": "a cat"})
     assert job.record is None and job.input_url == ""
-    with pytest.raises(InvalidParams, match="exactly one input"):
+    with pytest.raises(InvalidOptions, match="exactly one input"):
         services.job_create(vendor=vendor, kind="transform", params={"width": 10})
 
 

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from processing.jobs.ai.presets import LABEL_ANALYSIS_SCHEMA
-from processing.jobs.errors import InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
+from processing.lib.errors import InvalidOptions, PermanentError, TemporaryError
 from processing.lib.redis import get_redis
 from tests.support import ai_providers as wire
 from tests.support.loopback import free_port
@@ -143,7 +143,7 @@ def test_the_jobs_own_schema_prompt_model_and_max_tokens_are_used_within_the_ent
     ],
 )
 def test_params_beyond_what_the_entry_allows_are_refused_before_the_job_exists(ai, params, field):
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         AI.clean_params({"endpoint": "claude", **params})
     assert refused.value.message.startswith(field)
     assert ai.requests == []
@@ -162,7 +162,7 @@ def test_an_answer_outside_the_schema_is_asked_for_once_more_and_both_calls_are_
 
 def test_two_answers_outside_the_schema_fail_the_job_with_ai_bad_response(ai):
     ai.routes["/anthropic/v1/messages"] = lambda r: wire.anthropic_message(text="I think it is a vitamin bottle.")
-    with pytest.raises(PermanentJobError) as failed:
+    with pytest.raises(PermanentError) as failed:
         run("claude", LABEL_PHOTO)
     assert failed.value.code == "ai_bad_response"
     assert ai.calls("/anthropic/v1/messages") == 2
@@ -185,7 +185,7 @@ def test_two_answers_outside_the_schema_fail_the_job_with_ai_bad_response(ai):
 )
 def test_claudes_passing_errors_are_retried_by_darkroom_once_not_by_the_sdk(ai, answer, code, retry_after):
     ai.routes["/anthropic/v1/messages"] = lambda r: answer
-    with pytest.raises(RetryableJobError) as failed:
+    with pytest.raises(TemporaryError) as failed:
         run("claude", LABEL_PHOTO)
     assert failed.value.code == code and failed.value.retry_after_s == retry_after
     assert ai.calls("/anthropic/v1/messages") == 1, "the SDK's own retries are off"
@@ -194,7 +194,7 @@ def test_claudes_passing_errors_are_retried_by_darkroom_once_not_by_the_sdk(ai, 
 def test_a_claude_slower_than_timeout_s_is_a_retried_timeout(ai):
     ai.routes["/anthropic/v1/messages"] = wire.slow(2.5, wire.anthropic_message(tool_input=wire.LABEL_ANSWER))
     started = time.monotonic()
-    with pytest.raises(RetryableJobError) as failed:
+    with pytest.raises(TemporaryError) as failed:
         run("claude", LABEL_PHOTO)
     assert failed.value.code == "ai_timeout" and time.monotonic() - started < 2.4
     assert ai.calls("/anthropic/v1/messages") == 1
@@ -202,7 +202,7 @@ def test_a_claude_slower_than_timeout_s_is_a_retried_timeout(ai):
 
 def test_a_provider_that_cannot_be_reached_is_retried(ai, settings):
     settings.AI_ENDPOINTS["claude"]["base_url"] = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(RetryableJobError) as failed:
+    with pytest.raises(TemporaryError) as failed:
         run("claude", LABEL_PHOTO)
     assert failed.value.code == "ai_unreachable"
 
@@ -213,7 +213,7 @@ def test_claudes_refusals_are_permanent_and_never_show_the_key(ai, status):
     ai.routes["/anthropic/v1/messages"] = lambda r: wire.anthropic_error(
         status, "authentication_error", f"invalid x-api-key: {KEY}"
     )
-    with pytest.raises(PermanentJobError) as refused:
+    with pytest.raises(PermanentError) as refused:
         run("claude", LABEL_PHOTO)
     assert refused.value.code == "ai_rejected" and f"HTTP {status}" in refused.value.message
     assert "authentication_error" in refused.value.detail, "operators read what the provider said"
@@ -223,7 +223,7 @@ def test_claudes_refusals_are_permanent_and_never_show_the_key(ai, status):
 
 def test_an_entry_without_its_key_fails_with_a_message_naming_no_setting_value(ai, settings, monkeypatch):
     monkeypatch.delenv("DARKROOM_TEST_OPENAI_KEY")
-    with pytest.raises(PermanentJobError) as failed:
+    with pytest.raises(PermanentError) as failed:
         run("gpt", image_bytes((20, 20)), prompt="what is it?")
     assert failed.value.code == "ai_endpoint_misconfigured" and ai.requests == []
 
@@ -263,7 +263,7 @@ def test_openai_chat_gets_the_image_as_a_data_url_and_the_schema_as_response_for
 
 def test_openai_text_that_is_not_the_schemas_json_is_asked_again_then_fails(ai):
     ai.routes["/openai/v1/chat/completions"] = lambda r: wire.openai_completion("Blue, I think.")
-    with pytest.raises(PermanentJobError) as failed:
+    with pytest.raises(PermanentError) as failed:
         run("gpt", image_bytes((20, 20)), prompt="Which colour?", schema=SMALL_SCHEMA)
     assert failed.value.code == "ai_bad_response" and ai.calls("/openai/v1/chat/completions") == 2
 
@@ -272,13 +272,13 @@ def test_openai_429_keeps_retry_after_and_401_is_permanent(ai):
     ai.routes["/openai/v1/chat/completions"] = lambda r: wire.openai_error(
         429, "Rate limit reached", "requests", {"retry-after": "9"}
     )
-    with pytest.raises(RetryableJobError) as limited:
+    with pytest.raises(TemporaryError) as limited:
         run("gpt", prompt="hello")
     assert limited.value.code == "ai_rate_limited" and limited.value.retry_after_s == 9
     ai.routes["/openai/v1/chat/completions"] = lambda r: wire.openai_error(
         401, f"Incorrect API key provided: {OPENAI_KEY}"
     )
-    with pytest.raises(PermanentJobError) as refused:
+    with pytest.raises(PermanentError) as refused:
         run("gpt", prompt="hello")
     assert refused.value.code == "ai_rejected" and OPENAI_KEY not in refused.value.detail
     assert ai.calls("/openai/v1/chat/completions") == 2
@@ -369,6 +369,6 @@ def test_a_caller_that_waits_too_long_for_a_slot_is_retried_later(ai, settings):
     settings.AI_SLOT_WAIT_S = 0.2
     get_redis().delete("darkroom:concurrency:ai:selfhosted")
     with concurrency_slot("ai:selfhosted", limit=1, hold_s=30, wait_s=0):  # another worker's call
-        with pytest.raises(RetryableJobError) as busy:
+        with pytest.raises(TemporaryError) as busy:
             run("selfhosted", prompt="x")
     assert busy.value.code == "ai_busy" and ai.requests == []

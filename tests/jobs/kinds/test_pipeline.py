@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.jobs.errors import InvalidParams
 from processing.jobs.kinds import InputLimits, get_processor
+from processing.lib.errors import InvalidOptions
 from tests.support.photos import LIMITS, decode, encoded, jpeg_bytes
 
 PIPELINE = get_processor("pipeline")
@@ -47,15 +47,15 @@ def test_an_unchanged_size_transform_only_converts():
 
 
 def test_each_step_is_validated_by_its_own_processor_before_the_job_exists():
-    with pytest.raises(InvalidParams) as bad_step:
+    with pytest.raises(InvalidOptions) as bad_step:
         PIPELINE.clean_params({"steps": [{"kind": "remove_bg"}, {"kind": "transform", "params": {"mode": "fill"}}]})
     assert "steps[1] (transform)" in bad_step.value.message and "width" in bad_step.value.message
-    with pytest.raises(InvalidParams) as unknown:
+    with pytest.raises(InvalidOptions) as unknown:
         PIPELINE.clean_params({"steps": [{"kind": "teleport"}]})
     assert "teleport" in unknown.value.message
-    with pytest.raises(InvalidParams):
+    with pytest.raises(InvalidOptions):
         PIPELINE.clean_params({"steps": [{"kind": "pipeline", "params": {"steps": [{"kind": "transform"}]}}]})
-    with pytest.raises(InvalidParams):
+    with pytest.raises(InvalidOptions):
         PIPELINE.clean_params({"steps": []})
 
 

@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from processing.jobs import services
-from processing.jobs.errors import RetryableJobError
 from processing.jobs.states import JobState
+from processing.lib.errors import TemporaryError
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def running_job(vendor):
 
 
 def test_the_retry_waits_at_least_the_retry_after(running_job):
-    error = RetryableJobError("busy", code="ai_rate_limited", retry_after_s=120)
+    error = TemporaryError("busy", code="ai_rate_limited", retry_after_s=120)
     before = timezone.now()
     assert services.job_fail(job=running_job, run_token=running_job.run_token, error=error) == JobState.QUEUED
     running_job.refresh_from_db()
@@ -28,7 +28,7 @@ def test_the_retry_waits_at_least_the_retry_after(running_job):
 
 
 def test_without_retry_after_the_backoff_applies(running_job):
-    error = RetryableJobError("flaky", code="url_unavailable")
+    error = TemporaryError("flaky", code="url_unavailable")
     before = timezone.now()
     services.job_fail(job=running_job, run_token=running_job.run_token, error=error)
     running_job.refresh_from_db()

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from processing.jobs.errors import ImageTooLarge, InvalidImage, InvalidParams, PermanentJobError, RetryableJobError
 from processing.jobs.outbound import url_input_policy
+from processing.lib.errors import ImageTooLarge, InvalidImage, InvalidOptions, PermanentError, TemporaryError
 from processing.lib.http.fetch import check_image_url, fetch_image
 from tests.support.photos import image_bytes
 
@@ -63,8 +63,8 @@ def test_an_image_is_fetched_and_redirects_are_followed(images, private_allowed)
     [
         ("/huge.png", ImageTooLarge, "image_too_large"),
         ("/page.html", InvalidImage, "invalid_image"),
-        ("/gone", PermanentJobError, "url_fetch_failed"),
-        ("/loop", PermanentJobError, "url_fetch_failed"),
+        ("/gone", PermanentError, "url_fetch_failed"),
+        ("/loop", PermanentError, "url_fetch_failed"),
     ],
 )
 def test_what_retrying_cannot_fix_is_a_permanent_failure(images, private_allowed, path, error, code):
@@ -75,21 +75,21 @@ def test_what_retrying_cannot_fix_is_a_permanent_failure(images, private_allowed
 
 
 def test_outages_and_timeouts_are_retried(images, private_allowed):
-    with pytest.raises(RetryableJobError) as down:
+    with pytest.raises(TemporaryError) as down:
         fetch(images.url("/down"), **LIMITS)
     assert down.value.code == "url_unavailable"
 
-    with pytest.raises(RetryableJobError) as busy:
+    with pytest.raises(TemporaryError) as busy:
         fetch(images.url("/busy"), **LIMITS)
     assert busy.value.retry_after_s == 7
 
-    with pytest.raises(RetryableJobError) as slow:
+    with pytest.raises(TemporaryError) as slow:
         fetch(images.url("/slow.png"), max_bytes=LIMITS["max_bytes"], timeout_s=0.5)
     assert slow.value.code == "url_timeout"
 
 
 def test_nothing_listening_is_retried(private_allowed):
-    with pytest.raises(RetryableJobError) as failure:
+    with pytest.raises(TemporaryError) as failure:
         fetch("http://127.0.0.1:1/x.png", **LIMITS)
     assert failure.value.code == "url_unreachable"
 
@@ -111,7 +111,7 @@ def test_nothing_listening_is_retried(private_allowed):
     ],
 )
 def test_private_loopback_and_link_local_addresses_are_refused(images, private_refused, url):
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         fetch(url.format(port=images.port), **LIMITS)
     assert refused.value.code == "url_refused"
     assert not refused.value.retryable
@@ -124,7 +124,7 @@ def test_a_redirect_to_loopback_is_refused(private_refused, serve):
     # Only the redirector's own address is allowed, as an operator would allow an internal store.
     private_refused.IMAGE_FETCH_PRIVATE_ALLOWLIST = [f"127.0.0.1:{redirector.port}"]
 
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         fetch(redirector.url("/go"), **LIMITS)
     assert refused.value.code == "url_refused"
     assert redirector.calls("/go") == 1
@@ -136,7 +136,7 @@ def test_a_redirect_to_loopback_is_refused(private_refused, serve):
     ["ftp://example.com/a.png", "file:///etc/passwd", "http:///a.png", "https://user:pw@example.com/a.png", "nonsense"],
 )
 def test_only_plain_http_and_https_urls_are_accepted(url):
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         check_image_url(url)
     assert refused.value.code == "invalid_url"
 
@@ -146,7 +146,7 @@ def test_a_job_with_a_bad_url_is_refused_when_created(vendor):
     from processing.jobs import services
     from processing.jobs.models import Job
 
-    with pytest.raises(InvalidParams) as refused:
+    with pytest.raises(InvalidOptions) as refused:
         services.job_create(vendor=vendor, kind="transform", params={"width": 10}, image_url="gopher://x/y.png")
     assert refused.value.code == "invalid_url"
     assert not Job.objects.exists()

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.jobs.errors import InvalidImage, InvalidParams
+from processing.lib.errors import InvalidImage, InvalidOptions
 from processing.lib.imaging.background import remove_background
 from tests.support.photos import ASTRONAUT_FACE, LIMITS, decode, jpeg_bytes, rotated_jpeg
 
@@ -96,8 +96,8 @@ def test_exif_orientation_is_applied_once(u2netp_session):
     ],
 )
 def test_bad_parameters_are_refused_before_any_work(params, message):
-    # A None session would crash rembg: InvalidParams proves nothing ran.
-    with pytest.raises(InvalidParams, match=message):
+    # A None session would crash rembg: InvalidOptions proves nothing ran.
+    with pytest.raises(InvalidOptions, match=message):
         remove_background(b"not even an image", session=None, **params, **LIMITS)
 
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.jobs.errors import InvalidParams, NoFaceFound
+from processing.lib.errors import InvalidOptions, NoFaceFound
 from processing.lib.imaging.faces import detect_faces, face_crop
 from tests.support.photos import ASTRONAUT_FACE, LIMITS, decode, encoded, jpeg_bytes
 
@@ -153,5 +153,5 @@ def test_no_face_is_a_clear_error(photo, request):
     ],
 )
 def test_bad_crop_parameters_are_refused(astronaut_jpeg, params, message):
-    with pytest.raises(InvalidParams, match=message):
+    with pytest.raises(InvalidOptions, match=message):
         face_crop(astronaut_jpeg, **params, **LIMITS)

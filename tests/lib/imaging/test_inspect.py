@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from processing.jobs.errors import ImageTooLarge, InvalidImage
+from processing.lib.errors import ImageTooLarge, InvalidImage
 from processing.lib.imaging.inspect import load_image
 from processing.lib.imaging.sniff import sniff_content_type
 from tests.support.photos import LIMITS, encoded, rotated_jpeg

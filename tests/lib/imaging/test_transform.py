@@ -4,7 +4,7 @@ import pytest
 from PIL import Image, ImageCms
 from skimage import data as samples
 
-from processing.jobs.errors import InvalidImage, InvalidParams
+from processing.lib.errors import InvalidImage, InvalidOptions
 from processing.lib.imaging.encode import encode
 from processing.lib.imaging.transform import resize, thumbnail, transform
 from tests.support.photos import LIMITS, ORIENTATION, decode, jpeg_bytes, rotated_jpeg
@@ -65,7 +65,7 @@ def test_resize_leaves_its_input_alone(coffee):
     ],
 )
 def test_bad_resize_parameters_are_refused(coffee, params, message):
-    with pytest.raises(InvalidParams, match=message):
+    with pytest.raises(InvalidOptions, match=message):
         resize(coffee, **params)
 
 
@@ -101,23 +101,23 @@ def test_transform_applies_exif_orientation():
 
 
 def test_transform_refuses_bad_params_before_decoding():
-    # The bytes are not an image: InvalidParams shows the parameters were checked first.
-    with pytest.raises(InvalidParams, match="unsupported output format"):
+    # The bytes are not an image: InvalidOptions shows the parameters were checked first.
+    with pytest.raises(InvalidOptions, match="unsupported output format"):
         transform(b"not an image", width=10, format="gif", **LIMITS)
-    with pytest.raises(InvalidParams, match="quality"):
+    with pytest.raises(InvalidOptions, match="quality"):
         transform(b"not an image", width=10, format="JPEG", quality=0, **LIMITS)
-    with pytest.raises(InvalidParams, match="thumbnail needs a size"):
+    with pytest.raises(InvalidOptions, match="thumbnail needs a size"):
         transform(b"not an image", mode="thumbnail", **LIMITS)
     with pytest.raises(InvalidImage):
         transform(b"not an image", width=10, **LIMITS)
 
 
 def test_transform_refuses_an_output_over_the_pixel_limit(coffee_jpeg):
-    with pytest.raises(InvalidParams, match="requested size"):
+    with pytest.raises(InvalidOptions, match="requested size"):
         transform(
             coffee_jpeg, width=10_000, height=10_000, mode="exact", max_bytes=LIMITS["max_bytes"], max_pixels=10**6
         )
-    with pytest.raises(InvalidParams, match="requested size"):
+    with pytest.raises(InvalidOptions, match="requested size"):
         transform(coffee_jpeg, width=5000, upscale=True, max_bytes=LIMITS["max_bytes"], max_pixels=10**6)
 
 

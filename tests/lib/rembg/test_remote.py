@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 
-from processing.jobs.errors import InvalidImage, RetryableJobError
 from processing.jobs.kinds import InputLimits, get_processor
+from processing.lib.errors import InvalidImage, TemporaryError
 from processing.lib.rembg.remote import servers_for
 from tests.support.loopback import free_port
 from tests.support.photos import LIMITS, decode, jpeg_bytes
@@ -137,7 +137,7 @@ def test_with_every_server_down_the_job_is_retried_later(settings, astronaut_sma
     settings.REMBG_BACKEND = "remote"
     settings.REMBG_URLS = [f"http://127.0.0.1:{free_port()}"]
     servers_for.cache_clear()
-    with pytest.raises(RetryableJobError) as failure:
+    with pytest.raises(TemporaryError) as failure:
         cut_out(astronaut_small)
     assert failure.value.code == "rembg_unavailable"
     servers_for.cache_clear()

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from processing.jobs.errors import InvalidParams, ModelMissing
-from processing.lib.errors import ProviderUnavailable
+from processing.lib.errors import InvalidOptions, ModelMissing, ProviderUnavailable
 from processing.lib.rembg import sessions as rembg_sessions
 from processing.lib.rembg.runtime import OnnxSettings
 from processing.lib.rembg.sessions import (
@@ -191,7 +190,7 @@ def test_legacy_flat_u2net_home_is_still_found(rembg_home, tmp_path, monkeypatch
 
 @pytest.mark.parametrize("name", ["u3net", "u2net_custom", "dis_custom", "ben_custom", "withoutbg", "atlascloud"])
 def test_unavailable_models_are_invalid_params(name, tmp_path):
-    with pytest.raises(InvalidParams, match=r"unknown background model .*available: .*u2netp"):
+    with pytest.raises(InvalidOptions, match=r"unknown background model .*available: .*u2netp"):
         get_session(name, home=str(tmp_path))
 
 

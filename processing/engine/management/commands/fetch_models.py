@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from processing.jobs.kinds.remove_bg import allowed_models
 from processing.lib.rembg.store import ModelUnavailable, ensure_model, ensure_vitmatte
 
 
@@ -14,8 +15,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, models, vitmatte, **options):
-        from processing.jobs.kinds.remove_bg import allowed_models
-
         wanted = models or list(dict.fromkeys([settings.REMBG_MODEL, *allowed_models()]))
         variants = settings.REMBG_VITMATTE_MODELS if vitmatte is None else vitmatte
         jobs = [(m, ensure_model) for m in wanted] + [(v, ensure_vitmatte) for v in variants]

@@ -1,0 +1,1 @@
+"""The settings by topic, one module each; config/settings/base.py reads them in order."""
