@@ -8,6 +8,9 @@ resolved address, a server's answer, an exception's text. It defaults to the mes
 class ProcessingError(Exception):
     code = "processing_error"
     retryable = False
+    # What an outside AI service counted for calls it answered before this failure (the same shape
+    # as ImageOutput.usage): they cost money even though the attempt failed.
+    ai_usage: dict | None = None
 
     def __init__(self, message: str, *, code: str | None = None, detail: str | None = None):
         super().__init__(message)

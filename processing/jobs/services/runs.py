@@ -267,6 +267,9 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             progress_message=f"attempt {job.attempts} failed; retrying in {delay:.0f} s",
             **common,
         ):
+            # The AI calls this attempt had answered were paid for: counted by the run that moved it.
+            if spent := usage.ai_spent(vendor_id=job.vendor_id, kind=job.kind, now=now, ai_usage=error.ai_usage):
+                usage.usage_add(counts=spent)
             logger.warning(
                 "job %s of vendor %s attempt %s failed (%s): %s; retrying",
                 job.pk,
@@ -282,7 +285,9 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         job,
         JobState.FAILED,
         held_by=run_token,
-        counts=usage.failed(vendor_id=job.vendor_id, kind=job.kind, started_at=job.started_at, now=now),
+        counts=usage.failed(
+            vendor_id=job.vendor_id, kind=job.kind, started_at=job.started_at, now=now, ai_usage=error.ai_usage
+        ),
         finished_at=now,
         progress_stage="failed",
         **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run
