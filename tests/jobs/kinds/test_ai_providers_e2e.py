@@ -193,3 +193,42 @@ def test_the_paid_call_of_an_attempt_that_is_retried_is_counted_beside_the_one_t
         "ai_input_tokens": 1500,
         "ai_output_tokens": 120,
     }
+
+
+def test_a_spent_token_budget_refuses_new_ai_jobs_with_429_and_ratelimit_fields(worker, http, providers, vendor):
+    vendor.limit_overrides = {"ai_tokens_limit": 2000}
+    vendor.save(update_fields=["limit_overrides"])
+    providers.routes["/anthropic/v1/messages"] = lambda r: wire.anthropic_message(
+        tool_input=wire.LABEL_ANSWER, usage={"input_tokens": 1210, "output_tokens": 95}
+    )
+    label = {"kind": "ai_endpoint", "params": json.dumps({"endpoint": "e2e-claude"})}
+
+    def post(kind=label):
+        return http.post("/api/v1/jobs/", data=kind, files={"image": ("label.png", image_bytes((40, 40)), "image/png")})
+
+    first = post()
+    assert first.status_code == 202, first.text
+    assert '"ai_tokens";q=2000;w=86400' in first.headers["RateLimit-Policy"]
+    assert wait_until_finished(http, first.json()["id"])["state"] == "succeeded"
+    # 1305 of 2000 tokens spent: the next job is admitted, and passes the budget by its own tokens.
+    second = post()
+    assert second.status_code == 202, second.text
+    assert wait_until_finished(http, second.json()["id"])["state"] == "succeeded"
+
+    refused = post()
+    assert refused.status_code == 429, refused.text
+    problem = refused.json()
+    assert problem["code"] == "rate_limited" and problem["limit"] == "ai_tokens"
+    assert "2000 AI tokens" in problem["detail"] and "2610 used" in problem["detail"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert '"ai_tokens";q=2000;w=86400' in refused.headers["RateLimit-Policy"]
+    assert '"ai_tokens";r=0;' in refused.headers["RateLimit"]
+    assert providers.calls("/anthropic/v1/messages") == 2
+    limits = {row["name"]: row for row in http.get("/api/v1/quota/").json()["limits"]}
+    assert (limits["ai_tokens"]["limit"], limits["ai_tokens"]["used"], limits["ai_tokens"]["remaining"]) == (
+        2000,
+        2610,
+        0,
+    )
+    # Other work goes on.
+    assert post({"kind": "transform", "params": json.dumps({"width": 8})}).status_code == 202
