@@ -60,6 +60,13 @@ class Plan(models.Model):
         null=True, blank=True, help_text="ai_endpoint jobs (and pipeline steps) per window: the AI bill's budget."
     )
     ai_calls_window_s = models.PositiveIntegerField(default=24 * 60 * 60)
+    ai_tokens_limit = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="AI tokens (input + output, as the providers count them) per window. Counted once a job's "
+        "calls are answered: new ai_endpoint jobs are refused once it is reached.",
+    )
+    ai_tokens_window_s = models.PositiveIntegerField(default=24 * 60 * 60)
     storage_bytes_limit = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Bytes of originals a vendor may keep stored at once."
     )

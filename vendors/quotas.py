@@ -31,7 +31,12 @@ BULK = "bulk"
 READ_REQUESTS = "read_requests"
 UPLOADS = "uploads"
 AI_CALLS = "ai_calls"
-QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS, UPLOADS, AI_CALLS)
+AI_TOKENS = "ai_tokens"
+QUOTAS = (IMAGE_REQUESTS, REMOVE_BG, BULK, READ_REQUESTS, UPLOADS, AI_CALLS, AI_TOKENS)
+# Quotas whose amount is known only after the work (the tokens an AI call took): a request is
+# charged nothing, but refused once the window's count has reached the limit; the work adds what
+# it spent afterwards (quota_spend), so the job that reaches the limit may pass it by its own amount.
+SPENT_AFTER = frozenset({AI_TOKENS})
 
 DESCRIPTIONS = {
     IMAGE_REQUESTS: "image-processing requests",
@@ -40,6 +45,7 @@ DESCRIPTIONS = {
     READ_REQUESTS: "read requests",
     UPLOADS: "photos uploaded",
     AI_CALLS: "AI endpoint calls",
+    AI_TOKENS: "AI tokens (input + output)",
     "anonymous_requests": "anonymous requests from one IP",
 }
 
@@ -77,6 +83,12 @@ class QuotaExceeded(DarkroomError):
     def __init__(self, usage: QuotaUsage, requested: int):
         self.usage = usage
         self.requested = requested
+        if usage.name in SPENT_AFTER:
+            super().__init__(
+                f"the budget of {usage.limit} {usage.description} per {_window_text(usage.window_s)} is spent "
+                f"({usage.used} used); it resets at {usage.reset_iso or 'later'}"
+            )
+            return
         super().__init__(
             f"rate limit of {usage.limit} {usage.description} per {_window_text(usage.window_s)} reached "
             f"({usage.remaining} left, {requested} asked); it resets at {usage.reset_iso or 'later'}"
@@ -121,29 +133,30 @@ def _window_text(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-# KEYS[i]: base key of quota i. ARGV: limit, window_s, amount for each quota (limit -1: none).
-# Returns {admitted(1|0), refused index (0 if admitted), then used and reset epoch per quota}.
-# Redis runs a script alone, so the check and the additions are one step.
+# KEYS[i]: base key of quota i. ARGV: limit, window_s, amount, room for each quota (limit -1:
+# none; room: what must be left for the charge to fit, the amount itself but for SPENT_AFTER
+# quotas, which need 1). Returns {admitted(1|0), refused index (0 if admitted), then used and
+# reset epoch per quota}. Redis runs a script alone, so the check and the additions are one step.
 _CONSUME = """
 local now = tonumber(redis.call('TIME')[1])
 local keys, used, resets = {}, {}, {}
 local refused = 0
 for i = 1, #KEYS do
-  local limit = tonumber(ARGV[3 * i - 2])
-  local window = tonumber(ARGV[3 * i - 1])
-  local amount = tonumber(ARGV[3 * i])
+  local limit = tonumber(ARGV[4 * i - 3])
+  local window = tonumber(ARGV[4 * i - 2])
+  local room = tonumber(ARGV[4 * i])
   local start = now - (now % window)
   keys[i] = KEYS[i] .. ':' .. start
   used[i] = tonumber(redis.call('GET', keys[i]) or '0')
   resets[i] = start + window
-  if refused == 0 and limit >= 0 and used[i] + amount > limit then refused = i end
+  if refused == 0 and limit >= 0 and used[i] + room > limit then refused = i end
 end
 if refused == 0 then
   for i = 1, #KEYS do
-    local amount = tonumber(ARGV[3 * i])
+    local amount = tonumber(ARGV[4 * i - 1])
     if amount > 0 then
       used[i] = redis.call('INCRBY', keys[i], amount)
-      redis.call('EXPIRE', keys[i], tonumber(ARGV[3 * i - 1]) + 60)
+      redis.call('EXPIRE', keys[i], tonumber(ARGV[4 * i - 2]) + 60)
     end
   end
 end
@@ -170,7 +183,8 @@ def _run(vendor: Vendor, charges: Mapping[str, int]) -> tuple[bool, int, list[Qu
     argv: list[int] = []
     for name in names:
         limit, window = _limit_and_window(limits, name)
-        argv += [NO_LIMIT if limit is None else limit, window, max(0, int(charges[name]))]
+        amount = 0 if name in SPENT_AFTER else max(0, int(charges[name]))
+        argv += [NO_LIMIT if limit is None else limit, window, amount, 1 if name in SPENT_AFTER else amount]
     reply = get_redis().eval(_CONSUME, len(names), *[_base_key(vendor, n) for n in names], *argv)
     admitted, refused = bool(reply[0]), int(reply[1])
     usages = []
@@ -215,6 +229,26 @@ def quota_refusals() -> dict[tuple[str, str], int]:
     """{(quota, vendor slug): refusals}; the vendor is "" for anonymous callers."""
     counts = get_redis().hgetall(REFUSALS_KEY)
     return {tuple(field.decode().split("|", 1)): int(n) for field, n in counts.items()}
+
+
+def quota_spend(*, vendor: Vendor, name: str, amount: int) -> None:
+    """Add what some work spent to a SPENT_AFTER quota's current window (the tokens a job's AI
+    calls took), whatever its limit: the work is done. Later requests are refused once it is reached."""
+    if amount <= 0:
+        return
+    _, window = _limit_and_window(vendor_limits(vendor=vendor), name)
+    get_redis().eval(_SPEND, 1, _base_key(vendor, name), int(amount), window)
+
+
+# KEYS[1]: the quota's base key; ARGV: amount, window_s. Redis's clock picks the window, as in _CONSUME.
+_SPEND = """
+local now = tonumber(redis.call('TIME')[1])
+local window = tonumber(ARGV[2])
+local key = KEYS[1] .. ':' .. (now - (now % window))
+redis.call('INCRBY', key, ARGV[1])
+redis.call('EXPIRE', key, window + 60)
+return 1
+"""
 
 
 def quota_refund(*, vendor: Vendor, usages: list[QuotaUsage], charges: Mapping[str, int]) -> None:

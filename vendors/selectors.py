@@ -88,6 +88,8 @@ LIMIT_FIELDS = (
     "uploads_window_s",
     "ai_calls_limit",
     "ai_calls_window_s",
+    "ai_tokens_limit",
+    "ai_tokens_window_s",
     "storage_bytes_limit",
     "retention_days",
     "max_in_flight",

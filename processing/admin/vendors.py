@@ -45,6 +45,7 @@ class PlanAdmin(admin.ModelAdmin):
         "read_requests_limit",
         "uploads_limit",
         "ai_calls_limit",
+        "ai_tokens_limit",
         "storage_bytes_limit",
         "retention_days",
         "max_in_flight",
@@ -63,6 +64,7 @@ class PlanAdmin(admin.ModelAdmin):
                     ("read_requests_limit", "read_requests_window_s"),
                     ("uploads_limit", "uploads_window_s"),
                     ("ai_calls_limit", "ai_calls_window_s"),
+                    ("ai_tokens_limit", "ai_tokens_window_s"),
                 ]
             },
         ),

@@ -403,7 +403,9 @@ class UsageCounts(serializers.Serializer):
     input_bytes = serializers.IntegerField(help_text="Bytes succeeded jobs read.")
     output_bytes = serializers.IntegerField(help_text="Bytes of their results.")
     worker_seconds = serializers.FloatField(help_text="Worker time of the runs that finished jobs.")
-    ai_calls = serializers.IntegerField(help_text="Succeeded calls to outside AI endpoints.")
+    ai_calls = serializers.IntegerField(
+        help_text="Calls outside AI endpoints answered, those of attempts that then failed included."
+    )
     ai_input_tokens = serializers.IntegerField(help_text="Tokens the endpoints reported, where they do.")
     ai_output_tokens = serializers.IntegerField()
 

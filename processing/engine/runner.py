@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from processing.engine import leases, maintenance, metrics
 from processing.engine.rate_limits import acquire_slots
 from processing.jobs import selectors, services
+from processing.jobs.ai.budget import ai_tokens_spend
 from processing.jobs.errors import InternalFault
 from processing.jobs.kinds import InputLimits, get_processor
 from processing.jobs.models import Job
@@ -91,6 +92,7 @@ FAILED_OUTCOMES = {JobState.QUEUED: metrics.RETRIED, JobState.FAILED: metrics.FA
 
 
 def _failed(job: Job, token: uuid.UUID, error: ProcessingError) -> tuple[str, str]:
+    ai_tokens_spend(vendor=job.vendor, ai_usage=error.ai_usage)
     state = services.job_fail(job=job, run_token=token, error=error, traceback=traceback.format_exc())
     return FAILED_OUTCOMES.get(state, metrics.DROPPED), error.code
 
@@ -120,6 +122,8 @@ def _execute(job: Job) -> tuple[str, str]:
             limits=InputLimits(settings.IMAGE_MAX_BYTES, settings.IMAGE_MAX_PIXELS),
             progress=progress,
         )
+        # Spent whatever becomes of the result (a cancel meanwhile, a storage outage).
+        ai_tokens_spend(vendor=job.vendor, ai_usage=output.usage)
         progress("uploading", 80, "storing the result")
         if services.job_succeed(job=job, run_token=token, output=output, input_bytes=len(data or b"")):
             logger.info("job %s succeeded", job.pk)

@@ -60,7 +60,12 @@ def per_image_charges(
 ) -> dict[str, int]:
     """The part of a charge that grows with the number of images: a pipeline of three
     remove_bg steps over 10 images is 30 background removals; each ai_endpoint job or step is
-    one AI call (a call asked again for a better answer is the same call)."""
+    one AI call (a call asked again for a better answer is the same call). AI work is also
+    refused once the day's AI tokens are spent: they are counted after the calls (quota_spend),
+    so the charge here is nothing."""
     kinds = (step_kinds if stored else cleaned_step_kinds)(kind=kind, params=params)
     charges = {quotas.REMOVE_BG: count * kinds.count("remove_bg"), quotas.AI_CALLS: count * kinds.count("ai_endpoint")}
-    return {name: amount for name, amount in charges.items() if amount}
+    charges = {name: amount for name, amount in charges.items() if amount}
+    if quotas.AI_CALLS in charges:
+        charges[quotas.AI_TOKENS] = 0
+    return charges

@@ -136,8 +136,33 @@ def cancelled(*, vendor_id: int, kind: str, n: int = 1) -> Count:
     return Count(vendor_id=vendor_id, kind=kind, amounts={"cancelled": n})
 
 
-def failed(*, vendor_id: int, kind: str, started_at: datetime | None, now: datetime) -> list[Count]:
-    return [Count(vendor_id=vendor_id, kind=kind, day=now.date(), amounts={"failed": 1, **_worked(started_at, now)})]
+def failed(
+    *,
+    vendor_id: int,
+    kind: str,
+    started_at: datetime | None,
+    now: datetime,
+    ai_usage: Mapping[str, Any] | None = None,
+) -> list[Count]:
+    """A failed job; `ai_usage`: the AI calls its last attempt had answered (JobError.ai_usage)."""
+    amounts = {"failed": 1, **_worked(started_at, now), **_ai_spent(ai_usage)}
+    return [Count(vendor_id=vendor_id, kind=kind, day=now.date(), amounts=amounts)]
+
+
+def ai_spent(*, vendor_id: int, kind: str, now: datetime, ai_usage: Mapping[str, Any] | None) -> list[Count]:
+    """The AI calls an attempt that is then retried had answered (none: nothing to count)."""
+    amounts = _ai_spent(ai_usage)
+    return [Count(vendor_id=vendor_id, kind=kind, day=now.date(), amounts=amounts)] if amounts else []
+
+
+def _ai_spent(ai_usage: Mapping[str, Any] | None) -> dict[str, int]:
+    if not ai_usage or not ai_usage.get("calls"):
+        return {}
+    return {
+        "ai_calls": int(ai_usage["calls"]),
+        "ai_input_tokens": int(ai_usage.get("input_tokens") or 0),
+        "ai_output_tokens": int(ai_usage.get("output_tokens") or 0),
+    }
 
 
 def succeeded(

@@ -49,6 +49,9 @@ class ProcessingError(DarkroomError):
     # What a vendor reads when a job ends with this error, where the message may tell too much
     # (addresses, servers, exception text); None: the message.
     reason: str | None = None
+    # What an outside AI service counted for calls it answered before this failure (the same shape
+    # as ImageOutput.usage): they cost money even though the attempt failed.
+    ai_usage: dict[str, Any] | None = None
 
     def __init__(self, message: str, *, code: str | None = None, detail: str | None = None, field: str | None = None):
         super().__init__(message)

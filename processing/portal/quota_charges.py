@@ -22,6 +22,11 @@ def start_charges(*, kind: str, count: int, params: Mapping[str, Any] | None, st
 def refusal_sentence(exc: quotas.QuotaExceeded) -> str:
     usage = exc.usage
     when = date_format(timezone.localtime(usage.reset_at), "H:i T") if usage.reset_at else "later"
+    if usage.name in quotas.SPENT_AFTER:
+        return (
+            f"You have used {usage.used} of your {usage.limit} {usage.description} for this period; "
+            f"new AI work can start again when the limit resets at {when}."
+        )
     return (
         f"You have used {usage.used} of your {usage.limit} {usage.description} for this period "
         f"and asked for {exc.requested} more; the limit resets at {when}."

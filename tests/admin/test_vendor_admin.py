@@ -109,6 +109,8 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
         "uploads_window_s": 3600,
         "ai_calls_limit": 20000,
         "ai_calls_window_s": 86400,
+        "ai_tokens_limit": 5_000_000,
+        "ai_tokens_window_s": 86400,
         "storage_bytes_limit": 10 * 1024**3,
         "max_in_flight": 32,
         "default_priority": 30,
@@ -120,6 +122,7 @@ def test_a_new_plan_needs_no_deploy(staff, vendor):
     assert (plan.image_requests_limit, plan.remove_bg_limit, plan.max_in_flight) == (5000, None, 32)
     assert (plan.uploads_limit, plan.storage_bytes_limit) == (5000, 10 * 1024**3)
     assert (plan.ai_calls_limit, plan.ai_calls_window_s) == (20000, 86400)
+    assert (plan.ai_tokens_limit, plan.ai_tokens_window_s) == (5_000_000, 86400)
 
 
 def test_a_vendor_user_is_refused(client, owner, vendor):

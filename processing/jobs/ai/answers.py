@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from processing.lib.errors import InvalidOptions as InvalidParams
+from processing.lib.errors import InvalidOptions
 
 # A schema travels to the provider with every call and is stored with the job.
 SCHEMA_MAX_BYTES = 16 * 1024
@@ -17,17 +17,17 @@ SCHEMA_MAX_BYTES = 16 * 1024
 
 def check_schema(schema: Any) -> dict:
     """A JSON Schema for the answer: an object schema (what a tool's input_schema must be) of at
-    most SCHEMA_MAX_BYTES; InvalidParams naming what is wrong."""
+    most SCHEMA_MAX_BYTES; InvalidOptions naming what is wrong."""
     if not isinstance(schema, dict):
-        raise InvalidParams("must be a JSON Schema object")
+        raise InvalidOptions("must be a JSON Schema object")
     if len(json.dumps(schema)) > SCHEMA_MAX_BYTES:
-        raise InvalidParams(f"must be at most {SCHEMA_MAX_BYTES} bytes of JSON")
+        raise InvalidOptions(f"must be at most {SCHEMA_MAX_BYTES} bytes of JSON")
     if schema.get("type") != "object":
-        raise InvalidParams('must describe an object ("type": "object")')
+        raise InvalidOptions('must describe an object ("type": "object")')
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        raise InvalidParams(f"is not a valid JSON Schema: {exc.message[:200]}") from None
+        raise InvalidOptions(f"is not a valid JSON Schema: {exc.message[:200]}") from None
     return schema
 
 

@@ -28,10 +28,7 @@ from typing import Any
 
 import httpx
 
-from processing.lib.errors import InvalidImage, ProcessingError
-from processing.lib.errors import InvalidOptions as InvalidParams
-from processing.lib.errors import PermanentError as PermanentJobError
-from processing.lib.errors import TemporaryError as RetryableJobError
+from processing.lib.errors import InvalidImage, InvalidOptions, PermanentError, ProcessingError, TemporaryError
 from processing.lib.http.client import Answer, parse_retry_after, safe_request
 from processing.lib.http.guard import OPERATOR_CONFIGURED
 from processing.lib.imaging.output import ImageOutput
@@ -88,7 +85,7 @@ def api_key(config: dict, name: str) -> str:
     """The entry's key: "api_key", or the environment variable "api_key_env" names."""
     key = config.get("api_key") or (os.environ.get(config["api_key_env"], "") if config.get("api_key_env") else "")
     if not key:
-        raise PermanentJobError(
+        raise PermanentError(
             f"the AI endpoint {name} is not configured completely",
             code="ai_endpoint_misconfigured",
             detail=f"AI_ENDPOINTS[{name!r}] has no api_key (or its api_key_env is unset)",
@@ -237,13 +234,13 @@ def _sdk_errors(call: Call, sdk):
     try:
         yield
     except sdk.APITimeoutError as exc:
-        raise RetryableJobError(f"the AI endpoint {name} timed out", code="ai_timeout") from exc
+        raise TemporaryError(f"the AI endpoint {name} timed out", code="ai_timeout") from exc
     except sdk.APIConnectionError as exc:
         cause = _our_cause(exc)
         if cause is not None and not cause.retryable and cause.code != "url_refused":
             raise cause from exc  # e.g. an answer over the size limit
         reason = cause.detail if cause is not None else f"{type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc}"
-        raise RetryableJobError(
+        raise TemporaryError(
             f"the AI endpoint {name} could not be reached",
             code="ai_unreachable",
             detail=redacted(f"the AI endpoint {name} could not be reached: {reason}", call.config),
@@ -288,18 +285,18 @@ def status_error(call: Call, status: int, headers, text: str) -> Exception:
     detail = redacted(f"the AI endpoint {name} answered HTTP {status}: {text!r}", call.config)
     retry_after = parse_retry_after(headers) if headers is not None else None
     if status == 429:
-        return RetryableJobError(
+        return TemporaryError(
             f"the AI endpoint {name} is rate limiting us",
             code="ai_rate_limited",
             retry_after_s=retry_after,
             detail=detail,
         )
     if status == 529:  # Anthropic: overloaded_error, their whole service is busy
-        return RetryableJobError(
+        return TemporaryError(
             f"the AI endpoint {name} is overloaded", code="ai_overloaded", retry_after_s=retry_after, detail=detail
         )
     if status >= 500 or status == 408:
-        return RetryableJobError(
+        return TemporaryError(
             f"the AI endpoint {name} answered HTTP {status}",
             code="ai_unavailable",
             retry_after_s=retry_after,
@@ -307,7 +304,7 @@ def status_error(call: Call, status: int, headers, text: str) -> Exception:
         )
     # Its 4xx body may echo what we sent it, our credentials included: the vendor reads the
     # status only, operators read the body in the job's log line and the admin (the detail).
-    return PermanentJobError(
+    return PermanentError(
         f"the AI endpoint {name} refused the request (HTTP {status})", code="ai_rejected", detail=detail
     )
 
@@ -326,9 +323,9 @@ def _post(call: Call, **send_args) -> Answer:
             **send_args,
         )
     except httpx.TimeoutException as exc:
-        raise RetryableJobError(f"the AI endpoint {call.name} timed out", code="ai_timeout") from exc
-    except (httpx.HTTPError, RetryableJobError, InvalidParams) as exc:  # unreachable, or no address now
-        raise RetryableJobError(
+        raise TemporaryError(f"the AI endpoint {call.name} timed out", code="ai_timeout") from exc
+    except (httpx.HTTPError, TemporaryError, InvalidOptions) as exc:  # unreachable, or no address now
+        raise TemporaryError(
             f"the AI endpoint {call.name} could not be reached",
             code="ai_unreachable",
             detail=redacted(
@@ -386,7 +383,7 @@ def _plain_reply(call: Call, response: Answer) -> Reply:
         try:
             reply.answer = json.loads(response.body)
         except ValueError as exc:
-            raise RetryableJobError(f"the AI endpoint {call.name} sent invalid JSON", code="ai_bad_response") from exc
+            raise TemporaryError(f"the AI endpoint {call.name} sent invalid JSON", code="ai_bad_response") from exc
         # A plain endpoint's token counts, as providers spell them: {"usage": {"input_tokens",
         # "output_tokens"}} (Anthropic, OpenAI's Responses API) or {"prompt_tokens",
         # "completion_tokens"} (Chat Completions). The usage ledger adds them up per vendor.
@@ -409,7 +406,7 @@ def _image_output(data: bytes, content_type: str, call: Call) -> ImageOutput:
     try:
         img = load_image(data, max_bytes=call.max_bytes, max_pixels=call.max_pixels)
     except InvalidImage as exc:
-        raise RetryableJobError(
+        raise TemporaryError(
             f"the AI endpoint {call.name} sent neither JSON nor a readable image ({content_type or 'no type'})",
             code="ai_bad_response",
         ) from exc
@@ -426,7 +423,7 @@ def _image_from_b64(encoded: str | None, call: Call) -> ImageOutput:
     except (binascii.Error, ValueError):
         data = b""
     if not data:
-        raise RetryableJobError(f"the AI endpoint {call.name} sent no image", code="ai_bad_response")
+        raise TemporaryError(f"the AI endpoint {call.name} sent no image", code="ai_bad_response")
     return _image_output(data, sniff_content_type(data) or "", call)
 
 

@@ -31,7 +31,7 @@ from processing.jobs.ai.providers import (
 from processing.jobs.kinds.base import KindParams, Limits, OfferedChoiceField, Processor, Progress, RetryPolicy
 from processing.lib.circuit import CircuitBreaker
 from processing.lib.concurrency import concurrency_slot, rate_slot
-from processing.lib.errors import InvalidOptions, PermanentError, TemporaryError
+from processing.lib.errors import InvalidOptions, PermanentError, ProcessingError, TemporaryError
 from processing.lib.imaging.output import ImageOutput, json_output
 
 logger = logging.getLogger(__name__)
@@ -123,22 +123,33 @@ def call_endpoint(call: Call) -> ImageOutput:
     breaker = CircuitBreaker(f"ai:{name}", threshold=settings.AI_CIRCUIT_FAILURES, open_s=settings.AI_CIRCUIT_OPEN_S)
     breaker.check()
     usage = Usage(provider=config.get("provider", "multipart"), endpoint=name, model=call.model)
-    with ExitStack() as held:
-        _take_slots(call, held)
-        for asked in (1, 2):
-            reply = _send(call, breaker)
-            usage.add(reply)
-            if reply.output is not None:
-                return dataclasses.replace(reply.output, usage=usage.as_dict())
-            problem = "no structured answer" if no_answer(reply.answer) else answer_problem(reply.answer, call.schema)
-            if problem is None:
-                return dataclasses.replace(json_output(reply.answer), usage=usage.as_dict())
-            logger.warning("AI endpoint %s answered outside the schema (%s), asked %s time(s)", name, problem, asked)
-    raise PermanentError(
-        f"the AI endpoint {name} twice gave an answer that does not match the schema",
-        code="ai_bad_response",
-        detail=f"the AI endpoint {name} twice gave an answer that does not match the schema: {problem}",
-    )
+    try:
+        with ExitStack() as held:
+            _take_slots(call, held)
+            for asked in (1, 2):
+                reply = _send(call, breaker)
+                usage.add(reply)
+                if reply.output is not None:
+                    return dataclasses.replace(reply.output, usage=usage.as_dict())
+                problem = (
+                    "no structured answer" if no_answer(reply.answer) else answer_problem(reply.answer, call.schema)
+                )
+                if problem is None:
+                    return dataclasses.replace(json_output(reply.answer), usage=usage.as_dict())
+                logger.warning(
+                    "AI endpoint %s answered outside the schema (%s), asked %s time(s)", name, problem, asked
+                )
+        raise PermanentError(
+            f"the AI endpoint {name} twice gave an answer that does not match the schema",
+            code="ai_bad_response",
+            detail=f"the AI endpoint {name} twice gave an answer that does not match the schema: {problem}",
+        )
+    except ProcessingError as exc:
+        # Answered calls cost money even when the attempt fails: the ledger and the vendor's token
+        # budget count them from the error (runs.job_fail, engine/runner.py).
+        if usage.calls:
+            exc.ai_usage = usage.as_dict()
+        raise
 
 
 def _take_slots(call: Call, held: ExitStack) -> None:

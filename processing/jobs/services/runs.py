@@ -32,8 +32,7 @@ from processing.jobs.services.transitions import (
     transition,
 )
 from processing.jobs.states import JobState
-from processing.lib.errors import ProcessingError as JobError
-from processing.lib.errors import StorageUnavailable
+from processing.lib.errors import ProcessingError, StorageUnavailable
 from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
 from processing.lib.imaging.thumbnail import is_preview_sized
 from processing.lib.media import private_part
@@ -198,7 +197,7 @@ def _generated_record(job: Job, output: ImageOutput):
     try:
         with transaction.atomic():
             return vendor_services.record_create(project=job.project, upload=upload)
-    except (StorageQuotaExceeded, JobError) as exc:
+    except (StorageQuotaExceeded, ProcessingError) as exc:
         logger.warning(
             "job %s of vendor %s: the generated image is not kept as a record: %s", job.pk, job.vendor_id, exc
         )
@@ -244,7 +243,7 @@ def _backoff_s(job: Job) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str = "") -> str:
+def job_fail(*, job: Job, run_token: uuid.UUID, error: ProcessingError, traceback: str = "") -> str:
     """Record a failed attempt: queue it again if it may be retried, else end it failed.
     Returns the job's new state (or its current one if this run no longer holds it). `job` is
     as job_start read it: nobody else changes its attempts while this run holds the token."""
@@ -276,6 +275,9 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
             progress_message=f"attempt {job.attempts} failed; retrying in {delay:.0f} s",
             **common,
         ):
+            # The AI calls this attempt had answered were paid for: counted by the run that moved it.
+            if spent := usage.ai_spent(vendor_id=job.vendor_id, kind=job.kind, now=now, ai_usage=error.ai_usage):
+                usage.usage_add(counts=spent)
             logger.warning(
                 "job %s of vendor %s attempt %s failed (%s): %s; retrying",
                 job.pk,
@@ -291,7 +293,9 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: JobError, traceback: str 
         job,
         JobState.FAILED,
         held_by=run_token,
-        counts=usage.failed(vendor_id=job.vendor_id, kind=job.kind, started_at=job.started_at, now=now),
+        counts=usage.failed(
+            vendor_id=job.vendor_id, kind=job.kind, started_at=job.started_at, now=now, ai_usage=error.ai_usage
+        ),
         finished_at=now,
         progress_stage="failed",
         **{name: value for name, value in common.items() if name != "run_token"},  # kept: see finish_run
@@ -322,7 +326,7 @@ def _storage_waits(job: Job) -> int:
     return sum(1 for entry in job.attempt_errors if entry.get("code") == StorageUnavailable.code)
 
 
-def _wait_for_storage(job: Job, run_token: uuid.UUID, error: JobError, common: dict) -> str:
+def _wait_for_storage(job: Job, run_token: uuid.UUID, error: ProcessingError, common: dict) -> str:
     """The storage is full or unreachable: queue the job again after a backoff that outlasts a
     short outage (JOB_STORAGE_RETRY_BASE_S doubling up to JOB_STORAGE_RETRY_MAX_S) and give the
     attempt back; the waits have their own budget (JOB_STORAGE_WAITS), counted in attempt_errors."""

@@ -141,3 +141,94 @@ def test_an_image_generated_for_a_project_becomes_one_of_its_records_with_a_prev
     assert wait_for(
         lambda: Record.objects.get(pk=job["record"]).original_thumbnail.name, timeout=30, what="the record's preview"
     )
+
+
+def ai_usage_totals(http) -> dict:
+    """What the vendor's ledger says its ai_endpoint jobs did (GET /api/v1/usage/, the last 30 days)."""
+    kinds = http.get("/api/v1/usage/", params={"kind": "ai_endpoint"}).json()["kinds"]
+    totals = kinds.get("ai_endpoint", {})
+    return {
+        name: totals.get(name, 0) for name in ("failed", "succeeded", "ai_calls", "ai_input_tokens", "ai_output_tokens")
+    }
+
+
+OFF_SCHEMA = {"category": 7, "marketplaces": "none"}  # a tool call whose input breaks the preset's schema
+
+
+def test_a_job_whose_answers_twice_break_the_schema_fails_and_its_two_paid_calls_are_in_the_ledger(
+    worker, http, providers
+):
+    providers.routes["/anthropic/v1/messages"] = lambda r: wire.anthropic_message(
+        tool_input=OFF_SCHEMA, usage={"input_tokens": 700, "output_tokens": 30}
+    )
+    job = submit(http, {"endpoint": "e2e-claude"}, image_bytes((40, 40)))
+
+    assert job["state"] == "failed" and job["error"]["code"] == "ai_bad_response", job
+    assert providers.calls("/anthropic/v1/messages") == 2
+    assert ai_usage_totals(http) == {
+        "failed": 1,
+        "succeeded": 0,
+        "ai_calls": 2,
+        "ai_input_tokens": 1400,
+        "ai_output_tokens": 60,
+    }
+
+
+def test_the_paid_call_of_an_attempt_that_is_retried_is_counted_beside_the_one_that_succeeds(worker, http, providers):
+    # Attempt 1: an answer outside the schema (paid), then Claude overloaded when asked again:
+    # the attempt is retried. Attempt 2: a good answer.
+    providers.routes["/anthropic/v1/messages"] = wire.sequence(
+        wire.anthropic_message(tool_input=OFF_SCHEMA, usage={"input_tokens": 700, "output_tokens": 30}),
+        wire.anthropic_error(529, "overloaded_error", "Overloaded"),
+        wire.anthropic_message(tool_input=wire.LABEL_ANSWER, usage={"input_tokens": 800, "output_tokens": 90}),
+    )
+    job = submit(http, {"endpoint": "e2e-claude"}, image_bytes((40, 40)))
+
+    assert job["state"] == "succeeded" and job["attempts"] == 2, job
+    assert job["result"]["usage"]["calls"] == 1, "the result tells its own attempt's calls"
+    assert ai_usage_totals(http) == {
+        "failed": 0,
+        "succeeded": 1,
+        "ai_calls": 2,
+        "ai_input_tokens": 1500,
+        "ai_output_tokens": 120,
+    }
+
+
+def test_a_spent_token_budget_refuses_new_ai_jobs_with_429_and_ratelimit_fields(worker, http, providers, vendor):
+    vendor.limit_overrides = {"ai_tokens_limit": 2000}
+    vendor.save(update_fields=["limit_overrides"])
+    providers.routes["/anthropic/v1/messages"] = lambda r: wire.anthropic_message(
+        tool_input=wire.LABEL_ANSWER, usage={"input_tokens": 1210, "output_tokens": 95}
+    )
+    label = {"kind": "ai_endpoint", "params": json.dumps({"endpoint": "e2e-claude"})}
+
+    def post(kind=label):
+        return http.post("/api/v1/jobs/", data=kind, files={"image": ("label.png", image_bytes((40, 40)), "image/png")})
+
+    first = post()
+    assert first.status_code == 202, first.text
+    assert '"ai_tokens";q=2000;w=86400' in first.headers["RateLimit-Policy"]
+    assert wait_until_finished(http, first.json()["id"])["state"] == "succeeded"
+    # 1305 of 2000 tokens spent: the next job is admitted, and passes the budget by its own tokens.
+    second = post()
+    assert second.status_code == 202, second.text
+    assert wait_until_finished(http, second.json()["id"])["state"] == "succeeded"
+
+    refused = post()
+    assert refused.status_code == 429, refused.text
+    problem = refused.json()
+    assert problem["code"] == "rate_limited" and problem["limit"] == "ai_tokens"
+    assert "2000 AI tokens" in problem["detail"] and "2610 used" in problem["detail"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert '"ai_tokens";q=2000;w=86400' in refused.headers["RateLimit-Policy"]
+    assert '"ai_tokens";r=0;' in refused.headers["RateLimit"]
+    assert providers.calls("/anthropic/v1/messages") == 2
+    limits = {row["name"]: row for row in http.get("/api/v1/quota/").json()["limits"]}
+    assert (limits["ai_tokens"]["limit"], limits["ai_tokens"]["used"], limits["ai_tokens"]["remaining"]) == (
+        2000,
+        2610,
+        0,
+    )
+    # Other work goes on.
+    assert post({"kind": "transform", "params": json.dumps({"width": 8})}).status_code == 202
