@@ -28,6 +28,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from processing.engine.consumer_wake import SENT_CHANNEL
 from processing.engine.messages import send_jobs
 from processing.jobs.kinds import PROCESSORS, queue_capacity
 from processing.jobs.models import Job, KindQueue, Lane
@@ -111,6 +112,10 @@ def _admit(kind: str) -> int | None:
             lane=Lane.WAITING, dispatched_at=None
         )
         raise
+    try:
+        r.publish(SENT_CHANNEL, kind)  # idle consumers look at once (consumer_wake.py)
+    except Exception:  # they look within the worker timeout anyway
+        logger.warning("could not tell the consumers that %s jobs were sent", kind, exc_info=True)
     return len(job_ids)
 
 
