@@ -25,6 +25,7 @@ from processing.api.events.stream import (
     batch_snapshot_reader,
     channel_for,
     job_snapshot_reader,
+    listening_read,
     sync_frames,
 )
 from processing.api.schema import errors
@@ -101,6 +102,7 @@ class EventStreamApi(DarkroomApiView):
             )
         channel = channel_for(job_id=job_id, batch_id=batch_id)
         release = partial(stream_slot_release, vendor_uid=vendor.uid.hex, stream_id=stream_id)
+        read = listening_read(read, vendor_id=vendor.pk)
         return EventStreamResponse(
             sync_stream=sync_frames(channel=channel, read=read, release=release),
             async_stream=async_frames(channel=channel, read=read, release=release),

@@ -10,6 +10,8 @@ from collections import Counter
 import dramatiq
 from django.conf import settings
 
+from processing.engine import consumer_wake
+from processing.jobs import events
 from processing.jobs.kinds import queue_capacity
 from processing.jobs.wakeup import request_admission
 
@@ -91,6 +93,7 @@ class Maintenance(dramatiq.Middleware):
     def after_worker_boot(self, broker, worker) -> None:
         global _wakes
         _wakes = Wakes(threads=worker.worker_threads)
+        consumer_wake.install()
         for target, name in ((self._listen, "darkroom-wakes"), (self._loop, "darkroom-maintenance")):
             thread = threading.Thread(target=target, args=(_wakes,), name=name, daemon=True)
             thread.start()
@@ -100,18 +103,26 @@ class Maintenance(dramatiq.Middleware):
         self._stop.set()
 
     def _listen(self, wakes: Wakes) -> None:
-        """Wake-ups from other processes, over Redis pub/sub."""
+        """Wake-ups over Redis pub/sub: jobs to admit (from a web request), messages sent (from
+        any process's admission)."""
         from processing.jobs.wakeup import WAKE_CHANNEL
         from processing.lib.redis import get_redis
 
         while not self._stop.is_set():
             try:
                 wake = get_redis().pubsub(ignore_subscribe_messages=True)
-                wake.subscribe(WAKE_CHANNEL)
+                wake.subscribe(WAKE_CHANNEL, consumer_wake.SENT_CHANNEL, events.LISTENERS_CHANNEL)
+                events.listeners_heard(hearing=True)
                 while not self._stop.is_set():
-                    if wake.get_message(timeout=1.0):
-                        wakes.outside()
+                    if message := wake.get_message(timeout=1.0):
+                        if message["channel"] == consumer_wake.SENT_CHANNEL.encode():
+                            consumer_wake.wake()  # messages were sent: idle consumers look now
+                        elif message["channel"] == events.LISTENERS_CHANNEL.encode():
+                            events.listeners_heard(hearing=True)  # a vendor's first stream opened
+                        else:
+                            wakes.outside()
             except Exception:
+                events.listeners_heard(hearing=False)
                 logger.warning("maintenance: could not listen for wake-ups; the ticks admit meanwhile", exc_info=True)
                 self._stop.wait(settings.DISPATCH_TICK_S)
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from processing.jobs import selectors, services, signals
+from processing.jobs import events, selectors, services, signals
 from processing.jobs.events import batch_channel, job_channel
 from processing.jobs.models import Job
 from processing.lib.errors import InvalidImage
@@ -60,6 +60,7 @@ def notices():
     opened = []
 
     def listen(jobs, batch):
+        events.listening_mark(vendor_id=batch.vendor_id)  # as an open stream of the vendor does
         listening = Notices([job_channel(job.pk) for job in jobs] + [batch_channel(batch.pk)])
         opened.append(listening)
         return listening

@@ -30,7 +30,7 @@ from django.db import close_old_connections, connection
 from rest_framework.utils.encoders import JSONEncoder
 
 from processing.api.events.hub import hub
-from processing.jobs import selectors
+from processing.jobs import events, selectors
 from processing.jobs.events import batch_channel, job_channel
 from processing.jobs.representation import batch_representation, job_representation
 from processing.jobs.states import FINISHED
@@ -71,6 +71,21 @@ def batch_snapshot_reader(*, vendor, batch_id: uuid.UUID) -> Callable[[], Snapsh
         return Snapshot("batch", {**batch_representation(batch), "finished": finished}, finished)
 
     return read
+
+
+def listening_read(read: Callable[[], Snapshot], *, vendor_id: int) -> Callable[[], Snapshot]:
+    """`read`, which also tells the workers, before the first read and then at most every
+    LISTENING_TTL_S / 3, that a stream of the vendor is open (jobs/events.py): they send its
+    jobs' notices only while one is."""
+    marked_at = [-float("inf")]
+
+    def read_listening() -> Snapshot:
+        if time.monotonic() - marked_at[0] >= events.LISTENING_TTL_S / 3:
+            events.listening_mark(vendor_id=vendor_id)
+            marked_at[0] = time.monotonic()
+        return read()
+
+    return read_listening
 
 
 def _fresh_read(read: Callable[[], Snapshot]) -> Snapshot:
