@@ -3,7 +3,8 @@
 `scripts/run-local` is started as `make run` starts it (uvicorn, the jobs worker, the previews'
 worker, the scheduler; SQLite, local files, previews on), on its own port, files and Redis
 database. Three concurrent clients each post their share of distinct 1024 px photos
-(multipart, kind=remove_bg), follow each job until it succeeds and fetch its result; timed from
+(multipart, kind=remove_bg), follow each job on its event stream (SSE) until it ends and fetch
+its result; timed from
 the first POST to the last result. The anchor is `rembg s` (u2netp) with three clients posting
 the same photos, interleaved round by round (the order alternates), so a busy minute slows
 both alike. Every result's pixels are compared with rembg.remove's on the same photo.
@@ -128,10 +129,7 @@ class Stack:
                         "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("photo.jpg", image, "image/jpeg")}
                     )
                 )
-                job = posted.json()
-                while job["state"] not in ("succeeded", "failed", "cancelled"):
-                    time.sleep(POLL_S)
-                    job = _retrying(lambda job_id=job["id"]: http.get(f"/api/v1/jobs/{job_id}/")).json()
+                job = _followed(http, posted.json())
                 if job["state"] != "succeeded":
                     raise RuntimeError(f"job {job['id']} {job['state']}: {job.get('error')}")
                 data = _retrying(lambda url=job["result"]["url"]: http.get(url, follow_redirects=True)).content
@@ -162,6 +160,26 @@ class Stack:
                 pass
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _followed(http, job: dict) -> dict:
+    """The job once finished, followed as an integrator would: its event stream (SSE), whose
+    `end` event carries the finished job."""
+    import json
+
+    with http.stream("GET", "/api/v1/events/", params={"job": job["id"]}) as stream:
+        if stream.status_code != 200:  # no stream to be had (too many open): poll instead
+            while job["state"] not in ("succeeded", "failed", "cancelled"):
+                time.sleep(POLL_S)
+                job = _retrying(lambda job_id=job["id"]: http.get(f"/api/v1/jobs/{job_id}/")).json()
+            return job
+        event = ""
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line[len("event: ") :]
+            elif line.startswith("data: ") and event == "end":
+                return json.loads(line[len("data: ") :])
+    return _retrying(lambda: http.get(f"/api/v1/jobs/{job['id']}/")).json()
 
 
 def _retrying(call):

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -241,7 +242,7 @@ def _drain_with_and_without_the_ledger(vendor, record, smoke: bool) -> list[Row]
 
     n = 100 if smoke else int(os.environ.get("BENCH_DRAIN_JOBS", "1000"))
     rates: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(1 if smoke else int(os.environ.get("BENCH_LEDGER_ROUNDS", "3"))):
+    for _ in range(1 if smoke else int(os.environ.get("BENCH_LEDGER_ROUNDS", "6"))):
         for ledger in (True, False):
             with override_settings(USAGE_LEDGER=ledger), Worker(queues=[KIND], env={"USAGE_LEDGER": str(int(ledger))}):
                 rates[ledger].append(_full_drain(vendor, record, n))
@@ -249,9 +250,13 @@ def _drain_with_and_without_the_ledger(vendor, record, smoke: bool) -> list[Row]
                 f"#   ledger {'on ' if ledger else 'off'}: {rates[ledger][-1]:.0f} jobs/s", file=sys.stderr, flush=True
             )
     upsert, update = _ledger_upsert_ms(vendor, 9 if smoke else 201)
+    pairs = [on / off for on, off in zip(rates[True], rates[False], strict=True)]
     return [
-        Row("drain", f"{n} thumbnails, 1 process × 2 threads, usage ledger on (best of {len(rates[True])})",
-            round(max(rates[True])), "jobs/s", "ledger off, interleaved", round(max(rates[False]))),
+        Row("drain", f"{n} thumbnails, 1 process × 2 threads, usage ledger on (median of {len(rates[True])})",
+            round(statistics.median(rates[True])), "jobs/s", "ledger off, interleaved",
+            round(statistics.median(rates[False]))),
+        Row("drain", "ledger on / off, per interleaved pair (median)", round(statistics.median(pairs), 3), "",
+            "pairs", ", ".join(f"{p:.2f}" for p in pairs)),
         Row("ledger", "a finished job's ledger upsert (median)", upsert, "ms",
             "a one-row UPDATE, same connection", update),
     ]  # fmt: skip
@@ -286,6 +291,40 @@ def _started(job_id):
     return Job.objects.filter(pk=job_id, started_at__isnull=False).values_list("created_at", "started_at").first()
 
 
+# Where vendor B's start is also measured through the API (issue 25 point 4).
+API_LEVELS = (100_000,)
+
+
+def _started_after_post(vendor, record, samples: int) -> list[float]:
+    """Seconds from the moment B's POST /api/v1/jobs/ answered (client side) to the job's
+    started_at, through uvicorn on the bench settings (production's engine settings, the
+    web's database pool) and the worker already running."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from bench.api_load import _free_port, _Uvicorn
+    from tests.factories import make_member
+    from vendors import services as vendor_services
+
+    owner = make_member(vendor, f"bench-b-owner-{time.monotonic_ns()}", role="owner")
+    token = vendor_services.api_token_for(user=owner)
+    seconds = []
+    with _Uvicorn(_free_port(), pooled=True) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        body = {"kind": KIND, "record": record.pk, "params": THUMBNAIL}
+        http.post("/api/v1/jobs/", json=body, headers=headers).raise_for_status()  # warm-up
+        for _ in range(samples):
+            time.sleep(0.3)  # the worker idle again, as a lone request finds it
+            response = http.post("/api/v1/jobs/", json=body, headers=headers)
+            answered = datetime.now(UTC)
+            response.raise_for_status()
+            job_id = response.json()["id"]
+            _, started_at = _wait(lambda job_id=job_id: _started(job_id))
+            seconds.append((started_at - answered).total_seconds())
+    return seconds
+
+
 def _under_load(level, a, record_a, b, record_b, smoke: bool, with_high: bool) -> list[Row]:
     from processing.jobs import services
     from processing.jobs.models import Job
@@ -306,6 +345,10 @@ def _under_load(level, a, record_a, b, record_b, smoke: bool, with_high: bool) -
             created, started_at = _wait(lambda job=job: _started(job.pk))
             latencies.append((started_at - created).total_seconds())
         rows.append(Row("backlog", f"vendor B's job starts after, {label} of A", median_ms(latencies), "ms"))
+        if level in API_LEVELS or smoke:
+            through_api = _started_after_post(b, record_b, 3 if smoke else 7)
+            rows.append(Row("backlog", f"vendor B's job starts after its POST answers (API, uvicorn), {label} of A",
+                            median_ms(through_api), "ms", "created in-process, same worker", median_ms(latencies)))  # fmt: skip
         if with_high:
             high = services.job_create(vendor=a, kind=KIND, params=THUMBNAIL, record=record_a, priority="high")
             created, started_at = _wait(lambda: _started(high.pk))
