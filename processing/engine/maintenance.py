@@ -127,7 +127,6 @@ class Maintenance(dramatiq.Middleware):
                 self._stop.wait(settings.DISPATCH_TICK_S)
 
     def _loop(self, wakes: Wakes) -> None:
-        # Imported here: the engine's services import this module's callers at app loading.
         from django.db import close_old_connections
 
         from processing.engine.admission import dispatch_marked, dispatch_pending

@@ -18,6 +18,7 @@ from processing.jobs import selectors, services
 from processing.jobs.ai.budget import ai_tokens_spend
 from processing.jobs.errors import InternalFault
 from processing.jobs.kinds import InputLimits, get_processor
+from processing.jobs.log_fields import job_log_fields
 from processing.jobs.models import Job
 from processing.jobs.outbound import url_input_policy
 from processing.jobs.states import JobState
@@ -69,7 +70,7 @@ def job_run(*, job_id: str, kind: str, dispatch: int | None = None) -> None:
 def _run(job: Job) -> None:
     metrics.run_started(job=job)
     # Every log line of the run, from any logger, carries job id, vendor, kind and attempt.
-    with job_log_context(_log_fields(job)):
+    with job_log_context(job_log_fields(job)):
         started = time.monotonic()
         outcome, error_code = metrics.ABORTED, "internal_error"  # unless _execute answers
         try:
@@ -78,13 +79,6 @@ def _run(job: Job) -> None:
             metrics.run_ended(job=job, outcome=outcome, seconds=time.monotonic() - started, error_code=error_code)
             # A slot is free: this process's maintenance thread admits, one pass for many ends.
             maintenance.admit_after_finish(job.kind)
-
-
-def _log_fields(job: Job) -> dict[str, object]:
-    fields = {"job_id": str(job.pk), "vendor": job.vendor.slug, "kind": job.kind, "attempt": job.attempts}
-    if job.request_id:  # the request that created the job: one id from the API call to the worker
-        fields["request_id"] = job.request_id
-    return fields
 
 
 # What a failed run's job became, as the run's outcome.

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils import timezone
 from processing.jobs import events, usage
 from processing.jobs.errors import InternalFault, public_message
 from processing.jobs.kinds import get_processor
+from processing.jobs.log_fields import job_log_fields
 from processing.jobs.models import Job, Lane
 from processing.jobs.refunds import job_refund_if_ours
 from processing.jobs.selectors.held import job_held
@@ -37,6 +39,8 @@ from processing.lib.imaging.output import JSON_CONTENT_TYPE, ImageOutput
 from processing.lib.imaging.thumbnail import is_preview_sized
 from processing.lib.media import private_part
 from processing.lib.outages import storage_fault
+from vendors import services as vendor_services
+from vendors.quotas import StorageQuotaExceeded
 from vendors.storage_journal import storage_deletions_journal
 from vendors.thumbnails import preview_discard
 
@@ -186,11 +190,6 @@ def _generated_record(job: Job, output: ImageOutput):
     does not fit the vendor's storage quota (the job's result still holds the image)."""
     if not output.is_image or job.record_id is not None or job.input_url or job.project_id is None:
         return None
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from vendors import services as vendor_services
-    from vendors.quotas import StorageQuotaExceeded
-
     upload = SimpleUploadedFile(
         f"generated-{job.pk.hex[:8]}.{output.extension}", output.data, content_type=output.content_type
     )
@@ -285,7 +284,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: ProcessingError, tracebac
                 job.attempts,
                 error.code,
                 error.detail,
-                extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+                extra=job_log_fields(job),
             )
             events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
             return JobState.QUEUED
@@ -316,7 +315,7 @@ def job_fail(*, job: Job, run_token: uuid.UUID, error: ProcessingError, tracebac
             error.detail,
             f"; refunded {refunded}" if refunded else "",
             f"\n{traceback}" if error.code == InternalFault.code and traceback else "",
-            extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+            extra=job_log_fields(job),
         )
         return JobState.FAILED
     return Job.objects.values_list("state", flat=True).get(pk=job.pk)
@@ -353,7 +352,7 @@ def _wait_for_storage(job: Job, run_token: uuid.UUID, error: ProcessingError, co
             delay,
             waits + 1,
             settings.JOB_STORAGE_WAITS,
-            extra={"job_id": str(job.pk), "vendor": job.vendor_id, "kind": job.kind, "attempt": job.attempts},
+            extra=job_log_fields(job),
         )
         events.publish_change(job_id=job.pk, batch_id=job.batch_id, vendor_id=job.vendor_id)
         return JobState.QUEUED
