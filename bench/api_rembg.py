@@ -114,32 +114,18 @@ class Stack:
         return roles
 
     def run(self, images: list[bytes]) -> tuple[float, list[bytes]]:
-        todo = list(enumerate(images))
-        results: dict[int, bytes] = {}
-        lock = threading.Lock()
-
-        def client(http) -> None:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    index, image = todo.pop(0)
-                posted = _retrying(
-                    lambda image=image: http.post(
-                        "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("photo.jpg", image, "image/jpeg")}
-                    )
+        def one(http, image: bytes) -> bytes:
+            posted = _retrying(
+                lambda: http.post(
+                    "/api/v1/jobs/", data={"kind": "remove_bg"}, files={"image": ("photo.jpg", image, "image/jpeg")}
                 )
-                job = _followed(http, posted.json())
-                if job["state"] != "succeeded":
-                    raise RuntimeError(f"job {job['id']} {job['state']}: {job.get('error')}")
-                data = _retrying(lambda url=job["result"]["url"]: http.get(url, follow_redirects=True)).content
-                with lock:
-                    results[index] = data
+            )
+            job = _followed(http, posted.json())
+            if job["state"] != "succeeded":
+                raise RuntimeError(f"job {job['id']} {job['state']}: {job.get('error')}")
+            return _retrying(lambda: http.get(job["result"]["url"], follow_redirects=True)).content
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(client, self.clients))
-        return time.perf_counter() - started, [results[i] for i in range(len(images))]
+        return _shared(self.clients, images, one)
 
     def close(self) -> None:
         for http in self.clients:
@@ -160,6 +146,29 @@ class Stack:
                 pass
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _shared(clients, images: list[bytes], one) -> tuple[float, list[bytes]]:
+    """The images shared out among the clients, each taking the next when done with one:
+    (seconds from the first request to the last answer, the answers in the images' order)."""
+    todo = list(enumerate(images))
+    results: dict[int, bytes] = {}
+    lock = threading.Lock()
+
+    def client(http) -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                index, image = todo.pop(0)
+            answer = one(http, image)
+            with lock:
+                results[index] = answer
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(client, clients))
+    return time.perf_counter() - started, [results[i] for i in range(len(images))]
 
 
 def _followed(http, job: dict) -> dict:
@@ -219,27 +228,14 @@ class RembgServer:
         return {"rembg s": [self.proc.pid]}
 
     def run(self, images: list[bytes]) -> tuple[float, list[bytes]]:
-        todo = list(enumerate(images))
-        results: dict[int, bytes] = {}
-        lock = threading.Lock()
+        def one(http, image: bytes) -> bytes:
+            response = http.post(
+                "/api/remove", files={"file": ("photo.jpg", image, "image/jpeg")}, data={"model": MODEL}
+            )
+            response.raise_for_status()
+            return response.content
 
-        def client(http) -> None:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    index, image = todo.pop(0)
-                response = http.post(
-                    "/api/remove", files={"file": ("photo.jpg", image, "image/jpeg")}, data={"model": MODEL}
-                )
-                response.raise_for_status()
-                with lock:
-                    results[index] = response.content
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(client, self.clients))
-        return time.perf_counter() - started, [results[i] for i in range(len(images))]
+        return _shared(self.clients, images, one)
 
     def close(self) -> None:
         for http in self.clients:
