@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Row, setup_django  # noqa: E402
 
-BENCHES = ["engine_scale", "api_load", "json_bodies", "storage_sweep"]
+BENCHES = ["engine_scale", "api_load", "api_rembg", "json_bodies", "storage_sweep"]
 
 
 def table(rows: list[Row]) -> str:

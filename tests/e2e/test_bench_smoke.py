@@ -27,4 +27,6 @@ def test_the_benches_run_and_print_one_table():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = [line for line in done.stdout.splitlines() if line.startswith("|")]
     assert table[0].startswith("| bench") and len(table) > 5, done.stdout
-    assert {"drain", "admission", "backlog", "statements", "api"} <= {line.split("|")[1].strip() for line in table[2:]}
+    assert {"drain", "admission", "backlog", "statements", "api", "api rembg"} <= {
+        line.split("|")[1].strip() for line in table[2:]
+    }
