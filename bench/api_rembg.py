@@ -105,11 +105,11 @@ class Stack:
                 continue
             if "uvicorn" in cmd:
                 roles["web"].append(child.pid)
-            elif "dramatiq" in cmd and "--queues remove_bg" in cmd and "rundramatiq" not in cmd:
+            elif "--queues remove_bg" in cmd:  # rundramatiq, Dramatiq's parent and its worker process
                 roles["jobs worker"].append(child.pid)
-            elif "dramatiq" in cmd and "--queues thumbnails" in cmd and "rundramatiq" not in cmd:
+            elif "--queues thumbnails" in cmd:
                 roles["previews worker"].append(child.pid)
-            elif "python" in cmd:
+            else:  # the scheduler, the supervising shells
                 roles["other"].append(child.pid)
         return roles
 
@@ -250,12 +250,8 @@ def _cpu_seconds(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         try:
-            proc = psutil.Process(pid)
-            times = proc.cpu_times()
+            times = psutil.Process(pid).cpu_times()  # each process of the tree is listed once
             total += times.user + times.system
-            for child in proc.children(recursive=True):
-                times = child.cpu_times()
-                total += times.user + times.system
         except psutil.Error:
             pass
     return total
