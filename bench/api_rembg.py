@@ -86,6 +86,13 @@ class Stack:
                 token = found.group(1).decode()
         if token is None:
             raise RuntimeError(f"run-local did not start; see {self.dir / 'run-local.log'}")
+        # The demo vendor's plan holds it to 30 images an hour: the bench's vendor has no limits.
+        made = subprocess.run(
+            [sys.executable, "manage.py", "create_vendor", "bench-api", "--user", "bench-api", "--plan", "unlimited"],
+            cwd=ROOT, env={**env, "DARKROOM_USER_PASSWORD": "bench-api-password"}, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        token = made.stdout.strip().splitlines()[-1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.clients = [
             httpx.Client(base_url=self.base, timeout=600, headers={"Authorization": f"Token {token}"})
