@@ -73,10 +73,11 @@ JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
 # How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
 # Worker registry (processing/engine/registry.py): each worker process beats this often; the admin shows
-# a worker silent for longer than WORKER_LOST_AFTER_S as lost, until its record expires.
+# a worker silent for longer than WORKER_LOST_AFTER_S as lost, and forgets it (its record expires)
+# once silent for WORKER_RECORD_TTL_S: a worker replaced by a restart is not listed for a day.
 WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
 WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
-WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
+WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=15 * 60)
 
 # With the database or Redis away, every request answers 503 with this Retry-After (seconds).
 OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
