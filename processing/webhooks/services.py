@@ -138,6 +138,8 @@ def delivery_attempt(
         )
         status_code, excerpt = answer.status, answer.text[:EXCERPT_CHARS]
         retry = not 200 <= status_code < 300
+        if retry:
+            _log_failed_attempt(endpoint, event, attempt, f"status {status_code}")
     except ProcessingError as exc:
         # The guard's own: a refused or malformed address (final), or a name that could not be
         # resolved this time (TemporaryError: tried again later, as a connection error is).

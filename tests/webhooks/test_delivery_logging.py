@@ -1,0 +1,71 @@
+"""An operator reads one WARNING line, without a traceback, for each attempt a vendor's endpoint
+being down spoiled, and an ERROR only when the delivery gives up."""
+
+import logging
+import socket
+
+import pytest
+
+from processing.jobs.models import Lane
+from processing.webhooks import services
+from processing.webhooks.models import QueuedDelivery, WebhookDelivery, WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_once(queued: QueuedDelivery) -> None:
+    QueuedDelivery.objects.filter(pk=queued.pk).update(lane=Lane.IN_FLIGHT, dispatches=queued.dispatches + 1)
+    services.queued_delivery_run(queued_id=queued.pk, dispatch=queued.dispatches + 1)
+
+
+def webhook_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("processing.webhooks")]
+
+
+def test_an_endpoint_that_is_down_is_a_warning_per_attempt_and_an_error_when_retries_are_spent(
+    vendor, settings, caplog, closed_port
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.WEBHOOK_ALLOWED_PORTS = [closed_port]
+    settings.WEBHOOK_MAX_RETRIES = 1
+    services.endpoint_create(vendor=vendor, url=f"http://127.0.0.1:{closed_port}/hook")
+    assert services.deliveries_queue(vendor_id=vendor.pk, event=WebhookEvent.JOB_SUCCEEDED, data={"id": "x"}) == 1
+    caplog.set_level(logging.INFO)
+
+    run_once(QueuedDelivery.objects.get())
+    first = webhook_lines(caplog)
+    assert [r.levelname for r in first] == ["WARNING"]
+    assert first[0].exc_info is None and "attempt 1" in first[0].getMessage()
+    assert QueuedDelivery.objects.get().attempt == 2  # waits for its retry
+
+    caplog.clear()
+    run_once(QueuedDelivery.objects.get())
+    last = webhook_lines(caplog)
+    assert [r.levelname for r in last] == ["WARNING", "ERROR"]
+    assert all(r.exc_info is None for r in last)
+    assert "gave up after 2 attempts" in last[1].getMessage()
+    assert not QueuedDelivery.objects.exists()
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_an_endpoint_answering_503_is_one_warning_for_the_attempt(vendor, settings, caplog, serve):
+    receiver = serve({"/hook": lambda request: (503, {}, b"down for maintenance")})
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.WEBHOOK_ALLOWED_PORTS = [receiver.port]
+    services.endpoint_create(vendor=vendor, url=receiver.url("/hook"))
+    services.deliveries_queue(vendor_id=vendor.pk, event=WebhookEvent.JOB_SUCCEEDED, data={"id": "x"})
+    caplog.set_level(logging.INFO)
+
+    run_once(QueuedDelivery.objects.get())
+
+    lines = webhook_lines(caplog)
+    assert [r.levelname for r in lines] == ["WARNING"]
+    assert "status 503" in lines[0].getMessage()
+    assert receiver.calls("/hook") == 1
