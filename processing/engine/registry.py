@@ -18,7 +18,7 @@ import dramatiq
 from django.conf import settings
 from dramatiq.common import q_name
 
-from processing.lib.redis import get_redis
+from processing.lib.redis import OutageNotice, get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +105,14 @@ class WorkerRegistry(dramatiq.Middleware):
         get_redis().set(worker_key(record["host"], record["pid"]), json.dumps(record), ex=settings.WORKER_RECORD_TTL_S)
 
     def _loop(self) -> None:
+        outage = OutageNotice(logger, "worker heartbeat")
         while not self._stop.wait(settings.WORKER_HEARTBEAT_S):
             try:
                 self._beat()
-            except Exception:
-                logger.warning("worker heartbeat failed", exc_info=True)
+                outage.ok()
+            except Exception as exc:
+                if not outage.failed(exc):
+                    logger.warning("worker heartbeat failed", exc_info=True)
 
 
 def _providers_in_use() -> list[str]:

@@ -184,8 +184,42 @@ class Day:
         metrics = self.http.get(self.origin + "/metrics", headers={"Authorization": f"Bearer {token}"})
         check(metrics.status_code == 200, f"/metrics with its token answered {metrics.status_code}")
         check("darkroom_" in metrics.text, "/metrics has no darkroom_ series")
-        # The client address nginx saw, believed by the app because nginx is trusted (FORWARDED_ALLOW_IPS).
-        self.findings["edges"] = {"static_files": len(statics), "metrics_bytes": len(metrics.text)}
+        self.findings["edges"] = {
+            "static_files": len(statics),
+            "metrics_bytes": len(metrics.text),
+            "client_address": self.client_address_seen(),
+        }
+
+    def client_address_seen(self) -> str:
+        """A wrong password from a client behind another proxy (X-Forwarded-For: 203.0.113.7):
+        nginx appends its own peer, the app believes the header from nginx (FORWARDED_ALLOW_IPS)
+        and the sign-in lockout counts the client's address, as the operator reads it in the admin."""
+        client = httpx.Client(verify=str(self.stack.cert), timeout=30)
+        page = client.get(self.origin + "/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = client.post(
+            self.origin + "/accounts/login/",
+            data={"csrfmiddlewaretoken": token, "username": OWNER, "password": "wrong"},
+            headers={"Referer": self.origin + "/accounts/login/", "X-Forwarded-For": "203.0.113.7"},
+        )
+        check(answer.status_code == 200, f"a wrong password answered {answer.status_code}")
+        seen = self.stack.run_once(
+            "web",
+            ["python", "manage.py", "shell", "-c",
+             "from axes.models import AccessAttempt; print(AccessAttempt.objects.get().ip_address)"],
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        check(seen == "203.0.113.7", f"the sign-in lockout counted {seen} for a client at 203.0.113.7")
+        self.stack.run_once(
+            "web",
+            [
+                "python",
+                "manage.py",
+                "shell",
+                "-c",
+                "from axes.models import AccessAttempt as A; A.objects.all().delete()",
+            ],
+        )
+        return seen
 
     # --- a vendor in the portal, in Chromium
     def portal(self, browser) -> None:
@@ -255,8 +289,8 @@ class Day:
         self.findings["integrator"] = {"jobs": len(jobs), "stream_events": len(events)}
         self.integrator_batch = batch
 
-    def bulk(self, step: str, *, n: int, kind: str = "remove_bg") -> str:
-        files = photos(self.work / step, n, 320 if self.short else 640)
+    def bulk(self, step: str, *, n: int, kind: str = "remove_bg", size: int | None = None) -> str:
+        files = photos(self.work / step, n, size or (320 if self.short else 640))
         answer = self.api(
             "POST",
             "/api/v1/jobs/bulk/",
@@ -355,18 +389,29 @@ class Day:
         """`docker compose kill rembg-1`: its jobs go to the other two servers."""
         victim = self.stack.procs["rembg-1"]
         victim.kill()
+        before = self.removals()
         batch = self.bulk("rembg-killed", n=4 if self.short else 12)
         jobs = self.wait_finished(batch)
+        served = {name: n - before[name] for name, n in self.removals().items()}
+        check(served["rembg-1"] == 0 and sum(served.values()) >= len(jobs), f"removals served: {served}")
         self.stack.start_service("rembg-1")
         wait_until(lambda: self.stack.healthy("rembg-1"), 120, "rembg-1 healthy again")
-        self.findings["rembg_killed"] = {"jobs": len(jobs)}
+        self.findings["rembg_killed"] = {"jobs": len(jobs), "served": served}
+
+    def removals(self) -> dict[str, int]:
+        """Background removals each `rembg s` server answered, from its access log."""
+        counts = {}
+        for name in ("rembg-1", "rembg-2", "rembg-3"):
+            text = (self.stack.logs / f"{name}.log").read_text(errors="replace")
+            counts[name] = len(re.findall(r'"POST /api/remove HTTP/1.1" 200', text))
+        return counts
 
     def fault_worker_killed(self) -> None:
         """worker-remove-bg's process killed from outside with jobs in hand: the supervisor starts
         it again (restart: unless-stopped) and the jobs it held run again, once."""
         proc = self.stack.procs["worker-remove-bg"]
         restarts = proc.restarts
-        batch = self.bulk("worker-killed", n=6 if self.short else 12)
+        batch = self.bulk("worker-killed", n=6 if self.short else 12, size=1024)  # slower: caught in hand
         wait_until(lambda: self._running(batch), 120, "a job of the batch running", interval=0.3)
         pid = proc.crash()
         wait_until(lambda: proc.restarts > restarts and proc.pid and proc.pid != pid, 60, "the worker restarted")
