@@ -85,7 +85,8 @@ def write_env_file(path: Path, base: Path, changes: dict[str, str]) -> dict[str,
     for line in base.read_text().splitlines():
         key = line.partition("=")[0].strip()
         if not line.startswith("#") and "=" in line and key in changes:
-            line, _ = f"{key}={changes[key]}", seen.add(key)
+            line = f"{key}={changes[key]}"
+            seen.add(key)
         lines.append(line)
     lines += ["", "# Added by the rehearsal"] + [f"{k}={v}" for k, v in changes.items() if k not in seen]
     path.write_text("\n".join(lines) + "\n")
