@@ -139,7 +139,7 @@ class Day:
     def accounts(self) -> None:
         done = self.stack.run_once(
             "web",
-            ["python", "manage.py", "create_vendor", VENDOR, "--user", OWNER, "--name", "Acme"],
+            ["python", "manage.py", "create_vendor", VENDOR, "--user", OWNER, "--name", "Acme", "--plan", "premium"],
             env={"DARKROOM_USER_PASSWORD": OWNER_PASSWORD},
         )
         self.token = done.stdout.strip().splitlines()[-1]
