@@ -13,6 +13,17 @@ def get_redis() -> redis.Redis:
     return client
 
 
+# What redis-py (sync and asyncio) raises when the server is not there: refused, reset, loading its
+# data after a restart (BusyLoadingError is a ConnectionError), or not answering in time.
+AWAY = (redis.ConnectionError, redis.TimeoutError)
+
+
+def traceback_unless_away(exc: BaseException) -> BaseException | None:
+    """exc_info for a WARNING that names the exception: none when Redis is only away (restarting,
+    unreachable; the message says what happened), the traceback for anything else."""
+    return None if isinstance(exc, AWAY) else exc
+
+
 class OutageNotice:
     """For a loop that runs every tick: Redis not answering is one WARNING, without a traceback,
     when it starts and one INFO when it answers again (a restart is a line each way, not an
@@ -24,7 +35,7 @@ class OutageNotice:
 
     def failed(self, exc: BaseException) -> bool:
         """True when `exc` is Redis away (noted here); False for the caller to log."""
-        if not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        if not isinstance(exc, AWAY):
             return False
         if self.since is None:
             self.since = time.monotonic()

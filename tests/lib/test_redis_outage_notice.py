@@ -6,7 +6,7 @@ import logging
 import pytest
 import redis
 
-from processing.lib.redis import OutageNotice
+from processing.lib.redis import OutageNotice, traceback_unless_away
 from tests.support.loopback import free_port
 
 logger = logging.getLogger("tests.outage")
@@ -33,3 +33,10 @@ def test_anything_else_is_left_to_the_caller(caplog):
     notice = OutageNotice(logger, "maintenance tick")
     assert notice.failed(ValueError("a bug")) is False
     assert caplog.records == []
+
+
+def test_a_warning_about_redis_being_away_carries_no_traceback_but_a_bug_does():
+    away = refused()
+    assert traceback_unless_away(away) is None
+    bug = KeyError("x")
+    assert traceback_unless_away(bug) is bug
