@@ -51,7 +51,7 @@ def main() -> int:
 
     run_dir = args.run_dir.resolve()
     shutil.rmtree(run_dir, ignore_errors=True)
-    hook_port = free_port()
+    hook_port, down_port = free_port(), free_port()
     stack = Rehearsal(
         run_dir=run_dir,
         database=args.database,
@@ -62,7 +62,7 @@ def main() -> int:
             "JOB_RETENTION_CRON": "* * * * *",
             # The integrator's webhook receiver listens on loopback, on a port of its own.
             "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-            "WEBHOOK_ALLOWED_PORTS": f"80,443,{hook_port}",
+            "WEBHOOK_ALLOWED_PORTS": f"80,443,{hook_port},{down_port}",
             # AI endpoints need keys this machine does not have; the example's entries are left out.
             "AI_ENDPOINTS": "{}",
             "WEB_WORKERS": "2",
@@ -78,7 +78,7 @@ def main() -> int:
         stack.up()
         findings["up_s"] = round(time.monotonic() - started, 1)
         findings["services"] = {name: p.service.command[:3] for name, p in stack.procs.items()}
-        day = Day(stack, short=args.short, hook_port=hook_port)
+        day = Day(stack, short=args.short, hook_port=hook_port, down_port=down_port)
         run_day(stack, day, findings)
         findings["ok"] = True
         if args.keep:

@@ -121,7 +121,7 @@ class WebhookReceiver:
 
 
 class Day:
-    def __init__(self, stack: Rehearsal, *, short: bool, hook_port: int):
+    def __init__(self, stack: Rehearsal, *, short: bool, hook_port: int, down_port: int):
         self.stack = stack
         self.short = short
         self.origin = stack.origin
@@ -134,6 +134,7 @@ class Day:
         self.seen: dict[str, dict] = {}  # job id -> the job as the API last showed it
         self.http = httpx.Client(verify=str(stack.cert), timeout=60, follow_redirects=False)
         self.receiver = WebhookReceiver(hook_port)
+        self.down_port = down_port  # nothing listens there
 
     # --- accounts, as an operator makes them (`docker compose run --rm web python manage.py …`)
     def accounts(self) -> None:
@@ -272,6 +273,10 @@ class Day:
         )
         check(endpoint.status_code == 201, f"webhook creation answered {endpoint.status_code}: {endpoint.text}")
         self.receiver.secret = endpoint.json()["secret"]
+        # A second endpoint whose receiver is down: its failed attempts are WARNING lines, no
+        # traceback and no ERROR, until its retries are spent (long after this run).
+        down = self.api("POST", "/api/v1/webhooks/", json={"url": f"http://127.0.0.1:{self.down_port}/hook"})
+        check(down.status_code == 201, f"the second webhook's creation answered {down.status_code}")
         batch = self.bulk("integrator", n=4 if self.short else 20)
         events = self.stream(batch)
         check(events and events[-1][0] == "end", f"the stream ended with {events[-1:]}")
@@ -286,8 +291,22 @@ class Day:
             "the batch.finished webhook",
         )
         check(self.receiver.unverified == 0, f"{self.receiver.unverified} deliveries failed verification")
-        self.findings["integrator"] = {"jobs": len(jobs), "stream_events": len(events)}
+        endpoint_down = down.json()["id"]
+        failed = wait_until(
+            lambda: self.webhook_warnings(endpoint_down), 60, "the down endpoint's failed attempts in the log"
+        )
+        self.findings["integrator"] = {"jobs": len(jobs), "stream_events": len(events), "down_attempts": failed}
         self.integrator_batch = batch
+
+    def webhook_warnings(self, endpoint: str | int) -> int:
+        """worker-webhooks' WARNING lines for failed attempts to `endpoint`, none with a traceback."""
+        found = 0
+        for line in (self.stack.logs / "worker-webhooks.log").read_text(errors="replace").splitlines():
+            if f"to endpoint {endpoint} of vendor" in line and "failed" in line:
+                record = json.loads(line)
+                check(record["levelname"] == "WARNING" and "exc_info" not in record, f"a failed attempt: {line}")
+                found += 1
+        return found
 
     def bulk(self, step: str, *, n: int, kind: str = "remove_bg", size: int | None = None) -> str:
         files = photos(self.work / step, n, size or (320 if self.short else 640))
