@@ -90,6 +90,7 @@ def main() -> int:
     except KeyboardInterrupt:
         findings["failure"] = "interrupted"
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the stop short
         findings["total_s"] = round(time.monotonic() - started, 1)
         findings["restarts"] = {name: p.restarts for name, p in stack.procs.items() if p.restarts}
         log("stopping the stack")
