@@ -164,6 +164,16 @@ class Day:
             plain.headers["location"] == f"{self.origin}/accounts/login/?next=/",
             f"plain HTTP redirected to {plain.headers['location']}",
         )
+        # Around the proxy (the web port straight, no X-Forwarded-Proto): the app itself sends
+        # plain HTTP to HTTPS, but for the probes containers use.
+        web = f"http://127.0.0.1:{self.stack.layout.services['web'].ports[8000]}"
+        around = httpx.get(web + "/accounts/login/", headers={"Host": "localhost"})
+        check(around.status_code == 301, f"plain HTTP around the proxy answered {around.status_code}")
+        check(
+            around.headers["location"].startswith("https://localhost/"), f"redirected to {around.headers['location']}"
+        )
+        probe = httpx.get(web + "/health/ready", headers={"Host": "localhost"})
+        check(probe.status_code == 200, f"/health/ready over plain HTTP answered {probe.status_code}")
         login = self.http.get(self.origin + "/accounts/login/")
         check(login.status_code == 200, f"the sign-in page answered {login.status_code}")
         check("max-age=31536000" in login.headers.get("strict-transport-security", ""), "no HSTS header")

@@ -9,6 +9,7 @@ import pytest
 from processing.jobs.models import Lane
 from processing.webhooks import services
 from processing.webhooks.models import QueuedDelivery, WebhookDelivery, WebhookEvent
+from tests.support.row_locks import rows_locked
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,25 @@ def test_an_endpoint_answering_503_is_one_warning_for_the_attempt(vendor, settin
     assert [r.levelname for r in lines] == ["WARNING"]
     assert "status 503" in lines[0].getMessage()
     assert receiver.calls("/hook") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_attempt_deferred_while_admission_holds_the_row_waits_for_the_lock_not_an_error(
+    vendor, settings, caplog, closed_port
+):
+    """A webhooks worker deferring a failed attempt while an admission pass holds the row's lock
+    (a lock wait timeout or a deadlock, seen in the rehearsal as an ERROR from Dramatiq) tries
+    the compare-and-set again: the delivery waits for its retry, nothing is raised."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.WEBHOOK_ALLOWED_PORTS = [closed_port]
+    services.endpoint_create(vendor=vendor, url=f"http://127.0.0.1:{closed_port}/hook")
+    services.deliveries_queue(vendor_id=vendor.pk, event=WebhookEvent.JOB_SUCCEEDED, data={"id": "x"})
+    queued = QueuedDelivery.objects.get()
+    QueuedDelivery.objects.filter(pk=queued.pk).update(lane=Lane.IN_FLIGHT, dispatches=1)
+    table = QueuedDelivery._meta.db_table
+    # The lock goes after 1.5 s: longer than one lock wait (1 s), shorter than three.
+    with rows_locked(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [queued.pk.hex], release_after_s=1.5):
+        services.queued_delivery_run(queued_id=queued.pk, dispatch=1)
+    deferred = QueuedDelivery.objects.get()
+    assert deferred.lane == Lane.DEFERRED and deferred.attempt == 2
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
