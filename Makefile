@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export REMBG_HOME ?= $(CURDIR)/var/rembg
 
-.PHONY: run test test-fast install lock sysdeps services browser models lint bench bench-rembg chaos clean
+.PHONY: run test test-fast install lock sysdeps services browser models lint bench bench-rembg chaos rehearse clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -46,7 +46,7 @@ services:
 browser:
 	@scripts/ensure-browser
 
-test: install services browser
+test: install sysdeps services browser
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py fetch_models
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -75,6 +75,12 @@ bench-rembg: install services models
 	$(PY) bench/rembg_speed.py
 	$(PY) bench/processors_rembg_memory.py
 	$(PY) bench/rembg_large.py
+
+# The production rehearsal (README, "Rehearsal"): docker-compose.yml's services run natively behind
+# nginx with TLS on https://localhost:8443/, a day's work through them, then the faults.
+# REHEARSE_ARGS="--keep" leaves it up for a look; the test suite runs the --short version.
+rehearse: install sysdeps services browser models
+	$(PY) scripts/rehearse.py $(REHEARSE_ARGS)
 
 clean:
 	rm -rf $(VENV) var media test-artifacts

@@ -4,6 +4,7 @@ import atexit
 import shutil
 import tempfile
 
+from config.env import per_kind
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -56,7 +57,7 @@ DARKROOM_PROCESSORS = [  # noqa: F405
 ]
 JOB_RETRY_BASE_S = {"remove_bg": 0.2, "face_crop": 0.2, "transform": 0.2, "sleepy": 0.2, "flaky": 0.3}
 JOB_QUEUE_CAPACITY = {"remove_bg": 2, "face_crop": 2, "transform": 2, "sleepy": 2, "flaky": 2, "limited": 4}
-JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={"limited": 5})
+JOB_RATE_LIMITS_PER_S = per_kind("JOB_RATE_LIMITS_PER_S", int, {"limited": 5})
 DISPATCH_TICK_S = 0.2
 # Job kinds and URL inputs (tests/jobs/kinds/, tests/lib/http/): test servers listen on
 # loopback. Tests of the refusals turn this off with the `settings` fixture; worker processes

@@ -50,6 +50,7 @@ def dashboard_data() -> dict[str, Any]:
         "queues": queues,
         "workers": worker_list(),
         "lost_after_s": settings.WORKER_LOST_AFTER_S,
+        "gone_after_s": settings.WORKER_RECORD_TTL_S,
     }
 
 

@@ -73,6 +73,9 @@ class LeaseRenewal(dramatiq.Middleware):
     def _loop(self, broker) -> None:
         from django.db import close_old_connections, connection
 
+        from processing.lib.redis import OutageNotice
+
+        outage = OutageNotice(logger, "Dramatiq heartbeat")
         while not self._stop.wait(renew_interval_s()):
             try:
                 renew_now()
@@ -84,5 +87,7 @@ class LeaseRenewal(dramatiq.Middleware):
                 close_old_connections()
             try:
                 beat_broker_heartbeat(broker)
-            except Exception:
-                logger.warning("could not beat this worker's Dramatiq heartbeat", exc_info=True)
+                outage.ok()
+            except Exception as exc:
+                if not outage.failed(exc):
+                    logger.warning("could not beat this worker's Dramatiq heartbeat", exc_info=True)

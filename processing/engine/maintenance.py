@@ -106,13 +106,15 @@ class Maintenance(dramatiq.Middleware):
         """Wake-ups over Redis pub/sub: jobs to admit (from a web request), messages sent (from
         any process's admission)."""
         from processing.jobs.wakeup import WAKE_CHANNEL
-        from processing.lib.redis import get_redis
+        from processing.lib.redis import OutageNotice, get_redis
 
+        outage = OutageNotice(logger, "maintenance: wake-ups (the ticks admit meanwhile)")
         while not self._stop.is_set():
             try:
                 wake = get_redis().pubsub(ignore_subscribe_messages=True)
                 wake.subscribe(WAKE_CHANNEL, consumer_wake.SENT_CHANNEL, events.LISTENERS_CHANNEL)
                 events.listeners_heard(hearing=True)
+                outage.ok()
                 while not self._stop.is_set():
                     if message := wake.get_message(timeout=1.0):
                         if message["channel"] == consumer_wake.SENT_CHANNEL.encode():
@@ -121,9 +123,12 @@ class Maintenance(dramatiq.Middleware):
                             events.listeners_heard(hearing=True)  # a vendor's first stream opened
                         else:
                             wakes.outside()
-            except Exception:
+            except Exception as exc:
                 events.listeners_heard(hearing=False)
-                logger.warning("maintenance: could not listen for wake-ups; the ticks admit meanwhile", exc_info=True)
+                if not outage.failed(exc):
+                    logger.warning(
+                        "maintenance: could not listen for wake-ups; the ticks admit meanwhile", exc_info=True
+                    )
                 self._stop.wait(settings.DISPATCH_TICK_S)
 
     def _loop(self, wakes: Wakes) -> None:
@@ -133,8 +138,10 @@ class Maintenance(dramatiq.Middleware):
         from processing.engine.lost_messages import requeue_lost_messages
         from processing.jobs.services import jobs_recover_stalled
         from processing.jobs.wakeup import mark_kinds
+        from processing.lib.redis import OutageNotice
 
         next_sweep = next_lost_check = 0.0
+        outage = OutageNotice(logger, "maintenance tick")
         while not self._stop.is_set():
             try:
                 outside, kinds = wakes.wait(max(0.0, next_sweep - time.monotonic()))
@@ -150,8 +157,10 @@ class Maintenance(dramatiq.Middleware):
                         requeue_lost_messages()
                     dispatch_pending()
                     next_sweep = time.monotonic() + settings.DISPATCH_TICK_S
-            except Exception:
-                logger.exception("maintenance tick failed")
+                outage.ok()
+            except Exception as exc:
+                if not outage.failed(exc):
+                    logger.exception("maintenance tick failed")
                 self._stop.wait(settings.DISPATCH_TICK_S)
             finally:
                 close_old_connections()

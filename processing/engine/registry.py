@@ -1,7 +1,7 @@
 """The worker registry: every worker process writes a heartbeat record to Redis every few
 seconds, so operators see each worker (host, pid, queues, threads, jobs in hand) and notice
-one that fell silent. Records outlive the lost threshold by far, so a dead worker stays on
-show as lost for a while before its record expires."""
+one that fell silent. Records outlive the lost threshold, so a dead worker stays on show as
+lost for a while (WORKER_RECORD_TTL_S) before it leaves the list."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import dramatiq
 from django.conf import settings
 from dramatiq.common import q_name
 
-from processing.lib.redis import get_redis
+from processing.lib.redis import OutageNotice, get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +105,14 @@ class WorkerRegistry(dramatiq.Middleware):
         get_redis().set(worker_key(record["host"], record["pid"]), json.dumps(record), ex=settings.WORKER_RECORD_TTL_S)
 
     def _loop(self) -> None:
+        outage = OutageNotice(logger, "worker heartbeat")
         while not self._stop.wait(settings.WORKER_HEARTBEAT_S):
             try:
                 self._beat()
-            except Exception:
-                logger.warning("worker heartbeat failed", exc_info=True)
+                outage.ok()
+            except Exception as exc:
+                if not outage.failed(exc):
+                    logger.warning("worker heartbeat failed", exc_info=True)
 
 
 def _providers_in_use() -> list[str]:
@@ -120,12 +123,22 @@ def _providers_in_use() -> list[str]:
 
 
 def worker_list(*, lost_after_s: float | None = None) -> list[dict]:
-    """Every worker process seen recently , newest heartbeat first,
-    each with `lost` set when it has been silent for longer than the threshold."""
+    """Every worker process seen within WORKER_RECORD_TTL_S, live ones first, each with `lost`
+    set when it has been silent for longer than the threshold. A lost worker's jobs are not in
+    its hands any more (their leases hand them back), so it shows none; the count it last
+    reported stays as `jobs_held_when_lost`."""
     threshold = settings.WORKER_LOST_AFTER_S if lost_after_s is None else lost_after_s
     now = time.time()
     workers = []
     for record in read_heartbeats():
         silent_s = max(0.0, now - record["heartbeat_at"])
-        workers.append({**record, "silent_s": round(silent_s, 1), "lost": silent_s > threshold})
+        if silent_s > settings.WORKER_RECORD_TTL_S:
+            # A record written with a longer expiry by an older release: gone all the same.
+            continue
+        lost = silent_s > threshold
+        worker = {**record, "silent_s": round(silent_s, 1), "lost": lost}
+        if lost:
+            worker["jobs_held_when_lost"] = record["jobs_in_hand"]
+            worker["jobs_in_hand"] = 0
+        workers.append(worker)
     return sorted(workers, key=lambda w: (w["lost"], w["host"], w["pid"]))

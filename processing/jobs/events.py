@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from processing.lib.redis import get_redis
+from processing.lib.redis import get_redis, traceback_unless_away
 
 if TYPE_CHECKING:
     from processing.jobs.models import Batch, Job
@@ -110,8 +110,10 @@ def _publish_now(notices: list[Notice]) -> None:
             for channel, notice in channels.items():
                 pipe.publish(channel, notice)
             pipe.execute()
-    except Exception:  # streams fall back to their periodic re-read
-        logger.warning("could not publish a change of %s job(s)", len(notices), exc_info=True)
+    except Exception as exc:  # streams fall back to their periodic re-read
+        logger.warning(
+            "could not publish a change of %s job(s): %r", len(notices), exc, exc_info=traceback_unless_away(exc)
+        )
 
 
 def _publish_after_commit(notices: list[Notice]) -> None:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from processing.jobs.kinds import PROCESSORS
-from processing.lib.redis import get_redis
+from processing.lib.redis import get_redis, traceback_unless_away
 
 logger = logging.getLogger(__name__)
 
@@ -27,5 +27,9 @@ def request_admission(*, kinds: Iterable[str] | None = None) -> None:
     try:
         mark_kinds(kinds)
         get_redis().publish(WAKE_CHANNEL, "1")
-    except Exception:
-        logger.warning("could not wake the dispatcher; the next tick will admit the job", exc_info=True)
+    except Exception as exc:
+        logger.warning(
+            "could not wake the dispatcher (%r); the next tick will admit the job",
+            exc,
+            exc_info=traceback_unless_away(exc),
+        )

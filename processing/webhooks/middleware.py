@@ -33,12 +33,16 @@ class DeliveryTicks(dramatiq.Middleware):
     def _loop(self) -> None:
         from django.db import close_old_connections
 
+        from processing.lib.redis import OutageNotice
         from processing.webhooks.admission import deliveries_dispatch
 
+        outage = OutageNotice(logger, "webhook admission tick")
         while not self._stop.wait(settings.DISPATCH_TICK_S):
             try:
                 deliveries_dispatch()
-            except Exception:
-                logger.exception("webhook admission tick failed")
+                outage.ok()
+            except Exception as exc:
+                if not outage.failed(exc):
+                    logger.exception("webhook admission tick failed")
             finally:
                 close_old_connections()

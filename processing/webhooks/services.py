@@ -19,6 +19,7 @@ from dramatiq.common import compute_backoff
 from rest_framework.utils.encoders import JSONEncoder
 
 from processing.jobs.models import Lane
+from processing.jobs.services.transitions import retried_on_deadlock
 from processing.lib.errors import InvalidOptions, OverLimit, ProcessingError
 from processing.lib.http.client import safe_request
 from processing.lib.http.guard import AddressPolicy, check_port, check_url, checked_addresses, port_of
@@ -138,6 +139,8 @@ def delivery_attempt(
         )
         status_code, excerpt = answer.status, answer.text[:EXCERPT_CHARS]
         retry = not 200 <= status_code < 300
+        if retry:
+            _log_failed_attempt(endpoint, event, attempt, f"status {status_code}")
     except ProcessingError as exc:
         # The guard's own: a refused or malformed address (final), or a name that could not be
         # resolved this time (TemporaryError: tried again later, as a connection error is).
@@ -209,7 +212,9 @@ def queued_delivery_run(*, queued_id: uuid.UUID | str, dispatch: int) -> Attempt
             _, backoff_ms = compute_backoff(
                 queued.attempt - 1, factor=settings.WEBHOOK_MIN_BACKOFF_MS, max_backoff=settings.WEBHOOK_MAX_BACKOFF_MS
             )
-            mine.update(
+            # A compare-and-set in autocommit: a deadlock with admission's row locks (seen in the
+            # rehearsal) rolled back only itself, so it is run again rather than the whole attempt.
+            retried_on_deadlock(mine.update)(
                 lane=Lane.DEFERRED,
                 attempt=F("attempt") + 1,
                 not_before=timezone.now() + timedelta(milliseconds=backoff_ms),
@@ -217,7 +222,7 @@ def queued_delivery_run(*, queued_id: uuid.UUID | str, dispatch: int) -> Attempt
             )
             return outcome
         _log_given_up(queued, outcome.delivery)
-    mine.delete()
+    retried_on_deadlock(mine.delete)()
     return outcome
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from dramatiq.middleware import CurrentMessage
 
+from processing.lib.redis import traceback_unless_away
 from processing.webhooks import admission, services
 from processing.webhooks.models import QueuedDelivery, WebhookEndpoint
 
@@ -66,5 +67,7 @@ def dispatch_soon() -> None:
     """An admission pass; if it fails (Redis away), the next tick of a webhooks worker admits."""
     try:
         admission.deliveries_dispatch()
-    except Exception:
-        logger.warning("webhook admission failed; the next tick tries again", exc_info=True)
+    except Exception as exc:
+        logger.warning(
+            "webhook admission failed (%r); the next tick tries again", exc, exc_info=traceback_unless_away(exc)
+        )

@@ -44,3 +44,32 @@ def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, v
         assert next(w for w in client.get("/admin/queues/data.json").json()["workers"] if w["pid"] in pids)["lost"]
     finally:
         worker.stop()
+
+
+def test_a_worker_killed_holding_a_job_shows_none_in_hand_and_leaves_the_list_once_gone(
+    clean_redis, vendor, superuser, client, settings
+):
+    settings.WORKER_LOST_AFTER_S = 1
+    settings.WORKER_RECORD_TTL_S = 4
+    worker = WorkerProcess(
+        threads=1, queues=[ISOLATED_QUEUE], extra_env={"WORKER_HEARTBEAT_S": "0.3", "WORKER_RECORD_TTL_S": "4"}
+    ).start()
+    client.force_login(superuser)
+    try:
+        pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
+
+        def listed():
+            return [w for w in client.get("/admin/queues/data.json").json()["workers"] if w["pid"] in pids]
+
+        make_job(vendor, kind="isolated", params={"seconds": 30, "steps": 30})
+        wait_for(lambda: [w["jobs_in_hand"] for w in listed()] == [1], timeout=30, what="the job in the worker's hands")
+
+        worker.kill(signal.SIGKILL)
+        lost = wait_for(lambda: [w for w in listed() if w["lost"]], timeout=30, what="the killed worker shown lost")
+        assert lost[0]["jobs_in_hand"] == 0
+        assert lost[0]["jobs_held_when_lost"] == 1
+
+        wait_for(lambda: listed() == [], timeout=30, what="the lost worker leaving the list")
+        assert client.get("/admin/queues/data.json").json()["gone_after_s"] == 4
+    finally:
+        worker.stop()

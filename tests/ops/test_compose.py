@@ -77,7 +77,8 @@ def settings_sources() -> str:
 
 
 def read_by_settings(name: str) -> bool:
-    return re.search(rf"""env(\.\w+)?\(\s*["']{re.escape(name)}["']""", settings_sources()) is not None
+    # env.<type>("NAME", …), or per_kind("NAME", …) for the kind=value,… settings.
+    return re.search(rf"""(env(\.\w+)?|per_kind)\(\s*["']{re.escape(name)}["']""", settings_sources()) is not None
 
 
 def parse_management_command(words: list[str]):

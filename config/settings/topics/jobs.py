@@ -1,6 +1,6 @@
 """Jobs: the kinds, their limits, retries, leases, retention, usage and admission."""
 
-from config.env import env
+from config.env import env, per_kind
 
 # --- Jobs.
 # Each module defines PROCESSOR: its kind, queue, parameters, inputs and retry policy.
@@ -16,11 +16,11 @@ BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
 # Most bytes of a job's params as compact JSON: options, not payloads.
 JOB_PARAMS_MAX_BYTES = env.int("JOB_PARAMS_MAX_BYTES", default=16 * 1024)
 # Global throughput per kind, shared by every worker through Redis, e.g. "remote_ai=10".
-JOB_RATE_LIMITS_PER_S = env.dict("JOB_RATE_LIMITS_PER_S", cast={"value": int}, default={})
+JOB_RATE_LIMITS_PER_S = per_kind("JOB_RATE_LIMITS_PER_S", int, {})
 # How long a worker thread waits for a rate-limit slot before handing the job back for later.
 JOB_RATE_LIMIT_WAIT_S = env.float("JOB_RATE_LIMIT_WAIT_S", default=5)
 # Retry backoff base per kind (seconds); attempt n waits about base * 2**(n-1), with jitter.
-JOB_RETRY_BASE_S = env.dict("JOB_RETRY_BASE_S", cast={"value": float}, default={})
+JOB_RETRY_BASE_S = per_kind("JOB_RETRY_BASE_S", float, {})
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=300)
 # Media storage full or unreachable while a result is written (processing/lib/outages.py
 # storage_fault): the job waits and tries again, JOB_STORAGE_RETRY_BASE_S * 2**n (at most
@@ -66,17 +66,16 @@ USAGE_STORAGE_SAMPLE_CRON = env("USAGE_STORAGE_SAMPLE_CRON", default="55 23 * * 
 EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72)
 # Admission control: messages of a kind handed to Dramatiq and not yet finished. Size it to the
 # worker threads serving that queue across the fleet, plus a little so threads never idle.
-JOB_QUEUE_CAPACITY = env.dict(
-    "JOB_QUEUE_CAPACITY", cast={"value": int}, default={"remove_bg": 4, "face_crop": 4, "transform": 8}
-)
+JOB_QUEUE_CAPACITY = per_kind("JOB_QUEUE_CAPACITY", int, {"remove_bg": 4, "face_crop": 4, "transform": 8})
 JOB_QUEUE_CAPACITY_DEFAULT = env.int("JOB_QUEUE_CAPACITY_DEFAULT", default=4)
 # How often each worker admits waiting jobs whose retry delay has passed and recovers stalled ones.
 DISPATCH_TICK_S = env.float("DISPATCH_TICK_S", default=1.0)
 # Worker registry (processing/engine/registry.py): each worker process beats this often; the admin shows
-# a worker silent for longer than WORKER_LOST_AFTER_S as lost, until its record expires.
+# a worker silent for longer than WORKER_LOST_AFTER_S as lost, and forgets it (its record expires)
+# once silent for WORKER_RECORD_TTL_S: a worker replaced by a restart is not listed for a day.
 WORKER_HEARTBEAT_S = env.float("WORKER_HEARTBEAT_S", default=5.0)
 WORKER_LOST_AFTER_S = env.float("WORKER_LOST_AFTER_S", default=30.0)
-WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=24 * 3600)
+WORKER_RECORD_TTL_S = env.int("WORKER_RECORD_TTL_S", default=15 * 60)
 
 # With the database or Redis away, every request answers 503 with this Retry-After (seconds).
 OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)

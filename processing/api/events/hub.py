@@ -15,6 +15,8 @@ import weakref
 import redis.asyncio
 from django.conf import settings
 
+from processing.lib.redis import traceback_unless_away
+
 logger = logging.getLogger(__name__)
 
 
@@ -81,9 +83,11 @@ class PubSubHub:
                     woken.set()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             logger.warning(
-                "event notices: the shared Redis connection failed; streams fall back to re-reads", exc_info=True
+                "event notices: the shared Redis connection failed (%r); streams fall back to re-reads",
+                exc,
+                exc_info=traceback_unless_away(exc),
             )
 
 
