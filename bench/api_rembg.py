@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import Row  # noqa: E402
+from bench.rembg_speed import _RembgServer  # noqa: E402
 
 CLIENTS = 3
 MODEL = "u2netp"
@@ -209,27 +210,11 @@ def _retrying(call):
         return response
 
 
-class RembgServer:
-    def __init__(self) -> None:
-        import httpx
+class RembgServer(_RembgServer):
+    """`rembg s` as bench/rembg_speed.py starts it (its own sessions and settings), on a free port."""
 
-        self.port = _free_port()
-        rembg = Path(sys.executable).with_name("rembg")
-        self.proc = subprocess.Popen(
-            [str(rembg), "s", "--host", "127.0.0.1", "--port", str(self.port), "--no-ui", "--log_level", "warning"],
-            env={**os.environ, "REMBG_HOME": os.environ.get("REMBG_HOME", str(ROOT / "var" / "rembg"))},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.clients = [httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=600) for _ in range(CLIENTS)]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                self.clients[0].get("/api")
-                return
-            except httpx.TransportError:
-                time.sleep(0.5)
-        raise RuntimeError("rembg s did not start")
+    def __init__(self) -> None:
+        super().__init__(_free_port())
 
     def processes(self) -> dict[str, list[int]]:
         return {"rembg s": [self.proc.pid]}
@@ -243,12 +228,6 @@ class RembgServer:
             return response.content
 
         return _shared(self.clients, images, one)
-
-    def close(self) -> None:
-        for http in self.clients:
-            http.close()
-        self.proc.terminate()
-        self.proc.wait(30)
 
 
 def _cpu_seconds(pids: list[int]) -> float:

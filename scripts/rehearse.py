@@ -26,8 +26,6 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from scripts.rehearsal.day import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Day,
     Failed,
     error_lines,
@@ -36,6 +34,7 @@ from scripts.rehearsal.day import (  # noqa: E402
     server_errors,
 )
 from scripts.rehearsal.stack import Rehearsal, free_port, log  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the suite's Chromium, launched alike)
 
 # What Dramatiq itself logs (CRITICAL) when Redis stops under its consumers: the restart fault.
 EXPECTED_DURING_FAULTS = ("Consumer encountered a connection error",)

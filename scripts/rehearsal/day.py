@@ -21,16 +21,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from scripts.rehearsal.stack import Rehearsal, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VENDOR, OWNER, OWNER_PASSWORD = "acme", "acme-owner", "rehearsal-owner-pw-7Qx"
 OPERATOR, OPERATOR_PASSWORD = "admin", "rehearsal-operator-pw-3Kd"
 
