@@ -45,7 +45,7 @@ class Wakes:
             self._finished[kind] += 1
             if self._first_finish is None:
                 self._first_finish = time.monotonic()
-            if self._finished[kind] >= max(1, (queue_capacity(kind) - self._threads) // 2):
+            if self._due():
                 self._ready.notify()
 
     def wait(self, timeout: float) -> tuple[bool, set[str]]:
@@ -64,6 +64,7 @@ class Wakes:
             return outside, kinds
 
     def _due(self) -> bool:
+        """Woken from outside, or half the slots the threads leave of a kind came free."""
         return self._outside or any(
             n >= max(1, (queue_capacity(kind) - self._threads) // 2) for kind, n in self._finished.items()
         )

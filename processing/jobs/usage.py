@@ -93,8 +93,9 @@ _KNOWN_ROWS_MAX = 10_000
 def foldable(counts: list[Count]) -> Count | None:
     """The one count a finishing run's UPDATE can add itself (transitions.finish_run), joining its
     day's row: one statement, in autocommit, instead of an UPDATE, an upsert and a COMMIT. None
-    when there are several rows to add (a pipeline's steps), or the ledger is off."""
-    if settings.USAGE_LEDGER and connection.vendor == "mysql" and len(counts) == 1:
+    when there are several rows to add (a pipeline's steps), or the ledger is off. MySQL only
+    (the caller's multi-table UPDATE)."""
+    if settings.USAGE_LEDGER and len(counts) == 1:
         return counts[0]
     return None
 

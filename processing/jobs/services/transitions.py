@@ -52,9 +52,9 @@ def finish_run(
     **fields: Any,
 ) -> Finished | None:
     """End the run that holds `job` in a finished state, update its record (when given), count
-    it on its batch and add `counts` to the usage ledger, all in one transaction: on MySQL the
-    change is one statement (a multi-table UPDATE) and the ledger one upsert after it, only if
-    that statement changed the row. None if this call did not make the change, or if
+    it on its batch and add `counts` to the usage ledger, all or nothing: on MySQL one multi-table
+    UPDATE, which usually carries the ledger's count too (_finish_run_in_one_statement). None if
+    this call did not make the change, or if
     `record_fields` are given and the job's record is gone (deleted while the job ran: its
     result is never applied)."""
     assert target in FINISHED
@@ -107,21 +107,22 @@ def _finish_run_in_one_statement(
     UPDATE changed the row: the change and its count are committed together or not at all."""
     fold = usage.foldable(counts)
 
+    def applied(count: usage.Count | None) -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(*_finish_statement(job, target, held_by, record_fields, fields, count))
+            if cursor.rowcount <= 0:
+                return None
+            return cursor.lastrowid if job.batch_id else 0
+
     def execute() -> int | None:
         if fold is not None:
             usage.row_ensure(fold)
-            with connection.cursor() as cursor:
-                cursor.execute(*_finish_statement(job, target, held_by, record_fields, fields, fold))
-                if cursor.rowcount > 0:
-                    return cursor.lastrowid if job.batch_id else 0
+            if (done := applied(fold)) is not None:
+                return done
             usage.row_forget(fold)  # the compare-and-set missed, or the row is gone: the path below tells
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(*_finish_statement(job, target, held_by, record_fields, fields, None))
-                if cursor.rowcount <= 0:
-                    return None
-                done = cursor.lastrowid if job.batch_id else 0
-            usage.usage_add(counts=counts)
+            if (done := applied(None)) is not None:
+                usage.usage_add(counts=counts)
             return done
 
     # A deadlock rolled all of it back, and a lost connection either committed it or not; the
