@@ -145,7 +145,7 @@ def failed(
     now: datetime,
     ai_usage: Mapping[str, Any] | None = None,
 ) -> list[Count]:
-    """A failed job; `ai_usage`: the AI calls its last attempt had answered (JobError.ai_usage)."""
+    """A failed job; `ai_usage`: the AI calls its last attempt had answered (ProcessingError.ai_usage)."""
     amounts = {"failed": 1, **_worked(started_at, now), **_ai_spent(ai_usage)}
     return [Count(vendor_id=vendor_id, kind=kind, day=now.date(), amounts=amounts)]
 

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def ai_tokens(ai_usage: Mapping[str, Any] | None) -> int:
-    """Input + output tokens of a usage (ImageOutput.usage, JobError.ai_usage); cached input
+    """Input + output tokens of a usage (ImageOutput.usage, ProcessingError.ai_usage); cached input
     tokens are part of the input tokens the providers report."""
     if not ai_usage:
         return 0
