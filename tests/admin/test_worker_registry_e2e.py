@@ -15,12 +15,29 @@ from tests.worker import WorkerProcess
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+class ProcessTree:
+    """The pids of a worker's process tree, looked up at each test: Dramatiq forks its worker
+    process after `start()` returns, so a set taken at once may miss the one that reports in.
+    Pids seen once stay, so a killed tree is still recognised."""
+
+    def __init__(self, worker: WorkerProcess) -> None:
+        self._root = worker.proc.pid
+        self._seen = {self._root}
+
+    def __contains__(self, pid: object) -> bool:
+        try:
+            self._seen |= {p.pid for p in psutil.Process(self._root).children(recursive=True)}
+        except psutil.Error:  # killed: what was seen is the tree
+            pass
+        return pid in self._seen
+
+
 def test_a_worker_reports_in_and_is_shown_lost_after_it_is_killed(clean_redis, vendor, superuser, client, settings):
     settings.WORKER_LOST_AFTER_S = 2
     # The isolated queue: the shared e2e worker never takes its jobs.
     worker = WorkerProcess(threads=2, queues=[ISOLATED_QUEUE], extra_env={"WORKER_HEARTBEAT_S": "0.3"}).start()
     try:
-        pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
+        pids = ProcessTree(worker)
 
         def ours():
             return next((w for w in worker_list() if w["pid"] in pids), None)
@@ -56,7 +73,7 @@ def test_a_worker_killed_holding_a_job_shows_none_in_hand_and_leaves_the_list_on
     ).start()
     client.force_login(superuser)
     try:
-        pids = {p.pid for p in psutil.Process(worker.proc.pid).children(recursive=True)} | {worker.proc.pid}
+        pids = ProcessTree(worker)
 
         def listed():
             return [w for w in client.get("/admin/queues/data.json").json()["workers"] if w["pid"] in pids]
